@@ -1,0 +1,69 @@
+// lt-server: parse settings, build the translator and the server, run until a signal.
+#include "apertium/apertium_translator.hpp"
+#include "backends/make_translator.hpp"
+#include "server/config.hpp"
+#include "server/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace {
+
+std::string default_web_root() {
+    for (const char* candidate : {"web", LT_INSTALL_WEB_ROOT, LT_SOURCE_WEB_ROOT})
+        if (std::filesystem::is_regular_file(std::filesystem::path(candidate) / "index.html"))
+            return candidate;
+    return "web";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        auto env = lt::core::env_source::from_process(".env");
+        int exit_code = 0;
+        auto config = lt::server::parse_server_config(argc, argv, env, exit_code);
+        if (!config)
+            return exit_code;
+        spdlog::set_level(spdlog::level::from_str(config->log_level));
+
+        if (config->list_languages) {
+            if (config->translator == "none") {
+                std::cout << "translator none: no target languages (captions stay in the original)\n";
+                return 0;
+            }
+            lt::apertium::apertium_params p;
+            p.modes_dir = config->apertium_modes;
+            std::cout << lt::apertium::describe_languages(p);
+            return 0;
+        }
+        if (config->api_key.empty()) {
+            if (config->require_key) {
+                std::cerr << "lt-server: --require-key is set but API_KEY is empty; refusing to start\n";
+                return 2;
+            }
+            spdlog::warn("*** API_KEY is not set: ANYONE who can reach this server can publish captions. "
+                         "Set API_KEY (environment or .env) for any real event. ***");
+        }
+        if (config->web_root.empty())
+            config->web_root = default_web_root();
+
+        auto backend = lt::backends::make_translator({config->translator, config->apertium_modes});
+        auto languages = backend->targets("en");
+        std::string list;
+        for (const auto& l : languages)
+            list += (list.empty() ? "" : " ") + l;
+        std::string host = config->host;
+        lt::server::server srv(std::move(*config), backend);
+        spdlog::info("lt-server listening on http://{}:{} (translator {}: en → {})", host, srv.port(),
+                     backend->name(), list.empty() ? "no languages" : list);
+        srv.run();
+        spdlog::info("lt-server stopped");
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "lt-server: " << e.what() << "\n";
+        return 1;
+    }
+}

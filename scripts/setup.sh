@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, running and testing Live Translate needs.
+# Idempotent: installs only what is missing and runs `apt-get update` at most once.
+# Run as root (or with sudo).
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libboost-dev libssl-dev nlohmann-json3-dev
+       libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev)
+# Offline translation: English→Spanish directly; French, Portuguese and Italian through
+# Spanish; Catalan directly. These reach the most of the reference's languages from English.
+translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt apertium-spa-ita
+           apertium-eng-cat)
+# Tests: the browser test drives Debian's Chromium with playwright-core from npm.
+test=(chromium curl ca-certificates procps)
+
+wanted=("${build[@]}" "${translate[@]}" "${test[@]}")
+command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#wanted[@]} packages already installed"
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

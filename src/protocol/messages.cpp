@@ -1,0 +1,210 @@
+#include "protocol/messages.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace lt::protocol {
+
+using json = nlohmann::json;
+using core::make_error;
+
+namespace {
+
+// Reads an optional string field; a present field of another type is an error.
+core::result<std::optional<std::string>> opt_string(const json& data, const char* key) {
+    auto it = data.find(key);
+    if (it == data.end() || it->is_null())
+        return std::optional<std::string>{};
+    if (!it->is_string())
+        return make_error(std::string("field '") + key + "' must be a string");
+    return std::optional<std::string>{it->get<std::string>()};
+}
+
+core::result<std::string> req_string(const json& data, const char* key) {
+    auto v = opt_string(data, key);
+    if (!v)
+        return make_error(v.error_message());
+    if (!v.value())
+        return make_error(std::string("missing field '") + key + "'");
+    return *v.value();
+}
+
+core::result<bool> opt_bool(const json& data, const char* key, bool fallback) {
+    auto it = data.find(key);
+    if (it == data.end() || it->is_null())
+        return fallback;
+    if (!it->is_boolean())
+        return make_error(std::string("field '") + key + "' must be true or false");
+    return it->get<bool>();
+}
+
+core::result<std::string> lang_field(const json& data, const char* key, std::string fallback) {
+    auto v = opt_string(data, key);
+    if (!v)
+        return make_error(v.error_message());
+    std::string lang = v.value() ? *v.value() : std::move(fallback);
+    if (!is_language_code(lang))
+        return make_error("invalid language code '" + lang + "'");
+    return lang;
+}
+
+core::result<client_message> parse_new_text(const json& data) {
+    new_text m;
+    auto text = req_string(data, "text");
+    if (!text)
+        return make_error(text.error_message());
+    m.text = std::move(text.value());
+    auto ts = opt_string(data, "timestamp");
+    auto key = opt_string(data, "api_key");
+    auto id = opt_string(data, "id");
+    auto partial = opt_bool(data, "partial", false);
+    auto lang = lang_field(data, "lang", "en");
+    for (auto* r : {&ts, &key, &id})
+        if (!*r)
+            return make_error(r->error_message());
+    if (!partial)
+        return make_error(partial.error_message());
+    if (!lang)
+        return make_error(lang.error_message());
+    m.timestamp = ts.value().value_or("");
+    m.api_key = key.value();
+    m.id = id.value();
+    m.partial = partial.value();
+    m.lang = lang.value();
+    return client_message{std::move(m)};
+}
+
+core::result<client_message> parse_set_language(const json& data) {
+    set_language m;
+    auto lang = req_string(data, "lang");
+    if (!lang)
+        return make_error(lang.error_message());
+    if (!is_language_code(lang.value()))
+        return make_error("invalid language code '" + lang.value() + "'");
+    m.lang = lang.value();
+    if (auto it = data.find("since"); it != data.end() && !it->is_null()) {
+        if (!it->is_number_unsigned())
+            return make_error("field 'since' must be a non-negative integer");
+        m.since = it->get<std::uint64_t>();
+    }
+    auto partials = opt_bool(data, "partials", false);
+    if (!partials)
+        return make_error(partials.error_message());
+    m.partials = partials.value();
+    return client_message{std::move(m)};
+}
+
+} // namespace
+
+bool is_language_code(std::string_view code) {
+    auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+    std::size_t i = 0;
+    while (i < code.size() && lower(code[i]))
+        ++i;
+    if (i < 2 || i > 3)
+        return false;
+    if (i == code.size())
+        return true;
+    if (code[i] != '-' || code.size() - i - 1 < 2 || code.size() - i - 1 > 8)
+        return false;
+    for (std::size_t j = i + 1; j < code.size(); ++j) {
+        char c = code[j];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+core::result<client_message> parse_client_message(std::string_view frame) {
+    json j = json::parse(frame, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded())
+        return make_error("invalid JSON");
+    if (!j.is_object())
+        return make_error("a message must be a JSON object");
+    auto type_it = j.find("type");
+    if (type_it == j.end() || !type_it->is_string())
+        return make_error("missing message type");
+    static const json empty = json::object();
+    const json* data = &empty;
+    if (auto d = j.find("data"); d != j.end() && !d->is_null()) {
+        if (!d->is_object())
+            return make_error("field 'data' must be an object");
+        data = &*d;
+    }
+    const auto& type = type_it->get_ref<const std::string&>();
+    if (type == "new_text")
+        return parse_new_text(*data);
+    if (type == "set_language")
+        return parse_set_language(*data);
+    if (type == "generate_token") {
+        auto key = opt_string(*data, "api_key");
+        if (!key)
+            return make_error(key.error_message());
+        return client_message{generate_token{key.value()}};
+    }
+    if (type == "request_translation") {
+        request_translation m;
+        auto text = req_string(*data, "text");
+        if (!text)
+            return make_error(text.error_message());
+        auto lang = lang_field(*data, "lang", "");
+        if (!lang)
+            return make_error(lang.error_message());
+        auto source = lang_field(*data, "source", "en");
+        if (!source)
+            return make_error(source.error_message());
+        m.text = std::move(text.value());
+        m.lang = lang.value();
+        m.source = source.value();
+        return client_message{std::move(m)};
+    }
+    return make_error("unknown message type '" + type + "'");
+}
+
+namespace {
+std::string envelope(const char* type, json data) {
+    json j{{"type", type}, {"data", std::move(data)}};
+    // Replace invalid UTF-8 rather than throw: text comes from clients and backends.
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+} // namespace
+
+std::string serialize(const connection_status& m) {
+    return envelope("connection_status", {{"status", "connected"},
+                                          {"aws_available", m.aws_available},
+                                          {"translator", m.translator},
+                                          {"source", m.source},
+                                          {"languages", m.languages},
+                                          {"server_id", m.server_id}});
+}
+
+std::string serialize_language_set(std::string_view lang) {
+    return envelope("language_set", {{"lang", lang}});
+}
+
+std::string serialize(const caption& m) {
+    json d{{"text", m.text},         {"original", m.original}, {"timestamp", m.timestamp},
+           {"lang", m.lang},         {"id", m.id},             {"partial", m.partial},
+           {"source_lang", m.source_lang}};
+    if (m.seq)
+        d["seq"] = *m.seq;
+    if (m.error)
+        d["error"] = *m.error;
+    return envelope("translated_text", std::move(d));
+}
+
+std::string serialize(const translation_result& m) {
+    json d{{"original", m.original}, {"translated", m.translated}, {"lang", m.lang}};
+    if (m.error)
+        d["error"] = *m.error;
+    return envelope("translation_result", std::move(d));
+}
+
+std::string serialize_text_ack(std::string_view id, std::uint64_t seq) {
+    return envelope("text_ack", {{"id", id}, {"seq", seq}});
+}
+
+std::string serialize_error(std::string_view message, std::string_view code) {
+    return envelope("error", {{"message", message}, {"code", code}});
+}
+
+} // namespace lt::protocol

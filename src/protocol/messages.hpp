@@ -1,0 +1,91 @@
+// The wire protocol: the reference system's messages (see docs/protocol.md) plus our
+// additions as extra fields. Every frame is a JSON text frame {"type": ..., "data": {...}}.
+// Parsing never throws; it returns an error whose message can be sent back to the client.
+// All functions are pure and thread-safe.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lt::protocol {
+
+// ---- client -> server ----
+
+struct new_text {
+    std::string text;
+    std::string timestamp;              // "HH:MM:SS" as the speaker sent it (may be empty)
+    std::optional<std::string> api_key;
+    std::optional<std::string> id;      // utterance id; partials and their final share it
+    bool partial = false;
+    std::string lang = "en";            // source language
+};
+
+struct set_language {
+    std::string lang;
+    std::optional<std::uint64_t> since; // resume: send only finals with a larger seq
+    bool partials = false;              // viewer wants live partial lines
+};
+
+struct generate_token {
+    std::optional<std::string> api_key;
+};
+
+struct request_translation {
+    std::string text;
+    std::string lang;                   // target
+    std::string source = "en";
+};
+
+using client_message = std::variant<new_text, set_language, generate_token, request_translation>;
+
+// Parses one text frame. Errors: invalid JSON, missing/ill-typed fields, unknown type.
+// Language codes are checked for shape ([a-z]{2,3}, optional -region), not for support.
+core::result<client_message> parse_client_message(std::string_view frame);
+
+// ---- server -> client ----
+
+struct connection_status {
+    bool aws_available = false;          // reference name: "translation works" for its page
+    std::string translator;              // backend name
+    std::vector<std::string> languages;  // targets the translator provides from `source`
+    std::string source = "en";
+    std::string server_id;               // random per process start: seq restarts with it
+};
+
+struct caption {
+    std::string text;                   // in `lang`
+    std::string original;
+    std::string timestamp;
+    std::string lang;
+    std::string id;
+    std::optional<std::uint64_t> seq;   // finals only
+    bool partial = false;
+    std::optional<std::string> error;   // why `text` is the untranslated original
+    std::string source_lang = "en";
+};
+
+struct translation_result {
+    std::string original;
+    std::string translated;
+    std::string lang;
+    std::optional<std::string> error;
+};
+
+std::string serialize(const connection_status& m);
+std::string serialize_language_set(std::string_view lang);
+std::string serialize(const caption& m);           // type translated_text
+std::string serialize(const translation_result& m);
+// Tells a speaker that the final with `id` was received and given `seq`.
+std::string serialize_text_ack(std::string_view id, std::uint64_t seq);
+// `code` is a short machine-readable reason (unauthorized, bad_request, ...).
+std::string serialize_error(std::string_view message, std::string_view code);
+
+// True for "en", "es", "zh", "pt-BR" ...: the shape of a code, not whether it is served.
+bool is_language_code(std::string_view code);
+
+} // namespace lt::protocol

@@ -1,0 +1,123 @@
+#include "server/config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace lt::server {
+
+namespace {
+
+template <class T>
+void number_from_env(const core::env_source& env, std::initializer_list<const char*> names, T& out) {
+    auto v = env.get(names);
+    if (!v)
+        return;
+    T parsed{};
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), parsed);
+    if (ec != std::errc{} || ptr != v->data() + v->size())
+        throw std::invalid_argument(std::string(*names.begin()) + ": not a valid number: '" + *v + "'");
+    out = parsed;
+}
+
+void string_from_env(const core::env_source& env, std::initializer_list<const char*> names,
+                     std::string& out) {
+    if (auto v = env.get(names))
+        out = *v;
+}
+
+} // namespace
+
+std::optional<server_config> parse_server_config(int argc, const char* const* argv,
+                                                 const core::env_source& env, int& exit_code) {
+    server_config c;
+    // Environment (and .env) first, so that flags given below override it.
+    string_from_env(env, {"LT_HOST", "FLASK_HOST"}, c.host);
+    number_from_env(env, {"LT_PORT", "FLASK_PORT"}, c.port);
+    string_from_env(env, {"API_KEY"}, c.api_key);
+    if (auto v = env.get("LT_REQUIRE_KEY"))
+        c.require_key = core::parse_bool("LT_REQUIRE_KEY", *v);
+    string_from_env(env, {"LT_WEB_ROOT"}, c.web_root);
+    string_from_env(env, {"LT_PAGE_TITLE"}, c.page_title);
+    string_from_env(env, {"LT_LOGO_FILE"}, c.logo_file);
+    string_from_env(env, {"LT_CONTACT_TEXT"}, c.contact_text);
+    string_from_env(env, {"LT_WEBSOCKET_URL"}, c.websocket_url);
+    string_from_env(env, {"LT_TRANSLATOR"}, c.translator);
+    string_from_env(env, {"LT_APERTIUM_MODES"}, c.apertium_modes);
+    number_from_env(env, {"LT_IO_THREADS"}, c.io_threads);
+    number_from_env(env, {"LT_TRANSLATE_WORKERS"}, c.translate_workers);
+    number_from_env(env, {"LT_MAX_CONNECTIONS"}, c.max_connections);
+    number_from_env(env, {"LT_MAX_CONNECTIONS_PER_IP"}, c.max_connections_per_ip);
+    string_from_env(env, {"LT_LOG_LEVEL"}, c.log_level);
+
+    CLI::App app{"lt-server: live caption hub. Receives text from speech clients, translates it "
+                 "once per language and sends it to every viewer over WebSocket.\n"
+                 "Settings come from flags, then the environment, then a .env file in the "
+                 "working directory."};
+    app.add_option("--host", c.host, "Address to listen on (LT_HOST, FLASK_HOST)")->capture_default_str();
+    app.add_option("--port", c.port, "TCP port (LT_PORT, FLASK_PORT)")->capture_default_str();
+    app.add_option("--api-key", c.api_key,
+                   "Key speech clients must send with new_text/generate_token (API_KEY); prefer the "
+                   "environment, flags show up in `ps`");
+    app.add_flag("--require-key", c.require_key, "Refuse to start without an API key (LT_REQUIRE_KEY)");
+    app.add_option("--web-root", c.web_root, "Directory of the viewer page (LT_WEB_ROOT)");
+    app.add_option("--page-title", c.page_title, "Page title in /config.json (LT_PAGE_TITLE)")
+        ->capture_default_str();
+    app.add_option("--logo-file", c.logo_file, "Logo path or URL in /config.json (LT_LOGO_FILE)");
+    app.add_option("--contact-text", c.contact_text, "Contact line in /config.json (LT_CONTACT_TEXT)")
+        ->capture_default_str();
+    app.add_option("--websocket-url", c.websocket_url,
+                   "WebSocket URL for the page, when not its own host (LT_WEBSOCKET_URL)");
+    app.add_option("--translator", c.translator,
+                   "Translation backend: auto (apertium when installed, else none), apertium, none "
+                   "(LT_TRANSLATOR)")
+        ->check(CLI::IsMember({"auto", "apertium", "none"}))
+        ->capture_default_str();
+    app.add_option("--apertium-modes", c.apertium_modes,
+                   "Directory of Apertium mode files (LT_APERTIUM_MODES)")
+        ->capture_default_str();
+    app.add_flag("--list-languages", c.list_languages,
+                 "Print the languages the translation backend provides, then exit");
+    app.add_option("--io-threads", c.io_threads, "Network threads, 0 = one per core (LT_IO_THREADS)")
+        ->capture_default_str();
+    app.add_option("--translate-workers", c.translate_workers,
+                   "Translation worker threads (LT_TRANSLATE_WORKERS)")
+        ->check(CLI::Range(1u, 256u))
+        ->capture_default_str();
+    app.add_option("--max-connections", c.max_connections,
+                   "Connections in all; past it new ones get 503 (LT_MAX_CONNECTIONS)")
+        ->capture_default_str();
+    app.add_option("--max-connections-per-ip", c.max_connections_per_ip,
+                   "Connections per client address, 0 = no limit (LT_MAX_CONNECTIONS_PER_IP)")
+        ->capture_default_str();
+    app.add_option("--message-rate", c.message_rate,
+                   "Messages per second a connection may send (bursts of twice as many)")
+        ->capture_default_str();
+    app.add_option("--speaker-rate", c.speaker_rate,
+                   "new_text messages per second from a connection with a valid key")
+        ->capture_default_str();
+    app.add_option("--send-queue-bytes", c.send_queue_bytes,
+                   "Bytes queued for one viewer before it is closed as a slow consumer")
+        ->capture_default_str();
+    app.add_option("--send-queue-frames", c.send_queue_frames,
+                   "Frames queued for one viewer before it is closed as a slow consumer")
+        ->capture_default_str();
+    app.add_option("--history", c.history, "Final captions kept for late joiners and resume")
+        ->capture_default_str();
+    app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error (LT_LOG_LEVEL)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+        ->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        exit_code = app.exit(e);
+        return std::nullopt;
+    }
+    if (c.translator != "auto" && c.translator != "apertium" && c.translator != "none")
+        throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium or none, got '" +
+                                    c.translator + "'");
+    return c;
+}
+
+} // namespace lt::server

@@ -1,0 +1,47 @@
+// lt-server's settings. Precedence: command-line flags > environment > `.env` file in the
+// working directory > defaults.
+#pragma once
+
+#include "core/env.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace lt::server {
+
+struct server_config {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 5050;
+    std::string api_key;            // empty: anyone may send captions (reference behaviour)
+    bool require_key = false;       // refuse to start without API_KEY
+    std::string web_root;           // empty: <install prefix>/share/live-translate/web or ./web
+    // Branding served as /config.json, with the reference page's field names.
+    std::string page_title = "🌍 Live Translation";
+    std::string logo_file;
+    std::string contact_text = "your support team";
+    std::string websocket_url;      // empty: the page uses its own host
+    std::string translator = "auto"; // auto | apertium | none
+    std::string apertium_modes = "/usr/share/apertium/modes";
+    unsigned io_threads = 0;        // 0: one per core
+    unsigned translate_workers = 4;
+    std::size_t max_connections = 20000;
+    // Venues put hundreds of phones behind one NAT address, so this is generous.
+    std::size_t max_connections_per_ip = 2000;
+    double message_rate = 20;       // messages/s per connection (burst: twice as many)
+    double speaker_rate = 100;      // new_text/s per keyed connection (partials are frequent)
+    std::size_t send_queue_bytes = 1 << 20; // per viewer; past it: closed as a slow consumer
+    std::size_t send_queue_frames = 1024;
+    std::size_t history = 200;
+    std::string log_level = "info";
+    bool list_languages = false;
+};
+
+// Parses flags and settings; returns nullopt when the program should exit with `exit_code`
+// (after --help, or on a bad flag, having printed the message). Throws
+// std::invalid_argument for bad environment values.
+std::optional<server_config> parse_server_config(int argc, const char* const* argv,
+                                                 const core::env_source& env, int& exit_code);
+
+} // namespace lt::server

@@ -1,0 +1,222 @@
+#include "server/http_session.hpp"
+
+#include "server/static_files.hpp"
+#include "server/ws_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace lt::server {
+
+void fail(beast::error_code ec, const char* what) {
+    if (ec == net::error::operation_aborted || ec == websocket::error::closed ||
+        ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::broken_pipe || ec == http::error::end_of_stream)
+        return;
+    spdlog::debug("{}: {}", what, ec.message());
+}
+
+http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                           connection_limits::ticket ticket, std::string refusal)
+    : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
+      refusal_(std::move(refusal)) {
+    state_->metrics.http_sessions.add(1);
+}
+
+http_session::~http_session() { state_->metrics.http_sessions.add(-1); }
+
+void http_session::run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
+
+void http_session::do_read() {
+    parser_.emplace();
+    // Only small GETs and upgrades are served.
+    parser_->body_limit(16 * 1024);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+namespace {
+
+template <class Body>
+void common_headers(http::response<Body>& res, std::string_view type) {
+    res.set(http::field::server, "lt-server");
+    res.set(http::field::content_type, beast::string_view(type.data(), type.size()));
+    res.set(http::field::cache_control, "no-cache");
+    res.set("X-Content-Type-Options", "nosniff");
+}
+
+http::response<http::string_body> text_response(const http::request<http::string_body>& req,
+                                                http::status status, std::string_view type,
+                                                std::string body) {
+    http::response<http::string_body> res{status, req.version()};
+    common_headers(res, type);
+    res.keep_alive(req.keep_alive());
+    auto size = body.size();
+    if (req.method() != http::verb::head)
+        res.body() = std::move(body);
+    res.prepare_payload();
+    if (req.method() == http::verb::head)
+        res.content_length(size);
+    return res;
+}
+
+std::string_view path_of(std::string_view target) {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+} // namespace
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream)
+        return do_close();
+    if (ec) {
+        if (ec == http::error::body_limit || ec == http::error::header_limit) {
+            http::request<http::string_body> dummy;
+            return send(text_response(dummy, http::status::payload_too_large, "text/plain",
+                                      "request too large\n"));
+        }
+        return fail(ec, "http read");
+    }
+    const auto& req = parser_->get();
+    std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()));
+
+    if (!ticket_) {
+        state_->metrics.connections_rejected.inc();
+        auto res = text_response(req, http::status::service_unavailable, "text/plain", refusal_ + "\n");
+        res.set(http::field::retry_after, "5");
+        res.keep_alive(false);
+        return send(std::move(res));
+    }
+
+    if (websocket::is_upgrade(req)) {
+        if (path != "/ws")
+            return send(text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
+        stream_.expires_never();
+        std::make_shared<ws_session>(stream_.release_socket(), state_, std::move(ticket_))
+            ->run(parser_->release());
+        return;
+    }
+
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        auto res = text_response(req, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+        res.set(http::field::allow, "GET, HEAD");
+        return send(std::move(res));
+    }
+    if (path == "/health")
+        return send(text_response(req, http::status::ok, "application/json", state_->health_json()));
+    if (path == "/metrics")
+        return send(text_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                                  state_->metrics_text()));
+    if (path == "/config.json")
+        return send(text_response(req, http::status::ok, "application/json", state_->config_json));
+    if (path == "/ws")
+        return send(text_response(req, http::status::upgrade_required, "text/plain",
+                                  "this is the WebSocket endpoint\n"));
+
+    auto file = resolve_static(state_->web_root,
+                               std::string_view(req.target().data(), req.target().size()));
+    beast::error_code fec;
+    http::file_body::value_type body;
+    if (file)
+        body.open(file->c_str(), beast::file_mode::scan, fec);
+    if (!file || fec)
+        return send(text_response(req, http::status::not_found, "text/plain", "not found\n"));
+    auto size = body.size();
+    if (req.method() == http::verb::head) {
+        auto res = text_response(req, http::status::ok, mime_type(file->native()), "");
+        res.content_length(size);
+        return send(std::move(res));
+    }
+    http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                        std::make_tuple(http::status::ok, req.version())};
+    common_headers(res, mime_type(file->native()));
+    res.content_length(size);
+    res.keep_alive(req.keep_alive());
+    send(std::move(res));
+}
+
+template <class Response>
+void http_session::send(Response&& res) {
+    using response_type = std::decay_t<Response>;
+    auto sp = std::make_shared<response_type>(std::forward<Response>(res));
+    response_ = sp;
+    bool keep_alive = sp->keep_alive();
+    http::async_write(stream_, *sp,
+                      beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+}
+
+void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec)
+        return fail(ec, "http write");
+    if (!keep_alive || !ticket_)
+        return do_close();
+    do_read();
+}
+
+void http_session::do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+listener::listener(net::io_context& ioc, tcp::endpoint endpoint, std::shared_ptr<server_state> state)
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), state_(std::move(state)), retry_(acceptor_.get_executor()) {
+    beast::error_code ec;
+    auto where = [&] { return endpoint.address().to_string() + ":" + std::to_string(endpoint.port()); };
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec)
+        acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+        acceptor_.bind(endpoint, ec);
+    if (!ec)
+        acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+        throw std::system_error(ec, "cannot listen on " + where());
+}
+
+void listener::run() { do_accept(); }
+
+void listener::stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+        beast::error_code ec;
+        self->retry_.cancel();
+        self->acceptor_.close(ec);
+    });
+}
+
+std::uint16_t listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void listener::do_accept() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open())
+        return;
+    if (ec) {
+        // Out of file descriptors, most often: wait instead of spinning.
+        spdlog::warn("accept failed: {}", ec.message());
+        retry_.expires_after(std::chrono::milliseconds(100));
+        retry_.async_wait([self = shared_from_this()](beast::error_code e) {
+            if (!e)
+                self->do_accept();
+        });
+        return;
+    }
+    state_->metrics.connections_total.inc();
+    beast::error_code rec;
+    auto remote = socket.remote_endpoint(rec);
+    std::string ip = rec ? "unknown" : remote.address().to_string();
+    std::string why;
+    auto ticket = state_->limits.acquire(ip, why);
+    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why))->run();
+    do_accept();
+}
+
+} // namespace lt::server

@@ -1,0 +1,58 @@
+// One HTTP connection: serves the page, /config.json, /health and /metrics, and hands a
+// WebSocket upgrade on /ws over to a ws_session.
+#pragma once
+
+#include "server/net.hpp"
+#include "server/state.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lt::server {
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+    // An empty ticket means a connection limit was reached: every request gets 503 with
+    // `refusal` as its body.
+    http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                 connection_limits::ticket ticket, std::string refusal);
+    ~http_session();
+    void run();
+
+private:
+    void do_read();
+    void on_read(beast::error_code ec, std::size_t bytes);
+    template <class Response>
+    void send(Response&& res);
+    void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
+    void do_close();
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::shared_ptr<server_state> state_;
+    connection_limits::ticket ticket_;
+    std::string refusal_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::shared_ptr<void> response_; // keeps the response alive during the write
+};
+
+// Accepts connections and starts an http_session on its own strand for each.
+class listener : public std::enable_shared_from_this<listener> {
+public:
+    listener(net::io_context& ioc, tcp::endpoint endpoint, std::shared_ptr<server_state> state);
+    void run();
+    void stop();
+    std::uint16_t port() const;
+
+private:
+    void do_accept();
+    void on_accept(beast::error_code ec, tcp::socket socket);
+
+    net::io_context& ioc_;
+    tcp::acceptor acceptor_;
+    std::shared_ptr<server_state> state_;
+    net::steady_timer retry_;
+};
+
+} // namespace lt::server

@@ -1,0 +1,242 @@
+#include "server/hub.hpp"
+
+#include "translate/translation_service.hpp"
+
+namespace lt::server {
+
+hub::hub(translate::translation_service& service, hub_params params)
+    : service_(service), params_(params) {}
+
+void hub::join(const std::shared_ptr<subscriber>& s) {
+    std::lock_guard lock(mutex_);
+    viewer v;
+    v.handle = s;
+    v.last_seq = seq_; // live from now; history only comes with set_language
+    viewers_[s.get()] = std::move(v);
+    channels_["en"].members.insert(s.get());
+}
+
+void hub::leave(const subscriber* s) {
+    std::lock_guard lock(mutex_);
+    auto it = viewers_.find(s);
+    if (it == viewers_.end())
+        return;
+    channels_[it->second.lang].members.erase(s);
+    viewers_.erase(it);
+}
+
+frame_ptr hub::make_frame(const entry& e, const std::string& lang, const std::string& text,
+                          std::optional<std::string> error) const {
+    protocol::caption c;
+    c.text = text;
+    c.original = e.text;
+    c.timestamp = e.timestamp;
+    c.lang = lang;
+    c.id = e.id;
+    c.seq = e.seq;
+    c.error = std::move(error);
+    c.source_lang = e.lang;
+    return std::make_shared<const std::string>(protocol::serialize(c));
+}
+
+frame_ptr hub::frame_for(entry& e, const std::string& lang, core::result<std::string> r) {
+    if (auto it = e.frames.find(lang); it != e.frames.end())
+        return it->second;
+    frame_ptr f;
+    if (r) {
+        f = make_frame(e, lang, r.value(), std::nullopt);
+    } else {
+        translation_errors.inc();
+        f = make_frame(e, lang, e.text, r.error_message());
+    }
+    e.frames.emplace(lang, f);
+    return f;
+}
+
+std::uint64_t hub::publish(text_in in) {
+    std::lock_guard lock(mutex_);
+    if (in.partial) {
+        protocol::caption c;
+        c.text = in.text;
+        c.original = in.text;
+        c.timestamp = in.timestamp;
+        c.lang = in.lang;
+        c.id = in.id;
+        c.partial = true;
+        c.source_lang = in.lang;
+        auto frame = std::make_shared<const std::string>(protocol::serialize(c));
+        for (auto& [ptr, v] : viewers_)
+            if (v.partials)
+                if (auto h = v.handle.lock())
+                    h->deliver(frame);
+        partials.inc();
+        return 0;
+    }
+
+    auto e = std::make_shared<entry>();
+    e->seq = ++seq_;
+    e->id = in.id.empty() ? "s-" + std::to_string(e->seq) : std::move(in.id);
+    e->text = std::move(in.text);
+    e->timestamp = std::move(in.timestamp);
+    e->lang = std::move(in.lang);
+    history_.push_back(e);
+    while (history_.size() > params_.history)
+        history_.pop_front();
+    finals.inc();
+
+    std::vector<std::string> targets;
+    for (auto& [lang, c] : channels_)
+        if (!c.members.empty()) {
+            c.pending.emplace(e->seq, slot{e, nullptr});
+            targets.push_back(lang);
+        }
+
+    std::weak_ptr<hub> weak = weak_from_this();
+    for (const auto& lang : targets) {
+        auto& c = channels_[lang];
+        if (lang == e->lang) {
+            c.pending[e->seq].frame = frame_for(*e, lang, e->text);
+            flush(lang, c);
+            continue;
+        }
+        bool queued = service_.submit(e->lang, lang, e->text,
+                                      [weak, seq = e->seq, lang](core::result<std::string> r) {
+                                          if (auto h = weak.lock())
+                                              h->on_translated(seq, lang, std::move(r));
+                                      });
+        if (!queued) {
+            c.pending[e->seq].frame =
+                frame_for(*e, lang, core::make_error("server busy: translation queue is full"));
+            flush(lang, c);
+        }
+    }
+    return e->seq;
+}
+
+void hub::on_translated(std::uint64_t seq, const std::string& lang, core::result<std::string> r) {
+    std::lock_guard lock(mutex_);
+    auto cit = channels_.find(lang);
+    if (cit == channels_.end())
+        return;
+    auto pit = cit->second.pending.find(seq);
+    if (pit == cit->second.pending.end())
+        return;
+    pit->second.frame = frame_for(*pit->second.e, lang, std::move(r));
+    flush(lang, cit->second);
+}
+
+void hub::flush(const std::string& lang, channel& c) {
+    (void)lang;
+    while (!c.pending.empty() && c.pending.begin()->second.frame) {
+        auto seq = c.pending.begin()->first;
+        frame_ptr frame = std::move(c.pending.begin()->second.frame);
+        c.pending.erase(c.pending.begin());
+        for (const subscriber* m : c.members) {
+            auto& v = viewers_[m];
+            if (v.catching_up || v.last_seq >= seq)
+                continue;
+            if (auto h = v.handle.lock()) {
+                h->deliver(frame);
+                v.last_seq = seq;
+            }
+        }
+    }
+}
+
+void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
+                       std::optional<std::uint64_t> since, bool want_partials) {
+    std::lock_guard lock(mutex_);
+    auto& v = viewers_[s.get()];
+    channels_[v.lang].members.erase(s.get());
+    v.handle = s;
+    v.lang = lang;
+    v.partials = want_partials;
+    v.catching_up = true;
+    v.outstanding = 0;
+    ++v.generation;
+    auto& c = channels_[lang];
+    c.members.insert(s.get());
+
+    // A `since` beyond our newest seq comes from an earlier server run: start afresh.
+    if (since && *since > seq_)
+        since.reset();
+    std::vector<std::shared_ptr<entry>> chosen;
+    if (since) {
+        for (const auto& e : history_)
+            if (e->seq > *since)
+                chosen.push_back(e);
+        v.last_seq = *since;
+    } else {
+        auto n = std::min(params_.catch_up, history_.size());
+        chosen.assign(history_.end() - static_cast<std::ptrdiff_t>(n), history_.end());
+        v.last_seq = chosen.empty() ? seq_ : chosen.front()->seq - 1;
+    }
+
+    std::weak_ptr<hub> weak = weak_from_this();
+    const subscriber* key = s.get();
+    for (const auto& e : chosen) {
+        if (e->frames.count(lang) || c.pending.count(e->seq))
+            continue; // ready, or the channel will deliver it
+        if (lang == e->lang) {
+            frame_for(*e, lang, e->text);
+            continue;
+        }
+        bool queued = service_.submit(
+            e->lang, lang, e->text,
+            [weak, key, gen = v.generation, e, lang](core::result<std::string> r) {
+                if (auto h = weak.lock())
+                    h->on_catch_up(key, gen, e, lang, std::move(r));
+            });
+        if (queued)
+            ++v.outstanding;
+        else
+            frame_for(*e, lang, core::make_error("server busy: translation queue is full"));
+    }
+    if (v.outstanding == 0)
+        finish_catch_up(key, v);
+}
+
+void hub::on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
+                      const std::string& lang, core::result<std::string> r) {
+    std::lock_guard lock(mutex_);
+    frame_for(*e, lang, std::move(r));
+    auto it = viewers_.find(s);
+    if (it == viewers_.end() || it->second.generation != generation)
+        return;
+    if (--it->second.outstanding == 0)
+        finish_catch_up(s, it->second);
+}
+
+void hub::finish_catch_up(const subscriber* s, viewer& v) {
+    (void)s;
+    v.catching_up = false;
+    auto h = v.handle.lock();
+    if (!h)
+        return;
+    auto& c = channels_[v.lang];
+    for (const auto& e : history_) {
+        if (e->seq <= v.last_seq)
+            continue;
+        if (auto f = e->frames.find(v.lang); f != e->frames.end()) {
+            h->deliver(f->second);
+            v.last_seq = e->seq;
+        } else if (c.pending.count(e->seq)) {
+            break; // the channel delivers this one and everything after it, in order
+        }
+    }
+}
+
+hub::stats hub::snapshot() const {
+    std::lock_guard lock(mutex_);
+    stats s;
+    for (const auto& [lang, c] : channels_) {
+        if (!c.members.empty())
+            s.viewers[lang] = c.members.size();
+        s.viewer_count += c.members.size();
+        s.pending += c.pending.size();
+    }
+    s.last_seq = seq_;
+    return s;
+}
+
+} // namespace lt::server

@@ -1,0 +1,127 @@
+// The caption hub: who watches in which language, the history of final captions, and
+// delivery in spoken order.
+//
+// A final caption gets the next seq and is translated once for every language that has a
+// viewer, all languages in parallel on the translation_service. Each language's results
+// are released strictly in seq order (a slow language holds back only itself), serialized
+// once, and the same bytes are handed to every viewer of that language.
+//
+// Thread-safety: all methods are thread-safe (one mutex). subscriber::deliver is called
+// with that mutex held, so it must only queue the frame (post to the connection's strand)
+// and never call back into the hub.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "protocol/messages.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+namespace lt::translate {
+class translation_service;
+}
+
+namespace lt::server {
+
+using frame_ptr = std::shared_ptr<const std::string>;
+
+class subscriber {
+public:
+    virtual ~subscriber() = default;
+    // Queues one text frame. Called with the hub's lock held: no blocking, no hub calls.
+    virtual void deliver(frame_ptr frame) = 0;
+};
+
+struct hub_params {
+    // Finals kept for catch-up; a viewer away for longer than this many captions gets the
+    // newest `history` and misses the rest.
+    std::size_t history = 200;
+    // Finals a viewer receives after choosing a language without `since`.
+    std::size_t catch_up = 20;
+};
+
+struct text_in {
+    std::string text;
+    std::string timestamp;
+    std::string id;       // empty: the hub assigns "s-<seq>"
+    std::string lang = "en";
+    bool partial = false;
+};
+
+class hub : public std::enable_shared_from_this<hub> {
+public:
+    hub(translate::translation_service& service, hub_params params = {});
+
+    // A new connection watches `en` (the reference default) without partials.
+    void join(const std::shared_ptr<subscriber>& s);
+    // Removes the connection from every language. Safe to call twice.
+    void leave(const subscriber* s);
+    // Moves the viewer to `lang` and sends it the catch-up (see docs/protocol.md). The
+    // caller sends `language_set` before calling, so the confirmation comes first.
+    void set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
+                      std::optional<std::uint64_t> since, bool partials);
+    // Publishes a speaker's text. Returns the seq given to a final (0 for a partial).
+    std::uint64_t publish(text_in in);
+
+    struct stats {
+        std::map<std::string, std::size_t> viewers; // per language
+        std::size_t viewer_count = 0;
+        std::uint64_t last_seq = 0;
+        std::size_t pending = 0; // finals waiting for some language
+    };
+    stats snapshot() const;
+
+    core::counter finals;
+    core::counter partials;
+    core::counter translation_errors;
+
+private:
+    struct entry {
+        std::uint64_t seq;
+        std::string id, text, timestamp, lang;
+        std::map<std::string, frame_ptr> frames; // per target language, once ready
+    };
+    struct slot {
+        std::shared_ptr<entry> e;
+        frame_ptr frame; // null until translated
+    };
+    struct channel {
+        std::set<const subscriber*> members;
+        std::map<std::uint64_t, slot> pending; // by seq
+    };
+    struct viewer {
+        std::weak_ptr<subscriber> handle;
+        std::string lang = "en";
+        bool partials = false;
+        bool catching_up = false;
+        std::uint64_t generation = 0; // bumps on each set_language; stale catch-ups are dropped
+        std::uint64_t last_seq = 0;   // highest seq delivered
+        std::size_t outstanding = 0;  // catch-up translations not yet back
+    };
+
+    frame_ptr make_frame(const entry& e, const std::string& lang, const std::string& text,
+                         std::optional<std::string> error) const;
+    void on_translated(std::uint64_t seq, const std::string& lang, core::result<std::string> r);
+    void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
+                     const std::string& lang, core::result<std::string> r);
+    void flush(const std::string& lang, channel& c);
+    void finish_catch_up(const subscriber* s, viewer& v);
+    frame_ptr frame_for(entry& e, const std::string& lang, core::result<std::string> r);
+
+    translate::translation_service& service_;
+    hub_params params_;
+    mutable std::mutex mutex_;
+    std::uint64_t seq_ = 0;
+    std::deque<std::shared_ptr<entry>> history_;
+    std::map<std::string, channel> channels_;
+    std::unordered_map<const subscriber*, viewer> viewers_;
+};
+
+} // namespace lt::server

@@ -1,0 +1,105 @@
+// What every connection of one server shares: settings, the hub, the translation service,
+// counters, and the registry used for limits and shutdown. Internal to the server module.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "server/config.hpp"
+#include "server/hub.hpp"
+#include "translate/translation_service.hpp"
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace lt::server {
+
+class ws_session;
+
+struct server_metrics {
+    core::counter connections_total;
+    core::counter connections_rejected; // over a connection limit
+    core::gauge http_sessions;
+    core::gauge ws_sessions;
+    core::counter frames_in;
+    core::counter frames_out;
+    core::counter bytes_out;
+    core::counter errors_sent;
+    core::counter rate_limited;
+    core::counter unauthorized;
+    core::counter slow_viewers_closed;  // policy close_on_overflow
+    core::counter frames_dropped_slow;  // frames discarded with them
+    core::counter oversized_frames;
+};
+
+// Counts connections per client address; a slot is held by an RAII ticket.
+class connection_limits {
+public:
+    connection_limits(std::size_t max_total, std::size_t max_per_ip)
+        : max_total_(max_total), max_per_ip_(max_per_ip) {}
+
+    class ticket {
+    public:
+        ticket() = default;
+        ticket(connection_limits* owner, std::string ip) : owner_(owner), ip_(std::move(ip)) {}
+        ticket(ticket&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), ip_(std::move(o.ip_)) {}
+        ticket& operator=(ticket&& o) noexcept {
+            release();
+            owner_ = std::exchange(o.owner_, nullptr);
+            ip_ = std::move(o.ip_);
+            return *this;
+        }
+        ~ticket() { release(); }
+        explicit operator bool() const { return owner_ != nullptr; }
+
+    private:
+        void release();
+        connection_limits* owner_ = nullptr;
+        std::string ip_;
+    };
+
+    // An empty ticket when a limit is reached; `why` then says which.
+    ticket acquire(const std::string& ip, std::string& why);
+    std::size_t total() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::size_t max_total_, max_per_ip_;
+    std::size_t total_ = 0;
+    std::unordered_map<std::string, std::size_t> per_ip_;
+};
+
+struct server_state {
+    server_config config;
+    std::filesystem::path web_root; // canonical
+    std::string config_json;        // /config.json body
+    std::string server_id;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::shared_ptr<translate::translation_service> service;
+    std::shared_ptr<hub> captions;
+    std::string status_frame;       // connection_status, the same for every client
+    bool translation_available = false;
+    server_metrics metrics;
+    connection_limits limits;
+
+    server_state(server_config c, std::shared_ptr<translate::translator> backend);
+
+    // Live WebSocket sessions, for shutdown.
+    void add(const std::shared_ptr<ws_session>& s);
+    void remove(const ws_session* s);
+    void for_each_session(const std::function<void(const std::shared_ptr<ws_session>&)>& f);
+
+    std::string health_json() const;
+    std::string metrics_text() const;
+
+private:
+    mutable std::mutex sessions_mutex_;
+    std::map<const ws_session*, std::weak_ptr<ws_session>> sessions_;
+};
+
+} // namespace lt::server

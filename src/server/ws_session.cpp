@@ -1,0 +1,281 @@
+#include "server/ws_session.hpp"
+
+#include "core/languages.hpp"
+#include "protocol/messages.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace lt::server {
+
+bool rate_limiter::allow(std::chrono::steady_clock::time_point now) {
+    if (rate_ <= 0)
+        return true;
+    if (last_ != std::chrono::steady_clock::time_point{}) {
+        double elapsed = std::chrono::duration<double>(now - last_).count();
+        tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
+    }
+    last_ = now;
+    if (tokens_ < 1)
+        return false;
+    tokens_ -= 1;
+    return true;
+}
+
+bool keys_equal(std::string_view expected, std::string_view given) {
+    // Digests have a fixed length, so neither the position of the first difference nor the
+    // lengths of the keys show in the time taken.
+    unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+    unsigned int la = 0, lb = 0;
+    if (!EVP_Digest(expected.data(), expected.size(), a, &la, EVP_sha256(), nullptr) ||
+        !EVP_Digest(given.data(), given.size(), b, &lb, EVP_sha256(), nullptr))
+        return false;
+    return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+}
+
+ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                       connection_limits::ticket ticket)
+    : ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
+      messages_(state_->config.message_rate, state_->config.message_rate * 2),
+      captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2),
+      close_timer_(ws_.get_executor()) {}
+
+ws_session::~ws_session() {
+    if (joined_ || speaker_ || closing_)
+        state_->captions->leave(this);
+    state_->remove(this);
+}
+
+void ws_session::run(http::request<http::string_body> req) {
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(30);
+    // Phones vanish without closing; pings find them within a minute.
+    t.idle_timeout = std::chrono::seconds(60);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "lt-server"); }));
+    ws_.read_message_max(64 * 1024);
+    ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+    if (ec)
+        return fail(ec, "websocket accept");
+    state_->metrics.ws_sessions.add(1);
+    state_->add(shared_from_this());
+    state_->captions->join(shared_from_this());
+    joined_ = true;
+    send_now(std::make_shared<const std::string>(state_->status_frame));
+    do_read();
+}
+
+void ws_session::do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+}
+
+void ws_session::on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+        if (ec == websocket::error::message_too_big) {
+            // Beast has already sent close 1009 (message too big).
+            state_->metrics.oversized_frames.inc();
+            spdlog::info("closed a connection for a frame over 64 KiB");
+        } else {
+            fail(ec, "websocket read");
+        }
+        state_->metrics.ws_sessions.add(-1);
+        state_->captions->leave(this);
+        joined_ = false;
+        close_timer_.cancel();
+        return;
+    }
+    state_->metrics.frames_in.inc();
+    if (!closing_) {
+        if (!ws_.got_text())
+            send_error("binary frames are not supported; send JSON text frames", "bad_request");
+        else
+            handle(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()));
+    }
+    buffer_.consume(buffer_.size());
+    do_read();
+}
+
+bool ws_session::authorized(const std::optional<std::string>& key) {
+    const auto& expected = state_->config.api_key;
+    if (expected.empty())
+        return true;
+    return key && keys_equal(expected, *key);
+}
+
+void ws_session::handle(std::string_view text) {
+    auto parsed = protocol::parse_client_message(text);
+    if (!parsed) {
+        if (!messages_.allow()) {
+            state_->metrics.rate_limited.inc();
+            return;
+        }
+        return send_error(parsed.error_message(), "bad_request");
+    }
+    auto& msg = parsed.value();
+
+    if (auto* nt = std::get_if<protocol::new_text>(&msg)) {
+        if (!authorized(nt->api_key)) {
+            state_->metrics.unauthorized.inc();
+            if (messages_.allow())
+                send_error("Unauthorized: Invalid API key", "unauthorized");
+            return;
+        }
+        if (!captions_.allow()) {
+            state_->metrics.rate_limited.inc();
+            return send_error("too many captions per second; this one was dropped", "rate_limited");
+        }
+        if (!nt->partial && nt->text.find_first_not_of(" \t\r\n") == std::string::npos)
+            return send_error("field 'text' is empty", "bad_request");
+        if (!speaker_) {
+            // Speakers do not watch captions unless they ask to with set_language.
+            speaker_ = true;
+            state_->captions->leave(this);
+            joined_ = false;
+        }
+        text_in in;
+        in.text = std::move(nt->text);
+        in.timestamp = std::move(nt->timestamp);
+        in.id = nt->id.value_or("");
+        in.lang = std::move(nt->lang);
+        in.partial = nt->partial;
+        bool want_ack = nt->id.has_value() && !nt->partial;
+        auto seq = state_->captions->publish(std::move(in));
+        if (want_ack) {
+            // Lets a speech client drop the caption from its outbox (docs/protocol.md).
+            send_now(std::make_shared<const std::string>(protocol::serialize_text_ack(*nt->id, seq)));
+        }
+        return;
+    }
+
+    if (!messages_.allow()) {
+        state_->metrics.rate_limited.inc();
+        return send_error("too many messages per second; this one was dropped", "rate_limited");
+    }
+
+    if (auto* sl = std::get_if<protocol::set_language>(&msg)) {
+        if (!core::is_known_language(sl->lang))
+            return send_error("unsupported language '" + sl->lang + "'", "unsupported_language");
+        send_now(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
+        state_->captions->set_language(shared_from_this(), sl->lang, sl->since, sl->partials);
+        joined_ = true;
+        return;
+    }
+    if (auto* gt = std::get_if<protocol::generate_token>(&msg)) {
+        if (!authorized(gt->api_key)) {
+            state_->metrics.unauthorized.inc();
+            return send_error("Unauthorized: Invalid API key", "unauthorized");
+        }
+        return send_error("Token generation is not configured on this server (needs "
+                          "TRANSCRIBE_ROLE_ARN and AWS credentials)",
+                          "not_configured");
+    }
+    if (auto* rt = std::get_if<protocol::request_translation>(&msg)) {
+        if (!core::is_known_language(rt->lang))
+            return send_error("unsupported language '" + rt->lang + "'", "unsupported_language");
+        auto self = shared_from_this();
+        auto original = rt->text;
+        auto lang = rt->lang;
+        bool queued = state_->service->submit(
+            rt->source, rt->lang, rt->text,
+            [self, original, lang](core::result<std::string> r) {
+                protocol::translation_result out;
+                out.original = original;
+                out.lang = lang;
+                if (r) {
+                    out.translated = std::move(r.value());
+                } else {
+                    out.translated = original;
+                    out.error = r.error_message();
+                }
+                auto frame = std::make_shared<const std::string>(protocol::serialize(out));
+                net::post(self->ws_.get_executor(), [self, frame] { self->send_now(frame); });
+            });
+        if (!queued)
+            send_error("server busy: translation queue is full", "busy");
+        return;
+    }
+}
+
+void ws_session::deliver(frame_ptr frame) {
+    net::post(ws_.get_executor(),
+              [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send_now(std::move(frame)); });
+}
+
+void ws_session::send_error(std::string_view message, std::string_view code) {
+    state_->metrics.errors_sent.inc();
+    send_now(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
+}
+
+void ws_session::send_now(frame_ptr frame) {
+    if (closing_)
+        return;
+    const auto& cfg = state_->config;
+    if (queue_.size() >= cfg.send_queue_frames || queued_bytes_ + frame->size() > cfg.send_queue_bytes) {
+        state_->metrics.slow_viewers_closed.inc();
+        state_->metrics.frames_dropped_slow.inc(queue_.size() + 1);
+        spdlog::info("closing a slow viewer ({} frames, {} bytes queued)", queue_.size(), queued_bytes_);
+        return close_with(websocket::close_code::policy_error, "slow consumer");
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (queue_.size() == 1)
+        do_write();
+}
+
+void ws_session::do_write() {
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front()),
+                    beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+}
+
+void ws_session::on_write(beast::error_code ec, std::size_t bytes) {
+    if (ec)
+        return fail(ec, "websocket write");
+    state_->metrics.frames_out.inc();
+    state_->metrics.bytes_out.inc(bytes);
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    if (!queue_.empty() && !closing_)
+        do_write();
+}
+
+void ws_session::close_with(websocket::close_code code, const char* reason) {
+    if (closing_)
+        return;
+    closing_ = true;
+    state_->captions->leave(this);
+    joined_ = false;
+    // Keep only the frame being written; the rest will never be sent.
+    if (queue_.size() > 1)
+        queue_.erase(queue_.begin() + 1, queue_.end());
+    ws_.async_close(websocket::close_reason(code, reason),
+                    [self = shared_from_this()](beast::error_code ec) {
+                        if (ec)
+                            fail(ec, "websocket close");
+                    });
+    // A peer that reads nothing never lets the close frame out: cut the socket instead.
+    close_timer_.expires_after(std::chrono::seconds(3));
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) {
+            beast::error_code ignored;
+            beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        }
+    });
+}
+
+void ws_session::shutdown() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+        self->close_with(websocket::close_code::going_away, "server shutting down");
+    });
+}
+
+} // namespace lt::server

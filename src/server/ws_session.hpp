@@ -1,0 +1,68 @@
+// One WebSocket connection: a viewer, a speaker, or both. All of its state lives on its
+// strand; the hub hands it frames through deliver(), which only posts to that strand.
+#pragma once
+
+#include "server/hub.hpp"
+#include "server/net.hpp"
+#include "server/state.hpp"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace lt::server {
+
+// A token bucket: `rate` per second, bursts of `burst`.
+class rate_limiter {
+public:
+    rate_limiter(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
+    bool allow(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+private:
+    double rate_, burst_, tokens_;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+// Compares keys in time that does not depend on where they differ, or on their lengths.
+bool keys_equal(std::string_view expected, std::string_view given);
+
+class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
+public:
+    ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+               connection_limits::ticket ticket);
+    ~ws_session() override;
+
+    // Takes the upgrade request the HTTP session read.
+    void run(http::request<http::string_body> req);
+    void deliver(frame_ptr frame) override;
+    // Closes with 1001 going away (server shutdown).
+    void shutdown();
+
+private:
+    void on_accept(beast::error_code ec);
+    void do_read();
+    void on_read(beast::error_code ec, std::size_t bytes);
+    void handle(std::string_view text);
+    void send_now(frame_ptr frame);
+    void send_error(std::string_view message, std::string_view code);
+    void do_write();
+    void on_write(beast::error_code ec, std::size_t bytes);
+    void close_with(websocket::close_code code, const char* reason);
+    bool authorized(const std::optional<std::string>& key);
+
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    std::shared_ptr<server_state> state_;
+    connection_limits::ticket ticket_;
+    std::deque<frame_ptr> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool closing_ = false;
+    bool joined_ = false;
+    bool speaker_ = false;
+    rate_limiter messages_;
+    rate_limiter captions_;
+    net::steady_timer close_timer_;
+};
+
+} // namespace lt::server

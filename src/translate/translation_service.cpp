@@ -1,0 +1,94 @@
+#include "translate/translation_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace lt::translate {
+
+translation_service::translation_service(std::shared_ptr<translator> backend, service_params params)
+    : backend_(std::move(backend)), params_(params), cache_(params.cache_entries) {
+    if (params_.workers == 0)
+        params_.workers = 1;
+    workers_.reserve(params_.workers);
+    for (std::size_t i = 0; i < params_.workers; ++i)
+        workers_.emplace_back([this] { run(); });
+}
+
+translation_service::~translation_service() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_)
+        t.join();
+}
+
+bool translation_service::submit(std::string source, std::string target, std::string text,
+                                 callback done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || queue_.size() >= params_.queue_limit) {
+            rejected_.inc();
+            return false;
+        }
+        queue_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done)});
+    }
+    cv_.notify_one();
+    return true;
+}
+
+std::size_t translation_service::queued() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
+void translation_service::run() {
+    for (;;) {
+        job j;
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty())
+                return; // stopping and drained
+            j = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        execute(j);
+    }
+}
+
+void translation_service::execute(job& j) {
+    if (j.source == j.target) {
+        j.done(std::move(j.text));
+        return;
+    }
+    // NUL cannot occur in JSON strings from clients, so it separates the key's parts.
+    std::string key = j.source + '\0' + j.target + '\0' + j.text;
+    if (auto hit = cache_.get(key)) {
+        j.done(std::move(*hit));
+        return;
+    }
+    auto start = std::chrono::steady_clock::now();
+    core::result<std::string> r = core::make_error("translator failed");
+    try {
+        r = backend_->translate(j.source, j.target, j.text);
+    } catch (const std::exception& e) {
+        r = core::make_error(std::string("translator failed: ") + e.what());
+    }
+    latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (r)
+        cache_.put(key, r.value());
+    else {
+        failures_.inc();
+        spdlog::warn("translation {}→{} failed: {}", j.source, j.target, r.error_message());
+    }
+    try {
+        j.done(std::move(r));
+    } catch (const std::exception& e) {
+        spdlog::error("translation callback threw: {}", e.what());
+    }
+}
+
+} // namespace lt::translate

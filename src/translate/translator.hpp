@@ -1,0 +1,40 @@
+// A translation backend. Implementations: apertium (offline default, src/apertium/),
+// none (the reference's English-only mode), aws (later).
+// Thread-safety: every method may be called from several worker threads at once.
+// translate() blocks (pipes, network) and must never run on a network thread; the
+// translation_service calls it from its own worker pool.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lt::translate {
+
+class translator {
+public:
+    virtual ~translator() = default;
+
+    // Short backend name: "apertium", "none", ...
+    virtual std::string name() const = 0;
+
+    // Target languages (ISO 639-1) this backend reaches from `source`, sorted, without
+    // `source` itself.
+    virtual std::vector<std::string> targets(std::string_view source) const = 0;
+
+    // Translates one caption. Errors say why in words a viewer's page can show
+    // ("apertium eng-spa timed out after 5000 ms"). Precondition: source != target.
+    virtual core::result<std::string> translate(std::string_view source, std::string_view target,
+                                                std::string_view text) = 0;
+
+    // One line for /health: "ok", or what is wrong ("restarting eng-spa pipeline").
+    virtual std::string state() const { return "ok"; }
+};
+
+// The reference's English-only mode: provides no targets; translate() always fails.
+std::unique_ptr<translator> make_none_translator();
+
+} // namespace lt::translate

@@ -1,0 +1,67 @@
+#include "server/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+using lt::core::env_source;
+using lt::server::parse_server_config;
+
+namespace {
+std::optional<lt::server::server_config> parse(std::vector<const char*> args, const env_source& env,
+                                               int& code) {
+    args.insert(args.begin(), "lt-server");
+    return parse_server_config(static_cast<int>(args.size()), args.data(), env, code);
+}
+} // namespace
+
+TEST(server_config, defaults_match_the_reference) {
+    int code = 0;
+    auto c = parse({}, env_source({}, {}), code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->host, "0.0.0.0");
+    EXPECT_EQ(c->port, 5050);
+    EXPECT_TRUE(c->api_key.empty());
+    EXPECT_EQ(c->translator, "auto");
+}
+
+TEST(server_config, flags_beat_environment_beats_dotenv) {
+    int code = 0;
+    env_source env({{"LT_PORT", "6000"}, {"API_KEY", "from-env"}},
+                   {{"LT_PORT", "7000"}, {"LT_HOST", "127.0.0.1"}, {"API_KEY", "from-file"},
+                    {"LT_PAGE_TITLE", "Conference"}});
+    auto c = parse({}, env, code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->port, 6000);
+    EXPECT_EQ(c->host, "127.0.0.1");
+    EXPECT_EQ(c->api_key, "from-env");
+    EXPECT_EQ(c->page_title, "Conference");
+    auto f = parse({"--port", "8000", "--host", "::1"}, env, code);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->port, 8000);
+    EXPECT_EQ(f->host, "::1");
+}
+
+TEST(server_config, flask_names_are_aliases) {
+    int code = 0;
+    auto c = parse({}, env_source({{"FLASK_HOST", "127.0.0.2"}, {"FLASK_PORT", "5151"}}, {}), code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->host, "127.0.0.2");
+    EXPECT_EQ(c->port, 5151);
+    // LT_ names win over the aliases.
+    auto d = parse({}, env_source({{"FLASK_PORT", "5151"}, {"LT_PORT", "5252"}}, {}), code);
+    EXPECT_EQ(d->port, 5252);
+}
+
+TEST(server_config, bad_values_are_clear_errors) {
+    int code = 0;
+    EXPECT_THROW(parse({}, env_source({{"LT_PORT", "fifty"}}, {}), code), std::invalid_argument);
+    EXPECT_THROW(parse({}, env_source({{"LT_PORT", "70000"}}, {}), code), std::invalid_argument);
+    EXPECT_THROW(parse({}, env_source({{"LT_REQUIRE_KEY", "perhaps"}}, {}), code), std::invalid_argument);
+    auto bad_flag = parse({"--translator", "magic"}, env_source({}, {}), code);
+    EXPECT_FALSE(bad_flag);
+    EXPECT_NE(code, 0);
+    auto help = parse({"--help"}, env_source({}, {}), code);
+    EXPECT_FALSE(help);
+    EXPECT_EQ(code, 0);
+}

@@ -1,0 +1,209 @@
+#include "server/hub.hpp"
+
+#include "test_double.hpp"
+#include "translate/translation_service.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <condition_variable>
+
+using namespace lt;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// Records the frames it is given, as a connection's send queue would.
+class recorder : public server::subscriber {
+public:
+    void deliver(server::frame_ptr f) override {
+        std::lock_guard lock(m_);
+        frames_.push_back(json::parse(*f));
+        cv_.notify_all();
+    }
+    // Waits until n frames arrived; returns them.
+    std::vector<json> wait_for(std::size_t n, std::chrono::milliseconds timeout = 5s) {
+        std::unique_lock lock(m_);
+        cv_.wait_for(lock, timeout, [&] { return frames_.size() >= n; });
+        return frames_;
+    }
+    std::vector<json> frames() {
+        std::lock_guard lock(m_);
+        return frames_;
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<json> frames_;
+};
+
+server::text_in final_text(std::string text, std::string id = "") {
+    server::text_in t;
+    t.text = std::move(text);
+    t.timestamp = "10:00:00";
+    t.id = std::move(id);
+    return t;
+}
+
+struct hub_fixture : ::testing::Test {
+    std::shared_ptr<test::tagging_translator> backend = std::make_shared<test::tagging_translator>();
+    std::unique_ptr<translate::translation_service> service =
+        std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 0});
+    std::shared_ptr<server::hub> hub = std::make_shared<server::hub>(*service, server::hub_params{50, 20});
+
+    std::shared_ptr<recorder> viewer(const std::string& lang, std::optional<std::uint64_t> since = {},
+                                     bool partials = false) {
+        auto r = std::make_shared<recorder>();
+        hub->join(r);
+        hub->set_language(r, lang, since, partials);
+        return r;
+    }
+    void TearDown() override { service.reset(); }
+};
+
+std::vector<std::string> texts(const std::vector<json>& frames) {
+    std::vector<std::string> out;
+    for (const auto& f : frames)
+        out.push_back(f["data"]["text"]);
+    return out;
+}
+
+} // namespace
+
+TEST_F(hub_fixture, each_viewer_gets_its_language_once_per_caption) {
+    auto es = viewer("es"), es2 = viewer("es"), fr = viewer("fr"), en = viewer("en");
+    hub->publish(final_text("hello", "u1"));
+    EXPECT_EQ(texts(es->wait_for(1)), std::vector<std::string>{"[es] hello"});
+    EXPECT_EQ(texts(es2->wait_for(1)), std::vector<std::string>{"[es] hello"});
+    EXPECT_EQ(texts(fr->wait_for(1)), std::vector<std::string>{"[fr] hello"});
+    auto e = en->wait_for(1);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0]["data"]["text"], "hello");
+    EXPECT_EQ(e[0]["data"]["seq"], 1);
+    EXPECT_EQ(e[0]["data"]["id"], "u1");
+    // Two Spanish viewers, one translation; none for English.
+    auto calls = backend->calls();
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "en->es:hello"), 1);
+    EXPECT_EQ(calls.size(), 2u);
+}
+
+TEST_F(hub_fixture, a_slow_language_keeps_order_and_does_not_hold_back_others) {
+    auto es = viewer("es"), fr = viewer("fr");
+    backend->set_delay("es", 400ms);
+    hub->publish(final_text("one"));
+    backend->set_delay("es", 0ms);
+    hub->publish(final_text("two"));
+    hub->publish(final_text("three"));
+    // French is not held back by Spanish's slow first caption.
+    auto f = fr->wait_for(3, 300ms);
+    EXPECT_EQ(texts(f), (std::vector<std::string>{"[fr] one", "[fr] two", "[fr] three"}));
+    EXPECT_LT(es->frames().size(), 1u);
+    // Spanish arrives complete and in spoken order.
+    EXPECT_EQ(texts(es->wait_for(3)), (std::vector<std::string>{"[es] one", "[es] two", "[es] three"}));
+}
+
+TEST_F(hub_fixture, a_failing_language_gets_the_original_with_an_error) {
+    auto de = viewer("de"), es = viewer("es");
+    backend->set_failing("de");
+    hub->publish(final_text("hello"));
+    auto d = de->wait_for(1);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0]["data"]["text"], "hello");
+    EXPECT_NE(d[0]["data"]["error"].get<std::string>().find("backend down"), std::string::npos);
+    EXPECT_EQ(texts(es->wait_for(1)), std::vector<std::string>{"[es] hello"});
+    EXPECT_EQ(hub->translation_errors.value(), 1u);
+}
+
+TEST_F(hub_fixture, late_joiner_gets_the_last_twenty_in_its_language) {
+    for (int i = 1; i <= 25; ++i)
+        hub->publish(final_text("c" + std::to_string(i)));
+    auto late = viewer("fr");
+    auto f = late->wait_for(20);
+    ASSERT_EQ(f.size(), 20u);
+    EXPECT_EQ(f.front()["data"]["text"], "[fr] c6");
+    EXPECT_EQ(f.back()["data"]["text"], "[fr] c25");
+    for (std::size_t i = 1; i < f.size(); ++i)
+        EXPECT_EQ(f[i]["data"]["seq"].get<int>(), f[i - 1]["data"]["seq"].get<int>() + 1);
+}
+
+TEST_F(hub_fixture, since_resumes_without_gaps_or_duplicates) {
+    auto first = viewer("es");
+    for (int i = 1; i <= 5; ++i)
+        hub->publish(final_text("c" + std::to_string(i)));
+    auto seen = first->wait_for(5);
+    ASSERT_EQ(seen.size(), 5u);
+    hub->leave(first.get());
+    // It was away while 6..8 were spoken.
+    for (int i = 6; i <= 8; ++i)
+        hub->publish(final_text("c" + std::to_string(i)));
+    auto back = viewer("es", seen.back()["data"]["seq"].get<std::uint64_t>());
+    hub->publish(final_text("c9"));
+    EXPECT_EQ(texts(back->wait_for(4)),
+              (std::vector<std::string>{"[es] c6", "[es] c7", "[es] c8", "[es] c9"}));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(back->frames().size(), 4u);
+}
+
+TEST_F(hub_fixture, since_from_another_server_run_is_treated_as_a_new_join) {
+    hub->publish(final_text("only"));
+    auto v = viewer("es", 999);
+    EXPECT_EQ(texts(v->wait_for(1)), std::vector<std::string>{"[es] only"});
+}
+
+TEST_F(hub_fixture, captions_during_catch_up_arrive_once_and_in_order) {
+    for (int i = 1; i <= 10; ++i)
+        hub->publish(final_text("c" + std::to_string(i)));
+    backend->set_delay("de", 20ms); // catch-up takes ~200 ms on one pipe... in parallel here
+    auto de = viewer("de");
+    for (int i = 11; i <= 15; ++i) {
+        hub->publish(final_text("c" + std::to_string(i)));
+        std::this_thread::sleep_for(5ms);
+    }
+    auto f = de->wait_for(15);
+    ASSERT_EQ(f.size(), 15u);
+    for (std::size_t i = 0; i < f.size(); ++i)
+        EXPECT_EQ(f[i]["data"]["text"], "[de] c" + std::to_string(i + 1));
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(de->frames().size(), 15u);
+}
+
+TEST_F(hub_fixture, partials_go_only_to_viewers_who_asked_untranslated) {
+    auto with = viewer("es", std::nullopt, true), without = viewer("es");
+    server::text_in p = final_text("hel", "u1");
+    p.partial = true;
+    EXPECT_EQ(hub->publish(p), 0u);
+    hub->publish(final_text("hello", "u1"));
+    auto w = with->wait_for(2);
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_EQ(w[0]["data"]["partial"], true);
+    EXPECT_EQ(w[0]["data"]["text"], "hel");
+    EXPECT_FALSE(w[0]["data"].contains("seq"));
+    EXPECT_EQ(w[1]["data"]["text"], "[es] hello");
+    EXPECT_EQ(w[1]["data"]["id"], "u1");
+    auto wo = without->wait_for(1);
+    ASSERT_EQ(wo.size(), 1u);
+    EXPECT_EQ(wo[0]["data"]["partial"], false);
+    EXPECT_EQ(hub->partials.value(), 1u);
+}
+
+TEST_F(hub_fixture, a_viewer_that_left_gets_nothing_and_languages_without_viewers_cost_nothing) {
+    auto es = viewer("es");
+    hub->leave(es.get());
+    hub->publish(final_text("hello"));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(es->frames().empty());
+    EXPECT_TRUE(backend->calls().empty());
+    auto st = hub->snapshot();
+    EXPECT_EQ(st.viewer_count, 0u);
+    EXPECT_EQ(st.last_seq, 1u);
+}
+
+TEST_F(hub_fixture, snapshot_counts_viewers_per_language) {
+    auto a = viewer("es"), b = viewer("es"), c = viewer("fr");
+    auto st = hub->snapshot();
+    EXPECT_EQ(st.viewers["es"], 2u);
+    EXPECT_EQ(st.viewers["fr"], 1u);
+    EXPECT_EQ(st.viewer_count, 3u);
+}

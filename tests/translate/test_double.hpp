@@ -1,0 +1,60 @@
+// A translator for unit tests of the machinery around backends: it "translates" by tagging
+// the text with the target ("[es] hello"), records every call, and can be told to be slow
+// or to fail for a language. Real backends are tested in tests/apertium and integration.
+#pragma once
+
+#include "translate/translator.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lt::test {
+
+class tagging_translator : public translate::translator {
+public:
+    std::string name() const override { return "tagging"; }
+    std::vector<std::string> targets(std::string_view) const override { return {"es", "fr", "de"}; }
+
+    core::result<std::string> translate(std::string_view source, std::string_view target,
+                                        std::string_view text) override {
+        std::chrono::milliseconds delay{0};
+        bool fail = false;
+        {
+            std::lock_guard lock(mutex_);
+            calls_.push_back(std::string(source) + "->" + std::string(target) + ":" + std::string(text));
+            if (auto it = delay_.find(std::string(target)); it != delay_.end())
+                delay = it->second;
+            fail = failing_.count(std::string(target)) > 0;
+        }
+        std::this_thread::sleep_for(delay);
+        if (fail)
+            return core::make_error("backend down for " + std::string(target));
+        return "[" + std::string(target) + "] " + std::string(text);
+    }
+
+    void set_delay(const std::string& lang, std::chrono::milliseconds d) {
+        std::lock_guard lock(mutex_);
+        delay_[lang] = d;
+    }
+    void set_failing(const std::string& lang) {
+        std::lock_guard lock(mutex_);
+        failing_[lang] = true;
+    }
+    std::vector<std::string> calls() const {
+        std::lock_guard lock(mutex_);
+        return calls_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> calls_;
+    std::map<std::string, std::chrono::milliseconds> delay_;
+    std::map<std::string, bool> failing_;
+};
+
+} // namespace lt::test
