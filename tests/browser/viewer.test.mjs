@@ -1,0 +1,585 @@
+// Browser test of the viewer page (web/) against the real lt-server binary.
+//
+// Starts lt-server on a free loopback port with API_KEY=test-key and the default
+// (Apertium) backend, drives Debian's Chromium through playwright-core, and plays the
+// speaker with a `ws` client. Expected translations come from the real `apertium eng-spa`.
+//
+// Environment:
+//   LT_SERVER_BIN      server binary (default <repo>/build/apps/lt-server/lt-server)
+//   LT_CHROMIUM        browser binary (default /usr/bin/chromium)
+//   LT_SCREENSHOT_DIR  when set, phone-sized screenshots are saved there
+//                      (page-light.png, page-dark.png)
+// The server's output goes to lt-browser-test-server.log in the temp directory.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const WEB_ROOT = path.join(REPO, 'web');
+const SERVER_BIN = process.env.LT_SERVER_BIN || path.join(REPO, 'build/apps/lt-server/lt-server');
+const CHROMIUM = process.env.LT_CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOT_DIR = process.env.LT_SCREENSHOT_DIR || '';
+const API_KEY = 'test-key';
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+const STEP_MS = 10_000;       // one awaited condition
+const RECONNECT_MS = 30_000;  // back-off after a restart stays well under this
+const TEST_MS = 45_000;       // one test
+const WATCHDOG_MS = 85_000;   // the whole file
+
+const TEXT_1 = 'Hello, how are you today?';
+const TEXT_2_PARTIAL = 'The weather is';
+const TEXT_2 = 'The weather is very good today.';
+const TEXT_3 = 'We are going to start the meeting now.';
+const TEXT_4 = 'Thank you very much for coming.';
+
+// ---- helpers --------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(what, predicate, timeoutMs = STEP_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function translate(text) {
+  // The same command a person would type: echo "<text>" | apertium eng-spa. Through a
+  // shell pipe on purpose: the apertium script opens /dev/stdin, which fails on the
+  // socketpair Node would give it as stdin.
+  const out = execFileSync('sh', ['-c', 'echo "$1" | apertium eng-spa', 'sh', text],
+    { timeout: STEP_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+  const translation = out.toString('utf8').trim();
+  assert.ok(translation, `apertium eng-spa gave no translation of "${text}"`);
+  return translation;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// The real server as a child process; keeps its output for failure messages.
+class Server {
+  constructor(port) {
+    this.port = port;
+    this.proc = null;
+    this.log = '';
+    this.logFile = path.join(os.tmpdir(), 'lt-browser-test-server.log');
+    fs.writeFileSync(this.logFile, '');
+    this.cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'lt-browser-'));
+  }
+
+  async start() {
+    const args = ['--host', '127.0.0.1', '--port', String(this.port), '--web-root', WEB_ROOT];
+    // Only our settings: none of the caller's LT_*/FLASK_* variables, and a working
+    // directory without a .env file.
+    const env = Object.fromEntries(Object.entries(process.env)
+      .filter(([k]) => !k.startsWith('LT_') && !k.startsWith('FLASK_') && k !== 'API_KEY'));
+    const proc = spawn(SERVER_BIN, args, {
+      cwd: this.cwd,
+      env: { ...env, API_KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    let exited = null;
+    proc.on('exit', (code, signal) => { exited = { code, signal }; });
+    proc.on('error', (err) => { exited = { error: err.message }; });
+    const keep = (chunk) => {
+      this.log = (this.log + chunk.toString()).slice(-20_000);
+      fs.appendFileSync(this.logFile, chunk);
+    };
+    proc.stdout.on('data', keep);
+    proc.stderr.on('data', keep);
+
+    await waitUntil('GET /health', async () => {
+      if (exited) {
+        throw new Error(`lt-server exited during start (${JSON.stringify(exited)}):\n${this.log}`);
+      }
+      try {
+        const res = await fetch(`${this.url()}/health`, { signal: AbortSignal.timeout(1000) });
+        return res.ok;
+      } catch (_) {
+        return false;
+      }
+    }, 15_000);
+  }
+
+  url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop() {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  removeWorkDir() {
+    fs.rmSync(this.cwd, { recursive: true, force: true });
+  }
+
+  killNow() {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill('SIGKILL');
+    }
+  }
+}
+
+// A TCP relay in front of the server, so a page's connection can be cut while the server
+// keeps running (to test catch-up with `since` against the same server instance).
+class Relay {
+  constructor(targetPort) {
+    this.targetPort = targetPort;
+    this.blocked = false;
+    this.sockets = new Set();
+    this.server = net.createServer((client) => this.onClient(client));
+  }
+
+  listen() {
+    return new Promise((resolve) => {
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = this.server.address().port;
+        resolve();
+      });
+    });
+  }
+
+  onClient(client) {
+    if (this.blocked) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  cut() {
+    this.blocked = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore() {
+    this.blocked = false;
+  }
+
+  close() {
+    this.cut();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+// A speaker: a plain WebSocket client that sends new_text with the API key.
+async function openSpeaker(port) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const messages = [];
+  ws.on('message', (raw) => {
+    try { messages.push(JSON.parse(raw.toString('utf8'))); } catch (_) { /* ignored */ }
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('speaker: connect timed out')), STEP_MS);
+    ws.once('open', () => { clearTimeout(timer); resolve(); });
+    ws.once('error', (err) => { clearTimeout(timer); reject(err); });
+  });
+  await waitUntil('speaker connection_status', () => messages.some((m) => m.type === 'connection_status'));
+  return {
+    messages,
+    status: messages.find((m) => m.type === 'connection_status').data,
+    say(text, id, partial = false) {
+      const data = { text, timestamp: '12:00:00', api_key: API_KEY, id };
+      if (partial) data.partial = true;
+      ws.send(JSON.stringify({ type: 'new_text', data }));
+    },
+    errors() {
+      return messages.filter((m) => m.type === 'error');
+    },
+    close() {
+      ws.terminate();
+    },
+  };
+}
+
+// Records the page's WebSocket frames, parsed.
+function recordFrames(page) {
+  const frames = { sent: [], received: [] };
+  page.on('websocket', (socket) => {
+    const parse = (list) => (frame) => {
+      try { list.push(JSON.parse(String(frame.payload))); } catch (_) { /* ignored */ }
+    };
+    socket.on('framesent', parse(frames.sent));
+    socket.on('framereceived', parse(frames.received));
+  });
+  return frames;
+}
+
+async function waitForState(page, wanted, timeoutMs = STEP_MS) {
+  await page.waitForFunction(
+    (s) => document.querySelector('#status')?.dataset.state === s, wanted, { timeout: timeoutMs });
+}
+
+async function waitForCaption(page, text, timeoutMs = STEP_MS) {
+  await page.waitForFunction((t) => [...document.querySelectorAll('#captions .caption .caption-text')]
+    .some((e) => e.textContent.trim() === t), text, { timeout: timeoutMs });
+}
+
+function captionTexts(page) {
+  return page.$$eval('#captions .caption .caption-text', (els) => els.map((e) => e.textContent.trim()));
+}
+
+// Nothing sticks out past the right edge (body hides horizontal overflow, so check boxes).
+async function assertFitsWidth(page, what) {
+  const wide = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.body.querySelectorAll('*')].filter((e) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && (r.right > width + 1 || r.left < -1);
+    });
+    return { width, scroll: document.documentElement.scrollWidth,
+      out: out.map((e) => e.id || e.className || e.tagName) };
+  });
+  assert.deepEqual(wide.out, [], `${what}: elements wider than ${wide.width}px`);
+  assert.ok(wide.scroll <= wide.width, `${what}: horizontal scroll (${wide.scroll}px)`);
+}
+
+const count = (list, item) => list.filter((x) => x === item).length;
+
+async function chooseLanguage(page, lang) {
+  await page.selectOption('#languageSelect', lang);
+  await page.waitForFunction(
+    (l) => document.querySelector('#captions').dataset.lang === l, lang, { timeout: STEP_MS });
+}
+
+// ---- fixture --------------------------------------------------------------------------
+
+let server;
+let browser;
+let context;
+let viewer;          // the page shared by the translation and restart tests
+let viewerFrames;
+const pageErrors = [];
+const speakers = [];
+let expected;
+
+const watchdog = setTimeout(() => {
+  console.error(`viewer.test.mjs: still running after ${WATCHDOG_MS} ms, giving up`);
+  server?.killNow();
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+process.on('exit', () => server?.killNow());
+
+async function newPage(ctx) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  return page;
+}
+
+async function speaker(port = server.port) {
+  const s = await openSpeaker(port);
+  speakers.push(s);
+  return s;
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(SERVER_BIN), `lt-server not found at ${SERVER_BIN} (set LT_SERVER_BIN)`);
+  expected = {
+    t1: translate(TEXT_1),
+    t2: translate(TEXT_2),
+    t3: translate(TEXT_3),
+    t4: translate(TEXT_4),
+  };
+  server = new Server(await freePort());
+  console.log(`server log: ${server.logFile}`);
+  await server.start();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+});
+
+after(async () => {
+  for (const s of speakers) s.close();
+  try {
+    let timer;
+    const bounded = new Promise((resolve) => { timer = setTimeout(resolve, 10_000); });
+    await Promise.race([browser?.close(), bounded]);
+    clearTimeout(timer);
+  } finally {
+    await server?.stop();
+    server?.removeWorkDir();
+  }
+});
+
+// ---- tests ----------------------------------------------------------------------------
+
+test('captions arrive translated, partials first', { timeout: TEST_MS }, async () => {
+  viewer = await newPage(context);
+  viewerFrames = recordFrames(viewer);
+  await viewer.goto(`${server.url()}/`, { waitUntil: 'domcontentloaded' });
+  await waitForState(viewer, 'live');
+  await chooseLanguage(viewer, 'es');
+
+  const s = await speaker();
+  const status = s.status;
+  assert.equal(await viewer.locator('#limitedBanner').isHidden(), status.aws_available !== false,
+    'limited banner follows aws_available');
+
+  s.say(TEXT_1, 'u1');
+  await waitForCaption(viewer, expected.t1);
+
+  // A partial shows in #partial before its final, then gives way to the final.
+  s.say(TEXT_2_PARTIAL, 'u2', true);
+  await viewer.waitForFunction((t) => document.querySelector('#partial').textContent.trim() === t,
+    TEXT_2_PARTIAL, { timeout: STEP_MS });
+  assert.equal(count(await captionTexts(viewer), expected.t2), 0, 'no final before it is sent');
+  s.say(TEXT_2, 'u2');
+  await waitForCaption(viewer, expected.t2);
+  await viewer.waitForFunction(() => document.querySelector('#partial').textContent === '',
+    null, { timeout: STEP_MS });
+
+  // Newest first; the original is shown beside the translation; each final has a seq.
+  const first = viewer.locator('#captions .caption').first();
+  assert.equal((await first.locator('.caption-text').textContent()).trim(), expected.t2);
+  assert.equal((await first.locator('.caption-original').textContent()).trim(), TEXT_2);
+  assert.match(await first.getAttribute('data-seq'), /^\d+$/);
+
+  // The page asked for partials, and its first set_language carried no `since`.
+  const firstSet = viewerFrames.sent.find((m) => m.type === 'set_language');
+  assert.equal(firstSet.data.partials, true);
+  assert.equal('since' in firstSet.data, false, 'no since on the first connect');
+  assert.deepEqual(s.errors(), [], 'the server accepted every caption');
+
+  await viewer.setViewportSize({ width: 360, height: 740 });
+  await assertFitsWidth(viewer, 'live at 360px');
+  await viewer.setViewportSize({ width: 390, height: 844 });
+
+  if (SCREENSHOT_DIR) {
+    s.say(TEXT_2_PARTIAL, 'u-shot', true);
+    await viewer.waitForFunction(() => document.querySelector('#partial').textContent !== '');
+    await viewer.screenshot({ path: path.join(SCREENSHOT_DIR, 'page-light.png'), animations: 'disabled' });
+    await viewer.emulateMedia({ colorScheme: 'dark' });
+    await viewer.screenshot({ path: path.join(SCREENSHOT_DIR, 'page-dark.png'), animations: 'disabled' });
+    await viewer.emulateMedia({ colorScheme: 'light' });
+  }
+});
+
+test('a cut connection catches up what it missed, once', { timeout: TEST_MS }, async () => {
+  const relay = new Relay(server.port);
+  await relay.listen();
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    const frames = recordFrames(page);
+    await page.goto(`http://127.0.0.1:${relay.port}/`, { waitUntil: 'domcontentloaded' });
+    await waitForState(page, 'live');
+    await chooseLanguage(page, 'es');
+    await waitForCaption(page, expected.t2); // the last 20 on choosing a language
+
+    relay.cut();
+    await waitForState(page, 'reconnecting');
+    const s = await speaker();
+    s.say(TEXT_3, 'u3');
+    await waitForCaption(viewer, expected.t3); // the other viewer gets it live
+    relay.restore();
+    // Try the button; the page may be mid-attempt already, when the button is hidden.
+    await page.locator('#reconnectNow').click({ timeout: 1000 }).catch(() => {});
+    await waitForState(page, 'live', RECONNECT_MS);
+    await waitForCaption(page, expected.t3);
+
+    const sets = frames.sent.filter((m) => m.type === 'set_language');
+    const last = sets[sets.length - 1].data;
+    assert.equal(typeof last.since, 'number', 'a reconnect to the same server sends since');
+    assert.equal(last.partials, true);
+
+    await sleep(300); // let any duplicate arrive before counting
+    const texts = await captionTexts(page);
+    for (const t of [expected.t1, expected.t2, expected.t3]) {
+      assert.equal(count(texts, t), 1, `"${t}" shown exactly once: ${JSON.stringify(texts)}`);
+    }
+  } finally {
+    await ctx.close();
+    await relay.close();
+  }
+});
+
+test('the page survives a server restart', { timeout: TEST_MS }, async () => {
+  const shown = await captionTexts(viewer);
+  await server.stop();
+  await viewer.waitForFunction(() => {
+    const status = document.querySelector('#status');
+    return status.dataset.state === 'reconnecting' &&
+      /^Reconnecting in \d+ s/.test(status.textContent) &&
+      !document.querySelector('#reconnectNow').hidden;
+  }, null, { timeout: STEP_MS });
+  assert.deepEqual(await captionTexts(viewer), shown, 'captions stay while disconnected');
+  await viewer.setViewportSize({ width: 360, height: 740 });
+  await assertFitsWidth(viewer, 'reconnecting at 360px');
+  await viewer.setViewportSize({ width: 390, height: 844 });
+
+  const receivedBefore = viewerFrames.received.length;
+  const sentBefore = viewerFrames.sent.length;
+  await server.start(); // same port, fresh history, seq from 1 again
+  await waitForState(viewer, 'live', RECONNECT_MS);
+  await waitUntil('set_language after the restart',
+    () => viewerFrames.sent.slice(sentBefore).some((m) => m.type === 'set_language'));
+
+  // A new server instance: seqs of the old one mean nothing to it.
+  const oldHello = viewerFrames.received.slice(0, receivedBefore)
+    .filter((m) => m.type === 'connection_status').pop();
+  const newHello = viewerFrames.received.slice(receivedBefore)
+    .find((m) => m.type === 'connection_status');
+  const resubscribe = viewerFrames.sent.slice(sentBefore).find((m) => m.type === 'set_language');
+  assert.equal(resubscribe.data.lang, 'es');
+  if (oldHello?.data.server_id && newHello?.data.server_id) {
+    assert.notEqual(newHello.data.server_id, oldHello.data.server_id, 'server_id changes per start');
+    assert.equal('since' in resubscribe.data, false, 'no since carried over to a new instance');
+  }
+
+  const s = await speaker();
+  s.say(TEXT_4, 'u4');
+  await waitForCaption(viewer, expected.t4);
+  await sleep(300);
+  const texts = await captionTexts(viewer);
+  for (const t of [expected.t1, expected.t2, expected.t3, expected.t4]) {
+    assert.equal(count(texts, t), 1, `"${t}" shown exactly once: ${JSON.stringify(texts)}`);
+  }
+  assert.equal(texts[0], expected.t4, 'newest first');
+  assert.deepEqual(s.errors(), []);
+});
+
+test('Arabic is laid out right to left and the choice survives a reload', { timeout: TEST_MS }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    await page.goto(`${server.url()}/`, { waitUntil: 'domcontentloaded' });
+    await waitForState(page, 'live');
+    const s = await speaker();
+    await chooseLanguage(page, 'ar');
+    assert.equal(await page.getAttribute('#captions', 'dir'), 'rtl');
+    await page.click('#fontLarger');
+    const scale = await page.evaluate(
+      () => document.documentElement.style.getPropertyValue('--caption-scale'));
+
+    // The backend cannot translate to Arabic: the option says so, and captions come in the
+    // original with a note.
+    const arabicLimited = !(s.status.languages || []).includes('ar');
+    if (arabicLimited && Array.isArray(s.status.languages)) {
+      assert.match(await page.locator('#languageSelect option[value="ar"]').textContent(),
+        /original only/);
+      await page.waitForSelector('#captions .caption .caption-note');
+      assert.match(await page.locator('#captions .caption .caption-note').first().textContent(),
+        /^not translated/);
+    }
+
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitForState(page, 'live');
+    assert.equal(await page.inputValue('#languageSelect'), 'ar');
+    assert.equal(await page.getAttribute('#captions', 'dir'), 'rtl');
+    assert.equal(await page.evaluate(
+      () => document.documentElement.style.getPropertyValue('--caption-scale')), scale);
+    await page.waitForFunction(() => document.querySelector('#captions').dataset.lang === 'ar');
+
+    // Dark mode is a remembered choice too.
+    await page.click('#themeToggle');
+    const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+    assert.ok(theme === 'dark' || theme === 'light');
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
+    await waitForState(page, 'live');
+
+    // Back to a left-to-right language.
+    await chooseLanguage(page, 'es');
+    assert.equal(await page.getAttribute('#captions', 'dir'), 'ltr');
+    await waitForCaption(page, expected.t4);
+  } finally {
+    await ctx.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors on the page');
+});
+
+test('branding is text only, and reconnecting never gives up', { timeout: TEST_MS }, async (t) => {
+  const closedPort = await freePort(); // nothing listens here: every connect is refused
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    let sockets = 0;
+    page.on('websocket', () => { sockets += 1; });
+    const config = {
+      pageTitle: 'Test <b>Title</b>',
+      logoFile: '',
+      contactText: '<img src=x onerror="window.pwned=1">',
+      websocketUrl: `ws://127.0.0.1:${closedPort}/ws`,
+    };
+    await page.route('**/config.json', (route) => route.fulfill({
+      contentType: 'application/json', body: JSON.stringify(config) }));
+    await page.clock.install();
+    // The jitter's top end, so the back-off's ceilings show: 1, 2, 4, 8, then 15 s.
+    await page.addInitScript(() => { Math.random = () => 0.999; });
+    await page.goto(`${server.url()}/`, { waitUntil: 'domcontentloaded' });
+
+    await page.waitForFunction((t) => document.querySelector('#pageTitle').textContent === t,
+      config.pageTitle);
+    assert.equal(await page.title(), config.pageTitle);
+    assert.equal(await page.textContent('#contact'),
+      `For more assistance please contact ${config.contactText}`);
+    assert.equal(await page.locator('#contact img, #pageTitle b').count(), 0, 'no markup injected');
+
+    // Each refused attempt schedules the next one; the wait doubles up to 15 s and stays.
+    const waits = [];
+    for (let i = 0; i < 10; i += 1) {
+      const before = sockets;
+      await page.waitForFunction(() => {
+        const status = document.querySelector('#status');
+        return status.dataset.state === 'reconnecting' && /\d+ s/.test(status.textContent);
+      });
+      const wait = Number((await page.textContent('#status')).match(/(\d+) s/)[1]);
+      waits.push(wait);
+      // Just past the countdown: far enough to start the next attempt, not so far that
+      // the page's own handshake timeout fires before the refusal arrives.
+      await page.clock.runFor(wait * 1000 + 100);
+      await waitUntil(`attempt ${i + 2}`, () => sockets > before);
+    }
+    t.diagnostic(`reconnect countdowns (s): ${waits.join(' ')}`);
+    assert.deepEqual(waits, [1, 2, 4, 8, 15, 15, 15, 15, 15, 15]);
+
+    // Coming back online tries at once, without waiting for the countdown.
+    await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'reconnecting');
+    const before = sockets;
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitUntil('an attempt on "online"', () => sockets > before);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+  } finally {
+    await ctx.close();
+  }
+});

@@ -1,0 +1,565 @@
+// Live Translate viewer page. Plain ES2020, no dependencies: it talks only to the server
+// that served it (config.json and the /ws WebSocket; see docs/protocol.md).
+'use strict';
+
+(() => {
+  // The languages a viewer can choose, in the reference page's order plus Catalan.
+  const LANGUAGES = [
+    ['en', 'English'], ['es', 'Español'], ['fr', 'Français'], ['de', 'Deutsch'],
+    ['it', 'Italiano'], ['pt', 'Português'], ['zh', '中文'], ['ja', '日本語'],
+    ['ko', '한국어'], ['ar', 'العربية'], ['ru', 'Русский'], ['hi', 'हिन्दी'],
+    ['nl', 'Nederlands'], ['pl', 'Polski'], ['tr', 'Türkçe'], ['ca', 'Català'],
+  ];
+  const RTL_LANGUAGES = new Set(['ar']);
+
+  const STORAGE_LANGUAGE = 'liveTranslateLanguage'; // same key as the reference page
+  const STORAGE_FONT = 'liveTranslateFontStep';
+  const STORAGE_THEME = 'liveTranslateTheme';
+
+  const MAX_CAPTIONS = 50;        // as the reference page
+  const MAX_SEEN_SEQS = 500;      // dedup memory; the server replays at most 200
+  const BACKOFF_FIRST_MS = 1000;  // ceiling of the first retry delay
+  const BACKOFF_FLOOR_MS = 500;   // never retry sooner than this
+  const BACKOFF_CAP_MS = 15000;   // ceiling of every later retry delay
+  const STABLE_MS = 10000;        // a connection live this long resets the back-off
+  const HELLO_TIMEOUT_MS = 3000;  // wait this long for connection_status before subscribing
+  const CONNECT_TIMEOUT_MS = 10000; // a handshake that hangs longer is abandoned and retried
+  const PARTIAL_STALE_MS = 15000; // a partial with no update or final for this long is dropped
+  const CONFIG_TIMEOUT_MS = 4000;
+  const FONT_STEPS = [0.8, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2];
+  const FONT_DEFAULT_STEP = 2;
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    title: $('pageTitle'),
+    logo: $('logo'),
+    status: $('status'),
+    announce: $('statusAnnounce'),
+    reconnectNow: $('reconnectNow'),
+    banner: $('limitedBanner'),
+    notice: $('notice'),
+    select: $('languageSelect'),
+    smaller: $('fontSmaller'),
+    larger: $('fontLarger'),
+    theme: $('themeToggle'),
+    partial: $('partial'),
+    captions: $('captions'),
+    emptyHint: $('emptyHint'),
+    contact: $('contact'),
+  };
+
+  // localStorage can be unavailable (private browsing, disabled storage): never fail on it.
+  const store = {
+    get(key) {
+      try { return window.localStorage.getItem(key); } catch (_) { return null; }
+    },
+    set(key, value) {
+      try { window.localStorage.setItem(key, value); } catch (_) { /* not remembered */ }
+    },
+  };
+
+  const isKnownLanguage = (code) => LANGUAGES.some(([c]) => c === code);
+
+  function initialLanguage() {
+    const saved = store.get(STORAGE_LANGUAGE);
+    if (saved && isKnownLanguage(saved)) return saved;
+    const browser = (navigator.language || '').slice(0, 2).toLowerCase();
+    return isKnownLanguage(browser) ? browser : 'en';
+  }
+
+  const state = {
+    config: { pageTitle: '', logoFile: '', contactText: '', websocketUrl: '' },
+    lang: initialLanguage(),
+    ws: null,
+    connState: 'connecting',
+    attempt: 0,            // failed connections in a row, for the back-off
+    retryTimer: 0,
+    countdownTimer: 0,
+    retryAt: 0,
+    helloTimer: 0,
+    connectTimer: 0,
+    languageTimer: 0,
+    liveSince: 0,
+    subscribed: false,     // set_language sent on this connection
+    awaitingLanguageSet: false, // finals in the old language may still be in flight
+    fullCatchUp: false,    // the language changed: ask for the last 20, not just what was missed
+    serverId: null,        // server_id of the instance whose seqs we hold
+    highestSeq: null,      // highest final seq received from that instance
+    seen: new Map(),       // seq -> fingerprint of finals already shown
+    partialId: null,
+    partialTimer: 0,
+    noticeTimer: 0,
+    translatable: null,    // Set of languages the server translates to, or null if unknown
+    source: 'en',
+  };
+
+  // ---- status -------------------------------------------------------------------------
+
+  const ANNOUNCEMENTS = {
+    connecting: 'Connecting to the captions server.',
+    live: 'Connected. Captions are live.',
+    reconnecting: 'Connection lost. Reconnecting automatically.',
+  };
+
+  function setStatus(conn, text) {
+    // The visible text counts down every second; screen readers hear only the changes of
+    // state, through a separate live region.
+    if (conn !== state.connState || !el.announce.textContent) {
+      el.announce.textContent = ANNOUNCEMENTS[conn] || '';
+    }
+    state.connState = conn;
+    el.status.dataset.state = conn;
+    el.status.textContent = text;
+    el.reconnectNow.hidden = conn !== 'reconnecting';
+  }
+
+  function showNotice(text, ms) {
+    el.notice.textContent = text;
+    el.notice.hidden = false;
+    clearTimeout(state.noticeTimer);
+    state.noticeTimer = setTimeout(() => { el.notice.hidden = true; }, ms || 8000);
+  }
+
+  // ---- branding -----------------------------------------------------------------------
+
+  async function loadConfig() {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), CONFIG_TIMEOUT_MS);
+    try {
+      const res = await fetch('config.json', { cache: 'no-store', signal: controller.signal });
+      if (!res.ok) return;
+      const data = await res.json();
+      if (!data || typeof data !== 'object') return;
+      for (const key of Object.keys(state.config)) {
+        if (typeof data[key] === 'string') state.config[key] = data[key].trim();
+      }
+    } catch (_) {
+      // No config: the page keeps its defaults and still connects to its own server.
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function applyBranding() {
+    const { pageTitle, logoFile, contactText } = state.config;
+    if (pageTitle) {
+      document.title = pageTitle;
+      el.title.textContent = pageTitle;
+    }
+    if (logoFile) {
+      try {
+        const url = new URL(logoFile, document.baseURI);
+        if (url.protocol === 'http:' || url.protocol === 'https:') {
+          el.logo.addEventListener('error', () => { el.logo.hidden = true; }, { once: true });
+          el.logo.src = url.href;
+          el.logo.hidden = false;
+        }
+      } catch (_) { /* bad URL: no logo */ }
+    }
+    if (contactText) {
+      el.contact.textContent = `For more assistance please contact ${contactText}`;
+      el.contact.hidden = false;
+    }
+  }
+
+  // ---- display settings ---------------------------------------------------------------
+
+  function fontStep() {
+    const n = Number.parseInt(store.get(STORAGE_FONT) || '', 10);
+    return Number.isInteger(n) && n >= 0 && n < FONT_STEPS.length ? n : FONT_DEFAULT_STEP;
+  }
+
+  function applyFont(step) {
+    document.documentElement.style.setProperty('--caption-scale', String(FONT_STEPS[step]));
+    el.smaller.disabled = step <= 0;
+    el.larger.disabled = step >= FONT_STEPS.length - 1;
+  }
+
+  function changeFont(delta) {
+    const step = Math.min(FONT_STEPS.length - 1, Math.max(0, fontStep() + delta));
+    store.set(STORAGE_FONT, String(step));
+    applyFont(step);
+  }
+
+  const darkQuery = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+
+  function effectiveTheme() {
+    const saved = store.get(STORAGE_THEME);
+    if (saved === 'dark' || saved === 'light') return saved;
+    return darkQuery && darkQuery.matches ? 'dark' : 'light';
+  }
+
+  function applyTheme() {
+    const saved = store.get(STORAGE_THEME);
+    if (saved === 'dark' || saved === 'light') document.documentElement.dataset.theme = saved;
+    else delete document.documentElement.dataset.theme; // follow the system
+    el.theme.setAttribute('aria-pressed', String(effectiveTheme() === 'dark'));
+  }
+
+  function toggleTheme() {
+    store.set(STORAGE_THEME, effectiveTheme() === 'dark' ? 'light' : 'dark');
+    applyTheme();
+  }
+
+  // ---- language selector --------------------------------------------------------------
+
+  function buildLanguageOptions() {
+    el.select.textContent = '';
+    for (const [code, name] of LANGUAGES) {
+      const option = document.createElement('option');
+      option.value = code;
+      option.lang = code;
+      option.dataset.name = name;
+      option.textContent = name;
+      el.select.appendChild(option);
+    }
+    el.select.value = state.lang;
+  }
+
+  // Marks the languages the server can only show in the original. They stay selectable:
+  // the server accepts them and sends the original text with an error note.
+  function markLanguages() {
+    for (const option of el.select.options) {
+      const limited = state.translatable !== null &&
+        option.value !== state.source && !state.translatable.has(option.value);
+      option.dataset.limited = String(limited);
+      option.textContent = option.dataset.name + (limited ? ' — original only' : '');
+    }
+  }
+
+  function applyLanguageLayout() {
+    el.captions.dir = RTL_LANGUAGES.has(state.lang) ? 'rtl' : 'ltr';
+    el.captions.lang = state.lang;
+  }
+
+  function onLanguageChosen() {
+    const lang = el.select.value;
+    if (!isKnownLanguage(lang) || lang === state.lang) return;
+    state.lang = lang;
+    store.set(STORAGE_LANGUAGE, lang);
+    applyLanguageLayout();
+    clearCaptions();
+    // The server answers with the last 20 captions in the new language; a caption shown
+    // in the old language must not block its translation.
+    state.seen.clear();
+    state.fullCatchUp = true;
+    if (state.subscribed) sendSetLanguage(true);
+  }
+
+  // ---- captions -----------------------------------------------------------------------
+
+  function clearCaptions() {
+    el.captions.textContent = '';
+    el.emptyHint.hidden = false;
+  }
+
+  function fingerprint(data) {
+    return `${typeof data.id === 'string' ? data.id : ''}\u0000${String(data.original || '')}`;
+  }
+
+  function rememberSeq(seq, print) {
+    state.seen.set(seq, print);
+    if (state.seen.size > MAX_SEEN_SEQS) {
+      state.seen.delete(state.seen.keys().next().value); // oldest inserted
+    }
+    if (state.highestSeq === null || seq > state.highestSeq) state.highestSeq = seq;
+  }
+
+  // The server's seqs restarted (a new instance that does not send server_id): forget the
+  // old instance's seqs but keep its captions on screen.
+  function forgetInstance() {
+    state.seen.clear();
+    state.highestSeq = null;
+  }
+
+  function addFinal(data) {
+    const seq = Number.isSafeInteger(data.seq) && data.seq > 0 ? data.seq : null;
+    if (seq !== null) {
+      const print = fingerprint(data);
+      const earlier = state.seen.get(seq);
+      if (earlier === print) return; // already shown
+      if (earlier !== undefined) forgetInstance(); // same seq, other caption: server restarted
+      rememberSeq(seq, print);
+    }
+
+    const text = String(data.text ?? '');
+    const original = String(data.original ?? '');
+    const failed = typeof data.error === 'string' && data.error !== '';
+    const textLang = failed ? String(data.source_lang || state.source) : String(data.lang || state.lang);
+
+    const item = document.createElement('div');
+    item.className = 'caption';
+    if (seq !== null) item.dataset.seq = String(seq);
+    if (typeof data.id === 'string') item.dataset.id = data.id;
+
+    const main = document.createElement('p');
+    main.className = 'caption-text';
+    main.lang = textLang;
+    main.dir = 'auto';
+    main.textContent = text;
+    item.appendChild(main);
+
+    if (original && original !== text) {
+      const orig = document.createElement('p');
+      orig.className = 'caption-original';
+      orig.lang = String(data.source_lang || state.source);
+      orig.dir = 'auto';
+      orig.textContent = original;
+      item.appendChild(orig);
+    }
+
+    const meta = document.createElement('p');
+    meta.className = 'caption-meta';
+    if (typeof data.timestamp === 'string' && data.timestamp) {
+      const time = document.createElement('time');
+      time.className = 'caption-time';
+      time.textContent = data.timestamp;
+      meta.appendChild(time);
+    }
+    if (failed) {
+      const note = document.createElement('span');
+      note.className = 'caption-note';
+      note.title = data.error;
+      note.textContent = `not translated: ${data.error}`;
+      meta.appendChild(note);
+    }
+    if (meta.childNodes.length) item.appendChild(meta);
+
+    el.captions.insertBefore(item, el.captions.firstChild);
+    while (el.captions.children.length > MAX_CAPTIONS) el.captions.lastElementChild.remove();
+    el.emptyHint.hidden = true;
+  }
+
+  function clearPartial() {
+    state.partialId = null;
+    clearTimeout(state.partialTimer);
+    el.partial.textContent = '';
+    el.partial.hidden = true;
+  }
+
+  function showPartial(data) {
+    const text = String(data.text ?? '');
+    if (!text) { clearPartial(); return; }
+    state.partialId = typeof data.id === 'string' ? data.id : null;
+    el.partial.lang = String(data.source_lang || data.lang || state.source);
+    el.partial.dir = 'auto';
+    el.partial.textContent = text;
+    el.partial.hidden = false;
+    clearTimeout(state.partialTimer);
+    state.partialTimer = setTimeout(clearPartial, PARTIAL_STALE_MS);
+  }
+
+  function onTranslatedText(data) {
+    if (data.partial === true) {
+      showPartial(data);
+      return;
+    }
+    if (state.partialId !== null && data.id === state.partialId) clearPartial();
+    // Before language_set, finals are in the connection's previous language; the catch-up
+    // that follows language_set brings them again in ours.
+    if (!state.subscribed || state.awaitingLanguageSet) return;
+    addFinal(data);
+  }
+
+  // ---- connection ---------------------------------------------------------------------
+
+  function socketUrl() {
+    const configured = state.config.websocketUrl;
+    if (configured) {
+      try {
+        const url = new URL(configured, document.baseURI);
+        if (url.protocol === 'http:') url.protocol = 'ws:';
+        if (url.protocol === 'https:') url.protocol = 'wss:';
+        if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.href;
+      } catch (_) { /* fall back to our own server */ }
+    }
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${scheme}//${window.location.host}/ws`;
+  }
+
+  function send(type, data) {
+    const ws = state.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify({ type, data }));
+    return true;
+  }
+
+  function sendSetLanguage(withSince) {
+    const data = { lang: state.lang, partials: true };
+    if (withSince && !state.fullCatchUp && state.highestSeq !== null) data.since = state.highestSeq;
+    state.awaitingLanguageSet = true;
+    el.captions.setAttribute('aria-busy', 'true');
+    // A server that never confirms must not silence the page for good.
+    clearTimeout(state.languageTimer);
+    state.languageTimer = setTimeout(languageSettled, HELLO_TIMEOUT_MS);
+    if (send('set_language', data)) {
+      state.subscribed = true;
+      state.fullCatchUp = false;
+    }
+  }
+
+  function languageSettled() {
+    clearTimeout(state.languageTimer);
+    state.awaitingLanguageSet = false;
+    el.captions.removeAttribute('aria-busy');
+  }
+
+  function onConnectionStatus(data) {
+    clearTimeout(state.helloTimer);
+    const id = typeof data.server_id === 'string' && data.server_id ? data.server_id : null;
+    if (id !== null) {
+      if (state.serverId !== null && state.serverId !== id) forgetInstance();
+      state.serverId = id;
+    }
+    if (typeof data.source === 'string' && data.source) state.source = data.source;
+    state.translatable = Array.isArray(data.languages)
+      ? new Set(data.languages.filter((l) => typeof l === 'string'))
+      : null;
+    markLanguages();
+    el.banner.hidden = data.aws_available !== false;
+    if (!state.subscribed) sendSetLanguage(true);
+  }
+
+  function onError(data) {
+    const message = typeof data.message === 'string' ? data.message : 'error';
+    if (data.code === 'unsupported_language') {
+      // The connection stays in its previous language; say so instead of guessing.
+      languageSettled();
+      showNotice(`This server does not offer the chosen language (${message}).`);
+      return;
+    }
+    console.warn('server error:', data.code || '', message);
+  }
+
+  function onMessage(event) {
+    let msg;
+    try { msg = JSON.parse(event.data); } catch (_) { return; }
+    if (!msg || typeof msg.type !== 'string') return;
+    const data = msg.data && typeof msg.data === 'object' ? msg.data : {};
+    switch (msg.type) {
+      case 'connection_status':
+        onConnectionStatus(data);
+        break;
+      case 'language_set':
+        if (data.lang === state.lang) {
+          languageSettled();
+          el.captions.dataset.lang = data.lang;
+        }
+        break;
+      case 'translated_text':
+        onTranslatedText(data);
+        break;
+      case 'error':
+        onError(data);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function clearRetry() {
+    clearTimeout(state.retryTimer);
+    clearInterval(state.countdownTimer);
+    state.retryTimer = 0;
+    state.countdownTimer = 0;
+  }
+
+  function connect() {
+    clearRetry();
+    if (state.ws) return;
+    setStatus('connecting', 'Connecting…');
+    let ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (_) {
+      scheduleReconnect();
+      return;
+    }
+    state.ws = ws;
+    state.subscribed = false;
+    state.connectTimer = setTimeout(() => {
+      if (state.ws === ws && ws.readyState === WebSocket.CONNECTING) ws.close(); // then 'close'
+    }, CONNECT_TIMEOUT_MS);
+
+    ws.addEventListener('open', () => {
+      clearTimeout(state.connectTimer);
+      if (state.ws !== ws) return;
+      state.liveSince = Date.now();
+      setStatus('live', 'Live');
+      // Subscribe once connection_status says which server instance this is; a server
+      // that never says so gets the subscription anyway.
+      state.helloTimer = setTimeout(() => {
+        if (state.ws === ws && !state.subscribed) sendSetLanguage(true);
+      }, HELLO_TIMEOUT_MS);
+    });
+    ws.addEventListener('message', (event) => {
+      if (state.ws === ws) onMessage(event);
+    });
+    ws.addEventListener('close', () => {
+      clearTimeout(state.connectTimer);
+      if (state.ws !== ws) return;
+      state.ws = null;
+      state.subscribed = false;
+      languageSettled();
+      clearTimeout(state.helloTimer);
+      clearPartial();
+      if (state.liveSince && Date.now() - state.liveSince >= STABLE_MS) state.attempt = 0;
+      state.liveSince = 0;
+      scheduleReconnect();
+    });
+    // An 'error' event is always followed by 'close'; nothing to do here.
+  }
+
+  // Exponential back-off with full jitter, floored so a flapping server is not hammered,
+  // capped, and never given up.
+  function nextDelay() {
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** Math.min(state.attempt, 16));
+    state.attempt += 1;
+    return BACKOFF_FLOOR_MS + Math.random() * Math.max(0, ceiling - BACKOFF_FLOOR_MS);
+  }
+
+  function showCountdown() {
+    const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
+    setStatus('reconnecting', `Reconnecting in ${seconds} s…`);
+  }
+
+  function scheduleReconnect() {
+    clearRetry();
+    state.retryAt = Date.now() + nextDelay();
+    showCountdown();
+    state.countdownTimer = setInterval(showCountdown, 250);
+    state.retryTimer = setTimeout(connect, state.retryAt - Date.now());
+  }
+
+  function reconnectNow() {
+    if (state.ws) return;
+    connect();
+  }
+
+  // ---- start --------------------------------------------------------------------------
+
+  async function start() {
+    buildLanguageOptions();
+    applyLanguageLayout();
+    applyFont(fontStep());
+    applyTheme();
+    setStatus('connecting', 'Connecting…');
+
+    el.select.addEventListener('change', onLanguageChosen);
+    el.smaller.addEventListener('click', () => changeFont(-1));
+    el.larger.addEventListener('click', () => changeFont(1));
+    el.theme.addEventListener('click', toggleTheme);
+    el.reconnectNow.addEventListener('click', reconnectNow);
+    if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener('change', applyTheme);
+    window.addEventListener('online', reconnectNow);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') reconnectNow();
+    });
+
+    await loadConfig();
+    applyBranding();
+    connect();
+  }
+
+  start();
+})();
