@@ -44,8 +44,8 @@ ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state
       close_timer_(ws_.get_executor()) {}
 
 ws_session::~ws_session() {
-    if (joined_ || speaker_ || closing_)
-        state_->captions->leave(this);
+    // No hub call here: the last reference may be dropped inside the hub's own lock (a
+    // delivery in progress). The read loop's exit has already left the hub.
     state_->remove(this);
 }
 
@@ -68,7 +68,6 @@ void ws_session::on_accept(beast::error_code ec) {
     state_->metrics.ws_sessions.add(1);
     state_->add(shared_from_this());
     state_->captions->join(shared_from_this());
-    joined_ = true;
     send_now(std::make_shared<const std::string>(state_->status_frame));
     do_read();
 }
@@ -88,7 +87,6 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
         }
         state_->metrics.ws_sessions.add(-1);
         state_->captions->leave(this);
-        joined_ = false;
         close_timer_.cancel();
         return;
     }
@@ -134,12 +132,11 @@ void ws_session::handle(std::string_view text) {
         }
         if (!nt->partial && nt->text.find_first_not_of(" \t\r\n") == std::string::npos)
             return send_error("field 'text' is empty", "bad_request");
-        if (!speaker_) {
-            // Speakers do not watch captions unless they ask to with set_language.
-            speaker_ = true;
+        if (!speaker_ && !chose_language_) {
+            // A speaker does not watch captions unless it asked to with set_language.
             state_->captions->leave(this);
-            joined_ = false;
         }
+        speaker_ = true;
         text_in in;
         in.text = std::move(nt->text);
         in.timestamp = std::move(nt->timestamp);
@@ -165,7 +162,7 @@ void ws_session::handle(std::string_view text) {
             return send_error("unsupported language '" + sl->lang + "'", "unsupported_language");
         send_now(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
         state_->captions->set_language(shared_from_this(), sl->lang, sl->since, sl->partials);
-        joined_ = true;
+        chose_language_ = true;
         return;
     }
     if (auto* gt = std::get_if<protocol::generate_token>(&msg)) {
@@ -252,7 +249,6 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
         return;
     closing_ = true;
     state_->captions->leave(this);
-    joined_ = false;
     // Keep only the frame being written; the rest will never be sent.
     if (queue_.size() > 1)
         queue_.erase(queue_.begin() + 1, queue_.end());

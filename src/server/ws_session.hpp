@@ -58,8 +58,8 @@ private:
     std::deque<frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
-    bool joined_ = false;
-    bool speaker_ = false;
+    bool speaker_ = false;        // has published text
+    bool chose_language_ = false; // has sent set_language: keeps watching even as a speaker
     rate_limiter messages_;
     rate_limiter captions_;
     net::steady_timer close_timer_;

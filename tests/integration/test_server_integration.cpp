@@ -372,3 +372,15 @@ TEST(server_start, none_backend_sends_originals_with_a_reason) {
     EXPECT_EQ((*got)["data"]["text"], "Hello.");
     EXPECT_TRUE((*got)["data"].contains("error"));
 }
+
+TEST(server_roles, a_speaker_that_chose_a_language_keeps_watching_and_one_that_did_not_stops) {
+    server_process server({"--translator", "none"}, {{"API_KEY", key}});
+    auto watching = viewer(server.port(), "en");
+    ws_client plain(server.port());
+    ASSERT_TRUE(plain.receive_type("connection_status"));
+    watching->send(new_text("From the watching speaker.", "w1"));
+    plain.send(new_text("From the plain speaker.", "p1"));
+    auto got = watching->collect("translated_text", 2);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_FALSE(plain.receive_type("translated_text", 500ms));
+}
