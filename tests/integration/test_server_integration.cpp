@@ -378,8 +378,9 @@ TEST(server_roles, a_speaker_that_chose_a_language_keeps_watching_and_one_that_d
     auto watching = viewer(server.port(), "en");
     ws_client plain(server.port());
     ASSERT_TRUE(plain.receive_type("connection_status"));
-    watching->send(new_text("From the watching speaker.", "w1"));
     plain.send(new_text("From the plain speaker.", "p1"));
+    ASSERT_TRUE(plain.receive_type("text_ack"));
+    watching->send(new_text("From the watching speaker.", "w1"));
     auto got = watching->collect("translated_text", 2);
     ASSERT_EQ(got.size(), 2u);
     EXPECT_FALSE(plain.receive_type("translated_text", 500ms));

@@ -29,6 +29,8 @@ public:
             calls_.push_back(std::string(source) + "->" + std::string(target) + ":" + std::string(text));
             if (auto it = delay_.find(std::string(target)); it != delay_.end())
                 delay = it->second;
+            if (auto it = delay_.find(std::string(target) + '\0' + std::string(text)); it != delay_.end())
+                delay = it->second;
             fail = failing_.count(std::string(target)) > 0;
         }
         std::this_thread::sleep_for(delay);
@@ -37,9 +39,10 @@ public:
         return "[" + std::string(target) + "] " + std::string(text);
     }
 
-    void set_delay(const std::string& lang, std::chrono::milliseconds d) {
+    // Delays every call to `lang`, or only those for `text` when it is given.
+    void set_delay(const std::string& lang, std::chrono::milliseconds d, const std::string& text = "") {
         std::lock_guard lock(mutex_);
-        delay_[lang] = d;
+        delay_[text.empty() ? lang : lang + '\0' + text] = d;
     }
     void set_failing(const std::string& lang) {
         std::lock_guard lock(mutex_);
