@@ -93,24 +93,37 @@ std::uint64_t hub::publish(text_in in) {
 
     std::weak_ptr<hub> weak = weak_from_this();
     for (const auto& lang : targets) {
-        auto& c = channels_[lang];
-        if (lang == e->lang) {
-            c.pending[e->seq].frame = frame_for(*e, lang, e->text);
-            flush(lang, c);
-            continue;
-        }
-        bool queued = service_.submit(e->lang, lang, e->text,
-                                      [weak, seq = e->seq, lang](core::result<std::string> r) {
-                                          if (auto h = weak.lock())
-                                              h->on_translated(seq, lang, std::move(r));
-                                      });
-        if (!queued) {
-            c.pending[e->seq].frame =
-                frame_for(*e, lang, core::make_error("server busy: translation queue is full"));
+        bool framed = frame_now_or_queue(*e, lang, [weak, seq = e->seq, lang](core::result<std::string> r) {
+            if (auto h = weak.lock())
+                h->on_translated(seq, lang, std::move(r));
+        });
+        if (framed) {
+            auto& c = channels_[lang];
+            c.pending[e->seq].frame = e->frames.at(lang);
             flush(lang, c);
         }
     }
     return e->seq;
+}
+
+bool hub::frame_now_or_queue(entry& e, const std::string& lang,
+                             std::function<void(core::result<std::string>)> done) {
+    if (lang == e.lang) {
+        frame_for(e, lang, e.text);
+        return true;
+    }
+    if (!service_.supports(e.lang, lang)) {
+        untranslatable.inc();
+        // Not an error of the moment, so it is not counted or logged as one.
+        e.frames.emplace(lang, make_frame(e, lang, e.text,
+                                          "no translation from " + e.lang + " to " + lang +
+                                              " on this server (" + service_.backend().name() + ")"));
+        return true;
+    }
+    if (service_.submit(e.lang, lang, e.text, std::move(done)))
+        return false;
+    frame_for(e, lang, core::make_error("server busy: translation queue is full"));
+    return true;
 }
 
 void hub::on_translated(std::uint64_t seq, const std::string& lang, core::result<std::string> r) {
@@ -177,20 +190,12 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
     for (const auto& e : chosen) {
         if (e->frames.count(lang) || c.pending.count(e->seq))
             continue; // ready, or the channel will deliver it
-        if (lang == e->lang) {
-            frame_for(*e, lang, e->text);
-            continue;
-        }
-        bool queued = service_.submit(
-            e->lang, lang, e->text,
-            [weak, key, gen = v.generation, e, lang](core::result<std::string> r) {
-                if (auto h = weak.lock())
-                    h->on_catch_up(key, gen, e, lang, std::move(r));
-            });
-        if (queued)
+        bool framed = frame_now_or_queue(*e, lang, [weak, key, gen = v.generation, e, lang](core::result<std::string> r) {
+            if (auto h = weak.lock())
+                h->on_catch_up(key, gen, e, lang, std::move(r));
+        });
+        if (!framed)
             ++v.outstanding;
-        else
-            frame_for(*e, lang, core::make_error("server busy: translation queue is full"));
     }
     if (v.outstanding == 0)
         finish_catch_up(key, v);

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,7 +81,8 @@ public:
 
     core::counter finals;
     core::counter partials;
-    core::counter translation_errors;
+    core::counter translation_errors; // a translation was tried and failed
+    core::counter untranslatable;     // the backend has no route to the viewer's language
 
 private:
     struct entry {
@@ -114,6 +116,10 @@ private:
     void flush(const std::string& lang, channel& c);
     void finish_catch_up(const subscriber* s, viewer& v);
     frame_ptr frame_for(entry& e, const std::string& lang, core::result<std::string> r);
+    // Frames `e` for `lang` at once when no translation is needed or possible; otherwise
+    // queues the translation and returns false. `done` receives the queued result.
+    bool frame_now_or_queue(entry& e, const std::string& lang,
+                            std::function<void(core::result<std::string>)> done);
 
     translate::translation_service& service_;
     hub_params params_;

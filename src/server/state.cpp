@@ -162,7 +162,10 @@ std::string server_state::metrics_text() const {
     line("lt_translation_errors_total", "counter",
          "Captions sent untranslated to a language because translation failed.",
          captions->translation_errors.value());
-    line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
+    line("lt_captions_untranslatable_total", "counter",
+         "Captions sent in the original to a language the backend has no route to.",
+         captions->untranslatable.value());
+        line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
          service->rejected());
     line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",
          service->cache_hits());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace lt::translate {
@@ -37,6 +38,19 @@ bool translation_service::submit(std::string source, std::string target, std::st
     }
     cv_.notify_one();
     return true;
+}
+
+bool translation_service::supports(const std::string& source, const std::string& target) {
+    if (source == target)
+        return true;
+    std::lock_guard lock(targets_mutex_);
+    auto it = targets_.find(source);
+    if (it == targets_.end()) {
+        auto list = backend_->targets(source);
+        std::sort(list.begin(), list.end());
+        it = targets_.emplace(source, std::move(list)).first;
+    }
+    return std::binary_search(it->second.begin(), it->second.end(), target);
 }
 
 std::size_t translation_service::queued() const {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace lt::translate {
@@ -45,6 +46,10 @@ public:
     // full or the service is stopping. Otherwise `done` is called exactly once, on a worker
     // thread. source == target completes with `text` unchanged.
     bool submit(std::string source, std::string target, std::string text, callback done);
+
+    // Whether the backend has a route source→target (or they are equal). Lets callers answer
+    // "not translatable" at once instead of queueing behind real work.
+    bool supports(const std::string& source, const std::string& target);
 
     translator& backend() { return *backend_; }
     const translator& backend() const { return *backend_; }
@@ -75,6 +80,9 @@ private:
     core::histogram latency_;
     core::counter rejected_;
     core::counter failures_;
+
+    std::mutex targets_mutex_;
+    std::unordered_map<std::string, std::vector<std::string>> targets_; // by source, sorted
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;

@@ -206,3 +206,19 @@ TEST_F(hub_fixture, snapshot_counts_viewers_per_language) {
     EXPECT_EQ(st.viewers["fr"], 1u);
     EXPECT_EQ(st.viewer_count, 3u);
 }
+
+TEST_F(hub_fixture, a_language_without_a_route_gets_the_original_at_once_without_queueing) {
+    auto ja = viewer("ja"), es = viewer("es");
+    backend->set_delay("es", 300ms);
+    hub->publish(final_text("hello"));
+    // Japanese does not wait behind Spanish's slow translation in the worker queue.
+    auto j = ja->wait_for(1, 150ms);
+    ASSERT_EQ(j.size(), 1u);
+    EXPECT_EQ(j[0]["data"]["text"], "hello");
+    EXPECT_NE(j[0]["data"]["error"].get<std::string>().find("no translation from en to ja"), std::string::npos);
+    EXPECT_EQ(hub->untranslatable.value(), 1u);
+    EXPECT_EQ(hub->translation_errors.value(), 0u);
+    EXPECT_EQ(es->wait_for(1).size(), 1u);
+    auto calls = backend->calls();
+    EXPECT_EQ(std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.find("->ja") != std::string::npos; }), 0);
+}

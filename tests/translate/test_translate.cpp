@@ -101,3 +101,11 @@ TEST(none_translator, provides_nothing_and_says_why) {
     ASSERT_FALSE(r);
     EXPECT_NE(r.error_message().find("no translation backend"), std::string::npos);
 }
+
+TEST(translation_service, supports_follows_the_backend_routes) {
+    auto backend = std::make_shared<test::tagging_translator>();
+    translate::translation_service s(backend);
+    EXPECT_TRUE(s.supports("en", "es"));
+    EXPECT_TRUE(s.supports("en", "en"));
+    EXPECT_FALSE(s.supports("en", "ja"));
+}
