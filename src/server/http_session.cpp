@@ -16,9 +16,9 @@ void fail(beast::error_code ec, const char* what) {
 }
 
 http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                           connection_limits::ticket ticket, std::string refusal)
+                           connection_limits::ticket ticket, std::string refusal, std::size_t thread)
     : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
-      refusal_(std::move(refusal)) {
+      refusal_(std::move(refusal)), thread_(thread) {
     state_->metrics.http_sessions.add(1);
 }
 
@@ -97,7 +97,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         if (path != "/ws")
             return send(text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
         stream_.expires_never();
-        std::make_shared<ws_session>(stream_.release_socket(), state_, std::move(ticket_))
+        std::make_shared<ws_session>(stream_.release_socket(), state_, std::move(ticket_), thread_)
             ->run(parser_->release());
         return;
     }
@@ -164,8 +164,9 @@ void http_session::do_close() {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-listener::listener(net::io_context& ioc, tcp::endpoint endpoint, std::shared_ptr<server_state> state)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), state_(std::move(state)), retry_(acceptor_.get_executor()) {
+listener::listener(std::vector<std::unique_ptr<net::io_context>>& pool, tcp::endpoint endpoint,
+                   std::shared_ptr<server_state> state)
+    : pool_(pool), acceptor_(*pool.front()), state_(std::move(state)), retry_(acceptor_.get_executor()) {
     beast::error_code ec;
     auto where = [&] { return endpoint.address().to_string() + ":" + std::to_string(endpoint.port()); };
     acceptor_.open(endpoint.protocol(), ec);
@@ -192,7 +193,8 @@ void listener::stop() {
 std::uint16_t listener::port() const { return acceptor_.local_endpoint().port(); }
 
 void listener::do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
+    next_ = (next_ + 1) % pool_.size();
+    acceptor_.async_accept(pool_[next_]->get_executor(),
                            beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
@@ -215,7 +217,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     std::string ip = rec ? "unknown" : remote.address().to_string();
     std::string why;
     auto ticket = state_->limits.acquire(ip, why);
-    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why))->run();
+    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why), next_)->run();
     do_accept();
 }
 

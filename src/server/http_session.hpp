@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lt::server {
 
@@ -16,7 +17,7 @@ public:
     // An empty ticket means a connection limit was reached: every request gets 503 with
     // `refusal` as its body.
     http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                 connection_limits::ticket ticket, std::string refusal);
+                 connection_limits::ticket ticket, std::string refusal, std::size_t thread);
     ~http_session();
     void run();
 
@@ -35,12 +36,15 @@ private:
     std::string refusal_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<void> response_; // keeps the response alive during the write
+    std::size_t thread_;
 };
 
-// Accepts connections and starts an http_session on its own strand for each.
+// Accepts connections and starts an http_session for each, spreading them round-robin
+// over the network threads' io_contexts (one thread each).
 class listener : public std::enable_shared_from_this<listener> {
 public:
-    listener(net::io_context& ioc, tcp::endpoint endpoint, std::shared_ptr<server_state> state);
+    listener(std::vector<std::unique_ptr<net::io_context>>& pool, tcp::endpoint endpoint,
+             std::shared_ptr<server_state> state);
     void run();
     void stop();
     std::uint16_t port() const;
@@ -49,7 +53,8 @@ private:
     void do_accept();
     void on_accept(beast::error_code ec, tcp::socket socket);
 
-    net::io_context& ioc_;
+    std::vector<std::unique_ptr<net::io_context>>& pool_;
+    std::size_t next_ = 0;
     tcp::acceptor acceptor_;
     std::shared_ptr<server_state> state_;
     net::steady_timer retry_;

@@ -4,8 +4,14 @@
 
 namespace lt::server {
 
-hub::hub(translate::translation_service& service, hub_params params)
-    : service_(service), params_(params) {}
+hub::hub(translate::translation_service& service, hub_params params, fanout_fn fanout)
+    : service_(service), params_(params), fanout_(std::move(fanout)) {
+    if (!fanout_)
+        fanout_ = [](subscriber_list&& to, const frame_ptr& frame) {
+            for (const auto& s : to)
+                s->deliver(frame);
+        };
+}
 
 void hub::join(const std::shared_ptr<subscriber>& s) {
     std::lock_guard lock(mutex_);
@@ -65,10 +71,12 @@ std::uint64_t hub::publish(text_in in) {
         c.partial = true;
         c.source_lang = in.lang;
         auto frame = std::make_shared<const std::string>(protocol::serialize(c));
+        subscriber_list to;
         for (auto& [ptr, v] : viewers_)
             if (v.partials)
                 if (auto h = v.handle.lock())
-                    h->deliver(frame);
+                    to.push_back(std::move(h));
+        fanout_(std::move(to), frame);
         partials.inc();
         return 0;
     }
@@ -144,15 +152,18 @@ void hub::flush(const std::string& lang, channel& c) {
         auto seq = c.pending.begin()->first;
         frame_ptr frame = std::move(c.pending.begin()->second.frame);
         c.pending.erase(c.pending.begin());
+        subscriber_list to;
+        to.reserve(c.members.size());
         for (const subscriber* m : c.members) {
             auto& v = viewers_[m];
             if (v.catching_up || v.last_seq >= seq)
                 continue;
             if (auto h = v.handle.lock()) {
-                h->deliver(frame);
+                to.push_back(std::move(h));
                 v.last_seq = seq;
             }
         }
+        fanout_(std::move(to), frame);
     }
 }
 

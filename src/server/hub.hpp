@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace lt::translate {
 class translation_service;
@@ -39,6 +40,13 @@ public:
     // Queues one text frame. Called with the hub's lock held: no blocking, no hub calls.
     virtual void deliver(frame_ptr frame) = 0;
 };
+
+using subscriber_list = std::vector<std::shared_ptr<subscriber>>;
+
+// Hands one frame to many subscribers, with the hub's lock held (so frames keep their
+// order); same rules as subscriber::deliver. The default calls deliver() on each. A server
+// replaces it to batch: one task per network thread instead of one per viewer.
+using fanout_fn = std::function<void(subscriber_list&& to, const frame_ptr& frame)>;
 
 struct hub_params {
     // Finals kept for catch-up; a viewer away for longer than this many captions gets the
@@ -58,7 +66,7 @@ struct text_in {
 
 class hub : public std::enable_shared_from_this<hub> {
 public:
-    hub(translate::translation_service& service, hub_params params = {});
+    hub(translate::translation_service& service, hub_params params = {}, fanout_fn fanout = {});
 
     // A new connection watches `en` (the reference default) without partials.
     void join(const std::shared_ptr<subscriber>& s);
@@ -123,6 +131,7 @@ private:
 
     translate::translation_service& service_;
     hub_params params_;
+    fanout_fn fanout_;
     mutable std::mutex mutex_;
     std::uint64_t seq_ = 0;
     std::deque<std::shared_ptr<entry>> history_;

@@ -61,7 +61,8 @@ std::filesystem::path canonical_root(const std::string& configured) {
 
 } // namespace
 
-server_state::server_state(server_config c, std::shared_ptr<translate::translator> backend)
+server_state::server_state(server_config c, std::shared_ptr<translate::translator> backend,
+                           fanout_fn fanout)
     : config(std::move(c)), web_root(canonical_root(config.web_root)), server_id(random_id()),
       limits(config.max_connections, config.max_connections_per_ip) {
     nlohmann::json cfg{{"pageTitle", config.page_title},
@@ -75,7 +76,7 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
     service = std::make_shared<translate::translation_service>(std::move(backend), sp);
     hub_params hp;
     hp.history = config.history;
-    captions = std::make_shared<hub>(*service, hp);
+    captions = std::make_shared<hub>(*service, hp, std::move(fanout));
 
     protocol::connection_status st;
     st.translator = service->backend().name();

@@ -87,7 +87,7 @@ struct server_state {
     server_metrics metrics;
     connection_limits limits;
 
-    server_state(server_config c, std::shared_ptr<translate::translator> backend);
+    server_state(server_config c, std::shared_ptr<translate::translator> backend, fanout_fn fanout = {});
 
     // Live WebSocket sessions, for shutdown.
     void add(const std::shared_ptr<ws_session>& s);

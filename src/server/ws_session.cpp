@@ -37,11 +37,11 @@ bool keys_equal(std::string_view expected, std::string_view given) {
 }
 
 ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                       connection_limits::ticket ticket)
+                       connection_limits::ticket ticket, std::size_t thread)
     : ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
       messages_(state_->config.message_rate, state_->config.message_rate * 2),
       captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2),
-      close_timer_(ws_.get_executor()) {}
+      close_timer_(ws_.get_executor()), thread_(thread) {}
 
 ws_session::~ws_session() {
     // No hub call here: the last reference may be dropped inside the hub's own lock (a
@@ -68,7 +68,7 @@ void ws_session::on_accept(beast::error_code ec) {
     state_->metrics.ws_sessions.add(1);
     state_->add(shared_from_this());
     state_->captions->join(shared_from_this());
-    send_now(std::make_shared<const std::string>(state_->status_frame));
+    push(std::make_shared<const std::string>(state_->status_frame));
     do_read();
 }
 
@@ -147,7 +147,7 @@ void ws_session::handle(std::string_view text) {
         auto seq = state_->captions->publish(std::move(in));
         if (want_ack) {
             // Lets a speech client drop the caption from its outbox (docs/protocol.md).
-            send_now(std::make_shared<const std::string>(protocol::serialize_text_ack(*nt->id, seq)));
+            push(std::make_shared<const std::string>(protocol::serialize_text_ack(*nt->id, seq)));
         }
         return;
     }
@@ -160,7 +160,7 @@ void ws_session::handle(std::string_view text) {
     if (auto* sl = std::get_if<protocol::set_language>(&msg)) {
         if (!core::is_known_language(sl->lang))
             return send_error("unsupported language '" + sl->lang + "'", "unsupported_language");
-        send_now(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
+        push(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
         state_->captions->set_language(shared_from_this(), sl->lang, sl->since, sl->partials);
         chose_language_ = true;
         return;
@@ -193,7 +193,7 @@ void ws_session::handle(std::string_view text) {
                     out.error = r.error_message();
                 }
                 auto frame = std::make_shared<const std::string>(protocol::serialize(out));
-                net::post(self->ws_.get_executor(), [self, frame] { self->send_now(frame); });
+                net::post(self->ws_.get_executor(), [self, frame] { self->push(frame); });
             });
         if (!queued)
             send_error("server busy: translation queue is full", "busy");
@@ -203,15 +203,15 @@ void ws_session::handle(std::string_view text) {
 
 void ws_session::deliver(frame_ptr frame) {
     net::post(ws_.get_executor(),
-              [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send_now(std::move(frame)); });
+              [self = shared_from_this(), frame = std::move(frame)]() mutable { self->push(std::move(frame)); });
 }
 
 void ws_session::send_error(std::string_view message, std::string_view code) {
     state_->metrics.errors_sent.inc();
-    send_now(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
+    push(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
 }
 
-void ws_session::send_now(frame_ptr frame) {
+void ws_session::push(frame_ptr frame) {
     if (closing_)
         return;
     const auto& cfg = state_->config;

@@ -1,5 +1,7 @@
-// One WebSocket connection: a viewer, a speaker, or both. All of its state lives on its
-// strand; the hub hands it frames through deliver(), which only posts to that strand.
+// One WebSocket connection: a viewer, a speaker, or both. All of its state lives on one
+// network thread (its io_context has a single thread, so no strand is needed); the hub
+// hands it frames through deliver(), which posts to that thread, or through a batch that
+// the server runs on that thread and that calls push().
 #pragma once
 
 #include "server/hub.hpp"
@@ -29,13 +31,17 @@ bool keys_equal(std::string_view expected, std::string_view given);
 
 class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
 public:
+    // `thread` is the index of the network thread the socket's io_context runs on.
     ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-               connection_limits::ticket ticket);
+               connection_limits::ticket ticket, std::size_t thread);
     ~ws_session() override;
 
     // Takes the upgrade request the HTTP session read.
     void run(http::request<http::string_body> req);
     void deliver(frame_ptr frame) override;
+    // Queues a frame; only on this session's own network thread.
+    void push(frame_ptr frame);
+    std::size_t thread() const noexcept { return thread_; }
     // Closes with 1001 going away (server shutdown).
     void shutdown();
 
@@ -44,7 +50,6 @@ private:
     void do_read();
     void on_read(beast::error_code ec, std::size_t bytes);
     void handle(std::string_view text);
-    void send_now(frame_ptr frame);
     void send_error(std::string_view message, std::string_view code);
     void do_write();
     void on_write(beast::error_code ec, std::size_t bytes);
@@ -63,6 +68,7 @@ private:
     rate_limiter messages_;
     rate_limiter captions_;
     net::steady_timer close_timer_;
+    std::size_t thread_;
 };
 
 } // namespace lt::server
