@@ -108,7 +108,7 @@ std::uint64_t hub::publish(text_in in) {
         if (framed) {
             auto& c = channels_[lang];
             c.pending[e->seq].frame = e->frames.at(lang);
-            flush(lang, c);
+            flush(c);
         }
     }
     return e->seq;
@@ -143,11 +143,10 @@ void hub::on_translated(std::uint64_t seq, const std::string& lang, core::result
     if (pit == cit->second.pending.end())
         return;
     pit->second.frame = frame_for(*pit->second.e, lang, std::move(r));
-    flush(lang, cit->second);
+    flush(cit->second);
 }
 
-void hub::flush(const std::string& lang, channel& c) {
-    (void)lang;
+void hub::flush(channel& c) {
     while (!c.pending.empty() && c.pending.begin()->second.frame) {
         auto seq = c.pending.begin()->first;
         frame_ptr frame = std::move(c.pending.begin()->second.frame);
@@ -177,7 +176,9 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
     v.partials = want_partials;
     v.catching_up = true;
     v.outstanding = 0;
-    ++v.generation;
+    // Unique across viewers, so a late result for a viewer that left cannot be taken for
+    // one of a new viewer that happens to get the same address.
+    v.generation = ++generations_;
     auto& c = channels_[lang];
     c.members.insert(s.get());
 
@@ -201,15 +202,16 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
     for (const auto& e : chosen) {
         if (e->frames.count(lang) || c.pending.count(e->seq))
             continue; // ready, or the channel will deliver it
-        bool framed = frame_now_or_queue(*e, lang, [weak, key, gen = v.generation, e, lang](core::result<std::string> r) {
+        auto done = [weak, key, gen = v.generation, e, lang](core::result<std::string> r) {
             if (auto h = weak.lock())
                 h->on_catch_up(key, gen, e, lang, std::move(r));
-        });
+        };
+        bool framed = frame_now_or_queue(*e, lang, std::move(done));
         if (!framed)
             ++v.outstanding;
     }
     if (v.outstanding == 0)
-        finish_catch_up(key, v);
+        finish_catch_up(v);
 }
 
 void hub::on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
@@ -220,11 +222,10 @@ void hub::on_catch_up(const subscriber* s, std::uint64_t generation, std::shared
     if (it == viewers_.end() || it->second.generation != generation)
         return;
     if (--it->second.outstanding == 0)
-        finish_catch_up(s, it->second);
+        finish_catch_up(it->second);
 }
 
-void hub::finish_catch_up(const subscriber* s, viewer& v) {
-    (void)s;
+void hub::finish_catch_up(viewer& v) {
     v.catching_up = false;
     auto h = v.handle.lock();
     if (!h)

@@ -111,7 +111,7 @@ private:
         std::string lang = "en";
         bool partials = false;
         bool catching_up = false;
-        std::uint64_t generation = 0; // bumps on each set_language; stale catch-ups are dropped
+        std::uint64_t generation = 0; // new on each set_language; stale catch-ups are dropped
         std::uint64_t last_seq = 0;   // highest seq delivered
         std::size_t outstanding = 0;  // catch-up translations not yet back
     };
@@ -121,8 +121,8 @@ private:
     void on_translated(std::uint64_t seq, const std::string& lang, core::result<std::string> r);
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
                      const std::string& lang, core::result<std::string> r);
-    void flush(const std::string& lang, channel& c);
-    void finish_catch_up(const subscriber* s, viewer& v);
+    void flush(channel& c);
+    void finish_catch_up(viewer& v);
     frame_ptr frame_for(entry& e, const std::string& lang, core::result<std::string> r);
     // Frames `e` for `lang` at once when no translation is needed or possible; otherwise
     // queues the translation and returns false. `done` receives the queued result.
@@ -134,6 +134,7 @@ private:
     fanout_fn fanout_;
     mutable std::mutex mutex_;
     std::uint64_t seq_ = 0;
+    std::uint64_t generations_ = 0;
     std::deque<std::shared_ptr<entry>> history_;
     std::map<std::string, channel> channels_;
     std::unordered_map<const subscriber*, viewer> viewers_;
