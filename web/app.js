@@ -190,10 +190,10 @@
   }
 
   function applyTheme() {
-    const saved = store.get(STORAGE_THEME);
-    if (saved === 'dark' || saved === 'light') document.documentElement.dataset.theme = saved;
-    else delete document.documentElement.dataset.theme; // follow the system
-    el.theme.setAttribute('aria-pressed', String(effectiveTheme() === 'dark'));
+    const theme = effectiveTheme();
+    // Always explicit, following the system unless the viewer chose: one palette in the CSS.
+    document.documentElement.dataset.theme = theme;
+    el.theme.setAttribute('aria-pressed', String(theme === 'dark'));
   }
 
   function toggleTheme() {
