@@ -318,7 +318,21 @@ TEST(server_limits, a_slow_viewer_is_dropped_while_others_keep_receiving) {
 
 TEST(server_limits, connection_limit_per_address_answers_503) {
     server_process server({"--max-connections-per-ip", "2"});
-    ws_client a(server.port()), b(server.port());
+    // The start-up /health probe's slot is freed just after its answer went out; retry
+    // until both slots are ours.
+    auto connect = [&] {
+        for (int attempt = 0;; ++attempt) {
+            try {
+                return std::make_unique<ws_client>(server.port());
+            } catch (const std::exception&) {
+                if (attempt == 20)
+                    throw;
+                std::this_thread::sleep_for(100ms);
+            }
+        }
+    };
+    auto a = connect();
+    auto b = connect();
     auto r = http_get(server.port(), "/health");
     EXPECT_EQ(r.status, 503);
     EXPECT_NE(r.body.find("too many connections"), std::string::npos);
