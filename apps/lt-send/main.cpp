@@ -55,20 +55,27 @@ class sender {
 public:
     sender(endpoint ep, std::string key) : ep_(std::move(ep)), key_(std::move(key)) {}
 
-    // Sends one final caption; returns once the server acknowledged it.
+    // Sends one final caption; returns once the server acknowledged it. A connection or
+    // server failure is retried with back-off; a line the server can never take is
+    // reported and thrown as `refused`, so it is not resent forever.
     void send(const std::string& text, const std::string& id) {
+        json d{{"text", text}, {"timestamp", now_hms()}, {"id", id}};
+        if (!key_.empty())
+            d["api_key"] = key_;
+        auto frame = json{{"type", "new_text"}, {"data", d}}.dump(-1, ' ', false, json::error_handler_t::replace);
+        if (frame.size() > 64 * 1024)
+            throw refused("line too long (" + std::to_string(text.size()) + " bytes; the server takes up to 64 KiB)");
         auto backoff = 1s;
         for (;;) {
             try {
                 if (!ws_)
                     connect();
-                json d{{"text", text}, {"timestamp", now_hms()}, {"id", id}};
-                if (!key_.empty())
-                    d["api_key"] = key_;
-                ws_->write(net::buffer(json{{"type", "new_text"}, {"data", d}}.dump()));
+                ws_->write(net::buffer(frame));
                 wait_for_ack(id);
                 return;
             } catch (const fatal&) {
+                throw;
+            } catch (const refused&) {
                 throw;
             } catch (const std::exception& e) {
                 std::cerr << "lt-send: " << e.what() << "; retrying in " << backoff.count() << " s\n";
@@ -80,6 +87,9 @@ public:
     }
 
     struct fatal : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    struct refused : std::runtime_error {
         using std::runtime_error::runtime_error;
     };
 
@@ -108,6 +118,8 @@ private:
                 std::string message = msg["data"].value("message", "");
                 if (code == "unauthorized")
                     throw fatal("the server refused the API key: " + message);
+                if (code == "bad_request")
+                    throw refused(message);
                 throw std::runtime_error("server error: " + message);
             }
             if (msg["type"] == "text_ack" && msg["data"].value("id", "") == id)
@@ -153,7 +165,12 @@ int main(int argc, char** argv) {
             for (std::string line; std::getline(in, line);) {
                 if (line.find_first_not_of(" \t\r") == std::string::npos)
                     continue;
-                s.send(line, "send-" + run + "-" + std::to_string(++n));
+                try {
+                    s.send(line, "send-" + run + "-" + std::to_string(++n));
+                } catch (const sender::refused& e) {
+                    std::cerr << "lt-send: line " << n << " not sent: " << e.what() << "\n";
+                    continue;
+                }
                 std::cout << now_hms() << "  " << line << std::endl;
                 if (interval > 0)
                     std::this_thread::sleep_for(std::chrono::duration<double>(interval));
