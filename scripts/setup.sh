@@ -10,10 +10,15 @@ build=(build-essential cmake pkg-config libboost-dev libssl-dev nlohmann-json3-d
 # Spanish; Catalan directly. These reach the most of the reference's languages from English.
 translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt apertium-spa-ita
            apertium-eng-cat)
+# Speech: capture (PortAudio), audio files (libsndfile), resampling (libsamplerate), offline
+# recognition (pocketsphinx with the US English model); sox and alsa-utils for test audio and
+# the virtual microphone; pocketsphinx-testdata holds the LibriVox clips the tests use.
+speech=(portaudio19-dev libsndfile1-dev libsamplerate0-dev libpocketsphinx-dev libsphinxbase-dev
+        pocketsphinx pocketsphinx-en-us pocketsphinx-testdata sox alsa-utils)
 # Tests: the browser test drives Debian's Chromium with playwright-core from npm.
 test=(chromium curl ca-certificates procps)
 
-wanted=("${build[@]}" "${translate[@]}" "${test[@]}")
+wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}")
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 
 missing=()

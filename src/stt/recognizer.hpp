@@ -1,0 +1,68 @@
+// Streaming speech-to-text behind one interface, so that lt-speech does not depend on any
+// engine. A recognizer is fed 16 kHz mono PCM in any block size and answers with partial
+// and final results. It finds utterance boundaries itself (voice-activity endpointing):
+// a final comes at a pause, never at a fixed window. Not thread-safe: one thread feeds it.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace lt::stt {
+
+struct result {
+    std::string text;        // as the engine gives it (see needs_truecasing())
+    bool final = false;      // false: a partial, replaced by later results of the same utterance
+    std::uint64_t utterance = 0; // 1, 2, ... per utterance; partials and the final share it
+    double start_s = 0;      // audio time since the first sample fed
+    double end_s = 0;
+};
+
+class recognizer {
+public:
+    virtual ~recognizer() = default;
+    virtual std::string name() const = 0;
+    // Consumes `pcm` and returns the results it completed, oldest first. A partial is
+    // returned at least every `partial_interval_s` of speech while its text changes; an
+    // utterance's final comes once its end is detected. Utterances with no words give nothing.
+    virtual std::vector<result> feed(std::span<const std::int16_t> pcm) = 0;
+    // End of input (end of file, Ctrl+C): finalises the utterance in progress, if any.
+    virtual std::vector<result> finish() = 0;
+    // True when the engine's text is lower case without punctuation (see truecase.hpp).
+    virtual bool needs_truecasing() const = 0;
+    // Seconds of audio consumed so far.
+    virtual double audio_seconds() const = 0;
+};
+
+struct endpoint_options {
+    double partial_interval_s = 0.3; // max speech between partials
+    double end_silence_s = 0.5;      // pause that ends an utterance
+    double long_utterance_s = 8.0;   // past this, a shorter pause ends it ...
+    double long_end_silence_s = 0.2; // ... this one
+    double max_utterance_s = 15.0;   // hard limit: cut at the quietest recent frame
+    double pre_roll_s = 0.3;         // audio kept before speech onset so no word is cut
+    double min_speech_s = 0.15;      // shorter bursts (clicks, bumps) are not speech
+};
+
+struct recognizer_options {
+    std::string engine = "pocketsphinx";
+    std::string lang = "en";      // source language (engines that support one)
+    std::string model_dir;        // acoustic model folder; empty: the engine's default
+    std::string dict;             // pronunciation dictionary; empty: the model's default
+    std::string lm;               // language model; empty: the model's default
+    endpoint_options endpoint;
+    bool verbose = false;         // engine logging to stderr
+};
+
+// Names accepted by make_recognizer, for --help and error messages.
+std::vector<std::string> engine_names();
+
+// Builds the engine; an unknown engine, missing model file or an engine that fails to load
+// is an error naming the file or the setting to change.
+core::result<std::unique_ptr<recognizer>> make_recognizer(const recognizer_options& opts);
+
+} // namespace lt::stt
