@@ -207,4 +207,45 @@ std::string serialize_error(std::string_view message, std::string_view code) {
     return envelope("error", {{"message", message}, {"code", code}});
 }
 
+std::string serialize(const new_text& m) {
+    json d{{"text", m.text}, {"timestamp", m.timestamp}, {"lang", m.lang}};
+    if (m.api_key)
+        d["api_key"] = *m.api_key;
+    if (m.id)
+        d["id"] = *m.id;
+    if (m.partial)
+        d["partial"] = true;
+    return envelope("new_text", std::move(d));
+}
+
+core::result<speaker_reply> parse_speaker_reply(std::string_view frame) {
+    auto j = json::parse(frame, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
+        return make_error("the server sent a frame that is not a protocol message");
+    const auto& type = j["type"].get_ref<const std::string&>();
+    static const json empty = json::object();
+    const json& d = j.contains("data") && j["data"].is_object() ? j["data"] : empty;
+    speaker_reply r;
+    if (type == "text_ack") {
+        auto id = req_string(d, "id");
+        if (!id)
+            return make_error("text_ack: " + id.error_message());
+        r.type = speaker_reply::kind::ack;
+        r.id = std::move(id).value();
+        if (d.contains("seq") && d["seq"].is_number_unsigned())
+            r.seq = d["seq"].get<std::uint64_t>();
+    } else if (type == "error") {
+        r.type = speaker_reply::kind::error;
+        auto message = opt_string(d, "message");
+        auto code = opt_string(d, "code");
+        r.message = message && message.value() ? *message.value() : "(no message)";
+        r.code = code && code.value() ? *code.value() : "";
+    } else if (type == "connection_status") {
+        r.type = speaker_reply::kind::status;
+        auto id = opt_string(d, "server_id");
+        r.server_id = id && id.value() ? *id.value() : "";
+    }
+    return r;
+}
+
 } // namespace lt::protocol

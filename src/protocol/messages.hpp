@@ -85,6 +85,24 @@ std::string serialize_text_ack(std::string_view id, std::uint64_t seq);
 // `code` is a short machine-readable reason (unauthorized, bad_request, ...).
 std::string serialize_error(std::string_view message, std::string_view code);
 
+// ---- speaker side (lt-speech, lt-send) ----
+
+// The reference fields always; `id`, `partial` (only when true) and `lang` as additions.
+std::string serialize(const new_text& m);
+
+// What a speaker needs from the server's frames: acknowledgements, errors, and the
+// connection greeting. Other types are `other` (viewer frames a speaker may still get).
+struct speaker_reply {
+    enum class kind { ack, error, status, other };
+    kind type = kind::other;
+    std::string id;      // ack
+    std::uint64_t seq = 0; // ack
+    std::string message; // error
+    std::string code;    // error (empty from the reference server)
+    std::string server_id; // status
+};
+core::result<speaker_reply> parse_speaker_reply(std::string_view frame);
+
 // True for "en", "es", "zh", "pt-BR" ...: the shape of a code, not whether it is served.
 bool is_language_code(std::string_view code);
 

@@ -81,15 +81,26 @@ std::uint64_t hub::publish(text_in in) {
         return 0;
     }
 
+    if (!in.id.empty())
+        if (auto it = history_ids_.find(in.id); it != history_ids_.end()) {
+            duplicates.inc();
+            return it->second;
+        }
     auto e = std::make_shared<entry>();
     e->seq = ++seq_;
+    if (!in.id.empty())
+        history_ids_.emplace(in.id, e->seq);
     e->id = in.id.empty() ? "s-" + std::to_string(e->seq) : std::move(in.id);
     e->text = std::move(in.text);
     e->timestamp = std::move(in.timestamp);
     e->lang = std::move(in.lang);
     history_.push_back(e);
-    while (history_.size() > params_.history)
+    while (history_.size() > params_.history) {
+        if (auto it = history_ids_.find(history_.front()->id);
+            it != history_ids_.end() && it->second == history_.front()->seq)
+            history_ids_.erase(it);
         history_.pop_front();
+    }
     finals.inc();
 
     std::vector<std::string> targets;

@@ -76,7 +76,9 @@ public:
     // caller sends `language_set` before calling, so the confirmation comes first.
     void set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
                       std::optional<std::uint64_t> since, bool partials);
-    // Publishes a speaker's text. Returns the seq given to a final (0 for a partial).
+    // Publishes a speaker's text. Returns the seq given to a final (0 for a partial). A final
+    // whose id is already in the history (a speaker resending after a lost ack) is not
+    // published again; its first seq is returned.
     std::uint64_t publish(text_in in);
 
     struct stats {
@@ -91,6 +93,7 @@ public:
     core::counter partials;
     core::counter translation_errors; // a translation was tried and failed
     core::counter untranslatable;     // the backend has no route to the viewer's language
+    core::counter duplicates;         // finals resent with an id already published
 
 private:
     struct entry {
@@ -136,6 +139,7 @@ private:
     std::uint64_t seq_ = 0;
     std::uint64_t generations_ = 0;
     std::deque<std::shared_ptr<entry>> history_;
+    std::unordered_map<std::string, std::uint64_t> history_ids_; // speaker ids in history_
     std::map<std::string, channel> channels_;
     std::unordered_map<const subscriber*, viewer> viewers_;
 };

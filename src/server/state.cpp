@@ -166,6 +166,9 @@ std::string server_state::metrics_text() const {
     line("lt_captions_untranslatable_total", "counter",
          "Captions sent in the original to a language the backend has no route to.",
          captions->untranslatable.value());
+    line("lt_captions_duplicate_total", "counter",
+         "Finals resent by a speaker after a lost acknowledgement and not published again.",
+         captions->duplicates.value());
         line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
          service->rejected());
     line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",

@@ -133,3 +133,59 @@ TEST(serialize, status_error_and_invalid_utf8) {
     EXPECT_EQ(ls["type"], "language_set");
     EXPECT_EQ(ls["data"]["lang"], "es");
 }
+
+TEST(speaker, new_text_round_trips_through_the_server_parser) {
+    new_text m;
+    m.text = "Hello \"world\"";
+    m.timestamp = "10:11:12";
+    m.api_key = "k";
+    m.id = "run-7";
+    m.partial = true;
+    m.lang = "en";
+    auto parsed = parse_client_message(serialize(m));
+    ASSERT_TRUE(parsed) << parsed.error_message();
+    auto* nt = std::get_if<new_text>(&parsed.value());
+    ASSERT_NE(nt, nullptr);
+    EXPECT_EQ(nt->text, m.text);
+    EXPECT_EQ(nt->timestamp, m.timestamp);
+    EXPECT_EQ(nt->api_key, m.api_key);
+    EXPECT_EQ(nt->id, m.id);
+    EXPECT_TRUE(nt->partial);
+    EXPECT_EQ(nt->lang, "en");
+}
+
+TEST(speaker, a_final_has_no_partial_field_for_the_reference_server) {
+    new_text m;
+    m.text = "hi";
+    auto j = nlohmann::json::parse(serialize(m));
+    EXPECT_FALSE(j["data"].contains("partial"));
+    EXPECT_FALSE(j["data"].contains("id"));
+    EXPECT_EQ(j["type"], "new_text");
+}
+
+TEST(speaker, replies) {
+    auto ack = parse_speaker_reply(serialize_text_ack("a-1", 42));
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack.value().type, speaker_reply::kind::ack);
+    EXPECT_EQ(ack.value().id, "a-1");
+    EXPECT_EQ(ack.value().seq, 42u);
+
+    auto err = parse_speaker_reply(serialize_error("Unauthorized: Invalid API key", "unauthorized"));
+    ASSERT_TRUE(err);
+    EXPECT_EQ(err.value().type, speaker_reply::kind::error);
+    EXPECT_EQ(err.value().code, "unauthorized");
+    EXPECT_EQ(err.value().message, "Unauthorized: Invalid API key");
+
+    // The reference server's error has no code; a bad field type is not a crash.
+    auto ref = parse_speaker_reply(R"({"type":"error","data":{"message":5}})");
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref.value().message, "(no message)");
+    EXPECT_EQ(ref.value().code, "");
+
+    auto other = parse_speaker_reply(R"({"type":"translated_text","data":{}})");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other.value().type, speaker_reply::kind::other);
+
+    EXPECT_FALSE(parse_speaker_reply("not json"));
+    EXPECT_FALSE(parse_speaker_reply(R"({"type":"text_ack","data":{}})"));
+}

@@ -222,3 +222,31 @@ TEST_F(hub_fixture, a_language_without_a_route_gets_the_original_at_once_without
     auto calls = backend->calls();
     EXPECT_EQ(std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.find("->ja") != std::string::npos; }), 0);
 }
+
+TEST_F(hub_fixture, a_final_resent_with_the_same_id_is_acknowledged_but_not_published_again) {
+    auto es = viewer("es");
+    server::text_in a;
+    a.text = "hello";
+    a.id = "run-1";
+    auto first = hub->publish(a);
+    auto again = hub->publish(a);
+    EXPECT_EQ(again, first);
+    EXPECT_EQ(hub->duplicates.value(), 1u);
+    a.id = "run-2";
+    a.text = "world";
+    EXPECT_EQ(hub->publish(a), first + 1);
+    auto got = es->wait_for(2);
+    EXPECT_EQ(texts(got), (std::vector<std::string>{"[es] hello", "[es] world"}));
+    EXPECT_TRUE(es->wait_for(3, 100ms).size() == 2u);
+}
+
+TEST_F(hub_fixture, an_id_that_left_the_history_is_published_again) {
+    server::text_in a;
+    a.text = "first";
+    a.id = "old";
+    auto first = hub->publish(a);
+    for (int i = 0; i < 50; ++i)
+        hub->publish(final_text("filler"));
+    EXPECT_GT(hub->publish(a), first); // history is 50 here; "old" was forgotten
+    EXPECT_EQ(hub->duplicates.value(), 0u);
+}

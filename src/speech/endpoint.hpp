@@ -1,0 +1,24 @@
+// Where lt-speech sends captions: the server URL as users write it.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace lt::speech {
+
+struct endpoint {
+    bool tls = false;
+    std::string host;   // without brackets for IPv6
+    std::string port;
+    std::string target; // WebSocket path, "/ws" unless the URL names another
+    std::string url() const; // normalised, for the console: "ws://host:5050/ws"
+};
+
+// Accepts http, https, ws and wss URLs (http means ws, https means wss), with or without a
+// port and path; a bare "host:port" is taken as http. A path of "" or "/" becomes "/ws"
+// (the server's WebSocket path); http(s) URLs pointing at the page ("/index.html") too.
+core::result<endpoint> parse_endpoint(std::string_view url);
+
+} // namespace lt::speech
