@@ -1,48 +1,25 @@
-// lt-send: sends lines of text to lt-server as final captions, one per line, waiting for
-// the server's text_ack before the next and resending after a reconnect, so no line is
-// lost. Used for typed captions, scripted demos and checks until lt-speech exists.
+// lt-send: sends lines of text to lt-server as final captions, one per line, through the
+// same reconnecting client as lt-speech (nothing is lost while the server is away). For
+// typed captions, scripted demos and checks.
 #include "core/env.hpp"
-
-#include <utility>
+#include "speech/client.hpp"
 
 #include <CLI/CLI.hpp>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-#include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
-using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct endpoint {
-    std::string host, port;
-};
-
-endpoint parse_url(std::string url) {
-    for (const char* scheme : {"http://", "ws://"})
-        if (url.rfind(scheme, 0) == 0)
-            url = url.substr(std::string(scheme).size());
-    if (url.rfind("https://", 0) == 0 || url.rfind("wss://", 0) == 0)
-        throw std::invalid_argument("TLS endpoints are not supported by lt-send yet: " + url);
-    url = url.substr(0, url.find('/'));
-    auto colon = url.rfind(':');
-    if (colon == std::string::npos)
-        return {url, "80"};
-    return {url.substr(0, colon), url.substr(colon + 1)};
-}
+std::atomic<bool> interrupted{false};
 
 std::string now_hms() {
     std::time_t t = std::time(nullptr);
@@ -51,87 +28,25 @@ std::string now_hms() {
     return buf;
 }
 
-class sender {
-public:
-    sender(endpoint ep, std::string key) : ep_(std::move(ep)), key_(std::move(key)) {}
-
-    // Sends one final caption; returns once the server acknowledged it. A connection or
-    // server failure is retried with back-off; a line the server can never take is
-    // reported and thrown as `refused`, so it is not resent forever.
-    void send(const std::string& text, const std::string& id) {
-        json d{{"text", text}, {"timestamp", now_hms()}, {"id", id}};
-        if (!key_.empty())
-            d["api_key"] = key_;
-        auto frame = json{{"type", "new_text"}, {"data", d}}.dump(-1, ' ', false, json::error_handler_t::replace);
-        if (frame.size() > 64 * 1024)
-            throw refused("line too long (" + std::to_string(text.size()) + " bytes; the server takes up to 64 KiB)");
-        auto backoff = 1s;
-        for (;;) {
-            try {
-                if (!ws_)
-                    connect();
-                ws_->write(net::buffer(frame));
-                wait_for_ack(id);
-                return;
-            } catch (const fatal&) {
-                throw;
-            } catch (const refused&) {
-                throw;
-            } catch (const std::exception& e) {
-                std::cerr << "lt-send: " << e.what() << "; retrying in " << backoff.count() << " s\n";
-                ws_.reset();
-                std::this_thread::sleep_for(backoff);
-                backoff = std::min(backoff * 2, std::chrono::seconds(16));
-            }
-        }
+void report(const lt::speech::client_event& e) {
+    using kind = lt::speech::client_event::kind;
+    switch (e.type) {
+    case kind::connected:
+        std::cerr << "lt-send: connected to " << e.message << "\n";
+        break;
+    case kind::disconnected:
+        std::cerr << "lt-send: " << e.message << "; retrying in " << e.retry_in.count() / 1000.0 << " s\n";
+        break;
+    case kind::failed:
+        std::cerr << "lt-send: " << e.message << "\n";
+        break;
+    case kind::warning:
+        std::cerr << "lt-send: warning: " << e.message << "\n";
+        break;
+    default:
+        break;
     }
-
-    struct fatal : std::runtime_error {
-        using std::runtime_error::runtime_error;
-    };
-    struct refused : std::runtime_error {
-        using std::runtime_error::runtime_error;
-    };
-
-private:
-    void connect() {
-        ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc_);
-        tcp::resolver resolver(ioc_);
-        auto& layer = beast::get_lowest_layer(*ws_);
-        layer.expires_after(10s);
-        layer.connect(resolver.resolve(ep_.host, ep_.port));
-        ws_->handshake(ep_.host + ":" + ep_.port, "/ws");
-        std::cerr << "lt-send: connected to " << ep_.host << ":" << ep_.port << "\n";
-    }
-
-    void wait_for_ack(const std::string& id) {
-        auto& layer = beast::get_lowest_layer(*ws_);
-        for (;;) {
-            layer.expires_after(10s);
-            beast::flat_buffer buf;
-            ws_->read(buf);
-            auto msg = json::parse(beast::buffers_to_string(buf.data()), nullptr, false);
-            if (msg.is_discarded())
-                continue;
-            if (msg["type"] == "error") {
-                std::string code = msg["data"].value("code", "");
-                std::string message = msg["data"].value("message", "");
-                if (code == "unauthorized")
-                    throw fatal("the server refused the API key: " + message);
-                if (code == "bad_request")
-                    throw refused(message);
-                throw std::runtime_error("server error: " + message);
-            }
-            if (msg["type"] == "text_ack" && msg["data"].value("id", "") == id)
-                return;
-        }
-    }
-
-    net::io_context ioc_;
-    endpoint ep_;
-    std::string key_;
-    std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
-};
+}
 
 } // namespace
 
@@ -139,20 +54,31 @@ int main(int argc, char** argv) {
     try {
         auto env = lt::core::env_source::from_process(".env");
         std::string url = env.get("LT_ENDPOINT").value_or("http://localhost:5050");
-        std::string file;
+        std::string file, lang = "en";
         double interval = 0;
         bool loop = false;
         CLI::App app{"lt-send: send lines of text to lt-server as captions (API_KEY from the "
                      "environment or .env)"};
-        app.add_option("url", url, "Server URL (LT_ENDPOINT)")->capture_default_str();
+        app.add_option("url", url, "Server URL: http, https, ws or wss (LT_ENDPOINT)")->capture_default_str();
         app.add_option("-f,--file", file, "Read lines from this file instead of standard input");
         app.add_option("-i,--interval", interval, "Seconds between lines (0: as fast as acknowledged)");
+        app.add_option("--lang", lang, "Language of the lines")->capture_default_str();
         app.add_flag("--loop", loop, "Start the file again at its end (for demos)");
         CLI11_PARSE(app, argc, argv);
 
-        sender s(parse_url(url), env.get("API_KEY").value_or(""));
+        auto ep = lt::speech::parse_endpoint(url);
+        if (!ep)
+            throw std::invalid_argument(ep.error_message());
+        lt::speech::client_options opts;
+        opts.server = ep.value();
+        opts.api_key = env.get("API_KEY").value_or("");
+        opts.client_name = "lt-send";
+        lt::speech::client client(opts, report);
+        std::signal(SIGINT, [](int) { interrupted = true; });
+        std::signal(SIGTERM, [](int) { interrupted = true; });
+
         std::mt19937_64 rng{std::random_device{}()};
-        std::string run = std::to_string(rng() % 1000000);
+        std::string run = "send-" + std::to_string(rng() % 1000000);
         std::uint64_t n = 0;
         do {
             std::ifstream f;
@@ -162,21 +88,26 @@ int main(int argc, char** argv) {
                     throw std::runtime_error("cannot read " + file);
             }
             std::istream& in = file.empty() ? std::cin : f;
-            for (std::string line; std::getline(in, line);) {
+            for (std::string line; !interrupted && std::getline(in, line);) {
                 if (line.find_first_not_of(" \t\r") == std::string::npos)
                     continue;
-                try {
-                    s.send(line, "send-" + run + "-" + std::to_string(++n));
-                } catch (const sender::refused& e) {
-                    std::cerr << "lt-send: line " << n << " not sent: " << e.what() << "\n";
-                    continue;
-                }
+                client.send_final({run + "-" + std::to_string(++n), line, lang, now_hms()});
                 std::cout << now_hms() << "  " << line << std::endl;
+                // Pace by acknowledgements so a long file does not overflow the outbox.
+                for (int i = 0; i < 3000 && client.snapshot().pending > 0 && !client.snapshot().failed &&
+                                !interrupted;
+                     ++i)
+                    std::this_thread::sleep_for(10ms);
+                if (client.snapshot().failed)
+                    return 1;
                 if (interval > 0)
                     std::this_thread::sleep_for(std::chrono::duration<double>(interval));
             }
-        } while (loop && !file.empty());
-        return 0;
+        } while (loop && !file.empty() && !interrupted);
+        auto left = client.finish(10s);
+        if (left > 0)
+            std::cerr << "lt-send: " << left << " line(s) not delivered\n";
+        return client.snapshot().failed || left > 0 ? 1 : 0;
     } catch (const std::exception& e) {
         std::cerr << "lt-send: " << e.what() << "\n";
         return 1;

@@ -8,6 +8,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <array>
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -63,25 +65,35 @@ std::string apertium(const std::string& text, const std::vector<std::string>& mo
     return out;
 }
 
-namespace {
-std::string server_binary() {
+std::string build_path(const std::string& relative) {
     const char* dir = std::getenv("LT_BUILD_DIR");
     if (!dir)
         throw std::runtime_error("LT_BUILD_DIR is not set; run the tests through ctest");
-    return std::string(dir) + "/apps/lt-server/lt-server";
+    return std::string(dir) + "/" + relative;
 }
-std::string source_dir() {
+
+std::string source_path(const std::string& relative) {
     const char* dir = std::getenv("LT_SOURCE_DIR");
-    return dir ? dir : ".";
+    return std::string(dir ? dir : ".") + "/" + relative;
+}
+
+namespace {
+std::string read_file(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
 }
 } // namespace
 
-server_process::server_process(std::vector<std::string> args, std::map<std::string, std::string> env,
-                               unsigned short port)
-    : port_(port ? port : free_port()) {
-    log_path_ = "/tmp/lt-test-server-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
-    std::vector<std::string> argv{server_binary(), "--host", "127.0.0.1", "--port", std::to_string(port_),
-                                  "--web-root", source_dir() + "/web"};
+child_process::child_process(const std::string& binary, std::vector<std::string> args,
+                             std::map<std::string, std::string> env) {
+    static std::atomic<int> counter{0};
+    ::signal(SIGPIPE, SIG_IGN); // a child that quit must not kill the test writing to it
+    std::string base = "/tmp/lt-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    out_path_ = base + ".out";
+    err_path_ = base + ".err";
+    std::vector<std::string> argv{build_path(binary)};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
     for (auto& a : argv)
@@ -102,24 +114,102 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
         cenv.push_back(e.data());
     cenv.push_back(nullptr);
 
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_adddup2(&fa, pipe_fds[0], 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     // Run where no .env lies around, so only the test's settings apply.
     posix_spawn_file_actions_addchdir_np(&fa, "/tmp");
     int rc = posix_spawn(&pid_, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
+    ::close(pipe_fds[0]);
+    stdin_fd_ = pipe_fds[1];
+    if (rc != 0) {
+        ::close(stdin_fd_);
         throw std::runtime_error("cannot start " + argv[0]);
+    }
+}
 
+child_process::~child_process() {
+    close_stdin();
+    if (pid_ > 0)
+        stop(9, 5s);
+}
+
+bool child_process::running() {
+    if (pid_ <= 0)
+        return false;
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+bool child_process::write_stdin(const void* data, std::size_t size) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0 && stdin_fd_ >= 0) {
+        auto n = ::write(stdin_fd_, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return size == 0;
+}
+
+void child_process::close_stdin() {
+    if (stdin_fd_ >= 0)
+        ::close(stdin_fd_);
+    stdin_fd_ = -1;
+}
+
+int child_process::wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running()) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return -1;
+        std::this_thread::sleep_for(10ms);
+    }
+    return status_;
+}
+
+int child_process::stop(int signal, std::chrono::milliseconds timeout) {
+    if (!running())
+        return status_;
+    ::kill(pid_, signal);
+    int rc = wait(timeout);
+    if (rc == -1 && pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int status;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+    return rc;
+}
+
+std::string child_process::out() const { return read_file(out_path_); }
+std::string child_process::err() const { return read_file(err_path_); }
+
+server_process::server_process(std::vector<std::string> args, std::map<std::string, std::string> env,
+                               unsigned short port)
+    : port_(port ? port : free_port()) {
+    std::vector<std::string> argv{"--host", "127.0.0.1", "--port", std::to_string(port_), "--web-root",
+                                  source_path("web")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    child_ = std::make_unique<child_process>("apps/lt-server/lt-server", argv, env);
     auto deadline = std::chrono::steady_clock::now() + 15s;
     while (std::chrono::steady_clock::now() < deadline) {
-        int status;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
+        if (!child_->running())
             throw std::runtime_error("lt-server exited at start:\n" + log());
-        }
         try {
             if (http_get(port_, "/health").status == 200)
                 return;
@@ -131,36 +221,11 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
     throw std::runtime_error("lt-server did not answer /health within 15 s:\n" + log());
 }
 
-server_process::~server_process() {
-    if (pid_ > 0)
-        stop(9, 5s);
-}
+server_process::~server_process() = default;
 
-int server_process::stop(int signal, std::chrono::milliseconds timeout) {
-    if (pid_ <= 0)
-        return -1;
-    ::kill(pid_, signal);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return -1;
-}
+int server_process::stop(int signal, std::chrono::milliseconds timeout) { return child_->stop(signal, timeout); }
 
-std::string server_process::log() const {
-    std::ifstream f(log_path_);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+std::string server_process::log() const { return child_->out() + child_->err(); }
 
 http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method) {
     net::io_context ioc;

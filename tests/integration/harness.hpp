@@ -31,6 +31,39 @@ std::string shell(const std::string& command);
 // The expected Apertium translation of `text` through a mode chain, e.g. {"eng-spa","es-fr"}.
 std::string apertium(const std::string& text, const std::vector<std::string>& modes);
 
+// A program of the build run as a child: environment filtered (API_KEY only when given),
+// working directory /tmp (no stray .env), stdout and stderr to files, stdin a pipe.
+class child_process {
+public:
+    // `binary` is relative to the build directory, e.g. "apps/lt-speech/lt-speech".
+    child_process(const std::string& binary, std::vector<std::string> args,
+                  std::map<std::string, std::string> env = {});
+    ~child_process();
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
+    pid_t pid() const { return pid_; }
+    bool running();
+    // Writes all of `data` to the child's stdin (false once the child stopped reading).
+    bool write_stdin(const void* data, std::size_t size);
+    void close_stdin();
+    // Waits for the exit status (-1 on timeout, the child is then left running).
+    int wait(std::chrono::milliseconds timeout);
+    // Sends a signal and waits; kills after `timeout` (then returns -1).
+    int stop(int signal = 15, std::chrono::milliseconds timeout = 10s);
+    std::string out() const;
+    std::string err() const;
+
+private:
+    pid_t pid_ = -1;
+    int stdin_fd_ = -1;
+    int status_ = -1;
+    std::string out_path_, err_path_;
+};
+
+// The path of a file in the build directory (LT_BUILD_DIR) or the source tree (LT_SOURCE_DIR).
+std::string build_path(const std::string& relative);
+std::string source_path(const std::string& relative);
+
 class server_process {
 public:
     // Starts build/apps/lt-server/lt-server with `args` (plus --host/--port) and extra
@@ -39,16 +72,15 @@ public:
                    unsigned short port = 0);
     ~server_process();
     unsigned short port() const { return port_; }
-    pid_t pid() const { return pid_; }
+    pid_t pid() const { return child_->pid(); }
     // Sends a signal and waits for the exit status (-1 on timeout).
     int stop(int signal = 15, std::chrono::milliseconds timeout = 10s);
     // The server's stderr/stdout so far.
     std::string log() const;
 
 private:
-    pid_t pid_ = -1;
     unsigned short port_;
-    std::string log_path_;
+    std::unique_ptr<child_process> child_;
 };
 
 struct http_reply {
