@@ -66,9 +66,13 @@ struct device_options {
     double latency_s = 0.1; // suggested input latency
 };
 
-// Opens a capture stream at the device's own rate and channel count (falling back to 16 kHz
-// mono when the device takes it directly), downmixes and resamples to 16 kHz mono. The
-// PortAudio callback only copies into a lock-free ring. Throws audio_error.
+// Opens a capture stream at 16 kHz mono when the device takes it directly (no resampling),
+// otherwise at the device's default rate with min(channels, 2), then downmixes and resamples
+// to 16 kHz mono. The PortAudio callback only copies into a lock-free ring of ~4 s; when the
+// reader falls behind, new samples are dropped and counted in overruns(). read() throws
+// audio_error when the stream stops or delivers nothing for 3 s. PortAudio is initialised
+// (reference-counted) while a device or a listing needs it; ALSA and JACK chatter on stderr is
+// silenced unless LT_AUDIO_VERBOSE is set.
 std::unique_ptr<audio_source> open_device(const device_options& opts);
 
 } // namespace lt::audio
