@@ -348,7 +348,7 @@ std::optional<json> ws_client::receive_type(const std::string& type, std::chrono
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left <= 0ms)
+        if (left < 0ms) // 0 still takes a frame that is already queued
             return std::nullopt;
         auto f = receive(left);
         if (!f)
