@@ -233,6 +233,7 @@ int main(int argc, char** argv) {
         speech::pipeline pipe(*source, *recognizer.value(), po, events);
 
         std::atomic<bool> exiting{false};
+        std::atomic<int> stopped_by{0};
         std::thread signal_thread([&] {
             for (int count = 0;; ++count) {
                 int sig = 0;
@@ -241,6 +242,7 @@ int main(int argc, char** argv) {
                     return;
                 if (count > 0)
                     _exit(130);
+                stopped_by = sig;
                 out.notice("stopping: finishing the last sentence (Ctrl+C again to quit now)");
                 pipe.stop();
             }
@@ -272,6 +274,13 @@ int main(int argc, char** argv) {
         exiting = true;
         pthread_kill(signal_thread.native_handle(), SIGTERM);
         signal_thread.join();
+        if (stopped_by != 0 && status == 0) {
+            // Die of the signal, as shells expect, so a script's loop or trap sees Ctrl+C.
+            std::fflush(nullptr);
+            std::signal(stopped_by, SIG_DFL);
+            pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+            raise(stopped_by);
+        }
         return status;
     } catch (const std::exception& e) {
         std::cerr << "lt-speech: " << e.what() << "\n";

@@ -15,6 +15,8 @@ constexpr std::string_view proper_words[] = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "january", "february", "april", "june", "july", "august", "september", "october",
     "november", "december",
+    // titles as the en-us model spells them ("mr"): Apertium translates "Mr", not "mr"
+    "mr", "mrs", "ms", "dr",
     // common first names
     "john", "mary", "james", "michael", "david", "sarah", "peter", "paul", "anna", "maria",
     "robert", "william", "elizabeth", "thomas", "george", "richard", "susan", "jennifer",

@@ -261,6 +261,8 @@ TEST(Truecase, DaysMonthsNamesPlaces) {
     EXPECT_EQ(truecase("you may march and will mark it", false), "You may march and will mark it");
     // No title abbreviations: words are never changed.
     EXPECT_EQ(truecase("mister john", false), "Mister John");
+    // The model's own spelling of titles is capitalised so Apertium knows them.
+    EXPECT_EQ(truecase("and mr john met mrs jane and dr brown", false), "And Mr John met Mrs Jane and Dr brown");
 }
 
 TEST(Truecase, ExistingPunctuationIsNotDoubled) {
