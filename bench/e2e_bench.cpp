@@ -5,6 +5,7 @@
 //
 // Run from the build directory: LT_BUILD_DIR=. LT_SOURCE_DIR=.. bench/e2e_bench [--rounds N]
 #include "harness.hpp"
+#include "librivox.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,46 +21,13 @@
 #include <sstream>
 
 using namespace lt::test;
+using lt::stt::testing::read_wav;
+using lt::stt::testing::speech_end;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
 
 const std::string clips = "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-";
-
-std::vector<std::int16_t> read_wav(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string b((std::istreambuf_iterator<char>(in)), {});
-    for (std::size_t at = 12; at + 8 <= b.size();) {
-        std::uint32_t size;
-        std::memcpy(&size, b.data() + at + 4, 4);
-        if (b.compare(at, 4, "data") == 0) {
-            std::vector<std::int16_t> pcm(std::min<std::size_t>(size, b.size() - at - 8) / 2);
-            std::memcpy(pcm.data(), b.data() + at + 8, pcm.size() * 2);
-            return pcm;
-        }
-        at += 8 + size + (size & 1);
-    }
-    throw std::runtime_error("no data chunk in " + path);
-}
-
-// End of the last 20 ms frame clearly above the clip's own noise floor: where speech ends.
-std::size_t speech_end(const std::vector<std::int16_t>& pcm) {
-    const std::size_t frame = 320;
-    std::vector<double> level;
-    for (std::size_t i = 0; i + frame <= pcm.size(); i += frame) {
-        double e = 0;
-        for (std::size_t j = i; j < i + frame; ++j)
-            e += double(pcm[j]) * pcm[j];
-        level.push_back(10 * std::log10(e / frame + 1));
-    }
-    auto sorted = level;
-    std::sort(sorted.begin(), sorted.end());
-    double floor = sorted[sorted.size() / 10];
-    for (std::size_t k = level.size(); k-- > 0;)
-        if (level[k] > floor + 15)
-            return (k + 1) * frame;
-    return pcm.size();
-}
 
 double percentile(std::vector<double> v, double p) {
     if (v.empty())

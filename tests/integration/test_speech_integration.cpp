@@ -2,6 +2,7 @@
 // pocketsphinx with Debian's en-us model, real Apertium, real WebSocket viewers, and a
 // real ALSA capture device made from a file (no sound card or daemon needed).
 #include "harness.hpp"
+#include "librivox.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,49 +23,13 @@ const std::string clips = "/usr/share/pocketsphinx/test/data/librivox/";
 const std::string clip_long = clips + "sense_and_sensibility_01_austen_64kb-0870.wav";  // 7.1 s
 const std::string clip_short = clips + "sense_and_sensibility_01_austen_64kb-0880.wav"; // 3.0 s
 
-// Samples of a 16 kHz mono 16-bit WAV (walks the chunks; the clips are plain PCM).
-std::vector<std::int16_t> read_wav(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string b((std::istreambuf_iterator<char>(in)), {});
-    for (std::size_t at = 12; at + 8 <= b.size();) {
-        std::uint32_t size;
-        std::memcpy(&size, b.data() + at + 4, 4);
-        if (b.compare(at, 4, "data") == 0) {
-            std::vector<std::int16_t> pcm(std::min<std::size_t>(size, b.size() - at - 8) / 2);
-            std::memcpy(pcm.data(), b.data() + at + 8, pcm.size() * 2);
-            return pcm;
-        }
-        at += 8 + size + (size & 1);
-    }
-    throw std::runtime_error("no data chunk in " + path);
-}
+using lt::stt::testing::read_wav;
 
-std::vector<std::string> words(const std::string& text) {
-    std::vector<std::string> out;
-    std::string w;
-    for (char ch : text + " ") {
-        auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c == '\'')
-            w += static_cast<char>(std::tolower(c));
-        else if (!w.empty())
-            out.push_back(std::exchange(w, {}));
-    }
-    return out;
-}
-
-// Word error rate of `hyp` against `ref` (word-level edit distance / reference words).
+// Word error rate of `hyp` against `ref`.
 double wer(const std::string& ref, const std::string& hyp) {
-    auto r = words(ref), h = words(hyp);
-    std::vector<std::size_t> prev(h.size() + 1), cur(h.size() + 1);
-    for (std::size_t j = 0; j <= h.size(); ++j)
-        prev[j] = j;
-    for (std::size_t i = 1; i <= r.size(); ++i) {
-        cur[0] = i;
-        for (std::size_t j = 1; j <= h.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r[i - 1] == h[j - 1] ? 0 : 1)});
-        std::swap(prev, cur);
-    }
-    return r.empty() ? 0 : static_cast<double>(prev[h.size()]) / static_cast<double>(r.size());
+    auto r = lt::stt::testing::words(ref);
+    return static_cast<double>(lt::stt::testing::edit_distance(r, lt::stt::testing::words(hyp))) /
+           static_cast<double>(r.size());
 }
 
 // The finals lt-speech printed: "HH:MM:SS  text" lines on stdout.
