@@ -16,7 +16,7 @@ translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt ape
 speech=(portaudio19-dev libsndfile1-dev libsamplerate0-dev libpocketsphinx-dev libsphinxbase-dev
         pocketsphinx pocketsphinx-en-us pocketsphinx-testdata sox alsa-utils)
 # Tests: the browser test drives Debian's Chromium with playwright-core from npm.
-test=(chromium curl ca-certificates procps)
+test=(chromium curl ca-certificates procps openssl socat)
 
 wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}")
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)

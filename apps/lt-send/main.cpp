@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
         auto env = lt::core::env_source::from_process(".env");
         std::string url = env.get("LT_ENDPOINT").value_or("http://localhost:5050");
         std::string file, lang = "en";
+        std::string ca_file = env.get("LT_CA_FILE").value_or("");
         double interval = 0;
         bool loop = false;
         CLI::App app{"lt-send: send lines of text to lt-server as captions (API_KEY from the "
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
         app.add_option("-f,--file", file, "Read lines from this file instead of standard input");
         app.add_option("-i,--interval", interval, "Seconds between lines (0: as fast as acknowledged)");
         app.add_option("--lang", lang, "Language of the lines")->capture_default_str();
+        app.add_option("--ca-file", ca_file, "Also trust this CA (PEM) for wss (LT_CA_FILE)");
         app.add_flag("--loop", loop, "Start the file again at its end (for demos)");
         CLI11_PARSE(app, argc, argv);
 
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
         opts.server = ep.value();
         opts.api_key = env.get("API_KEY").value_or("");
         opts.client_name = "lt-send";
+        opts.ca_file = ca_file;
         lt::speech::client client(opts, report);
         std::signal(SIGINT, [](int) { interrupted = true; });
         std::signal(SIGTERM, [](int) { interrupted = true; });

@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
         ro.engine = env.get("LT_ENGINE").value_or("pocketsphinx");
         ro.lang = env.get("LT_LANG").value_or("en");
         double finish_timeout = 10;
+        std::string ca_file = env.get("LT_CA_FILE").value_or("");
 
         CLI::App app{"lt-speech: recognise speech and send live captions to lt-server "
                      "(API_KEY from the environment or .env)"};
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
         app.add_option("--finish-timeout", finish_timeout,
                        "At exit, seconds to keep trying to deliver captions not yet acknowledged")
             ->capture_default_str();
+        app.add_option("--ca-file", ca_file, "Also trust this CA (PEM) for wss, e.g. a self-signed server (LT_CA_FILE)");
         app.add_flag("--no-meter", no_meter, "Do not show the input level");
         app.add_flag("-v,--verbose", verbosity, "Debug output: partials, delivery; -vv adds the engine's log");
         CLI11_PARSE(app, argc, argv);
@@ -207,6 +209,7 @@ int main(int argc, char** argv) {
         speech::client_options co;
         co.server = ep.value();
         co.api_key = env.get("API_KEY").value_or("");
+        co.ca_file = ca_file;
         if (co.api_key.empty())
             out.notice("warning: API_KEY is not set; a server with a key will refuse the captions");
         speech::client client(co, [&out](const speech::client_event& e) { out.event(e); });

@@ -67,9 +67,12 @@ void pipeline::run() {
             monitor.add(pcm);
             if (!calibrated && monitor.calibrated()) {
                 calibrated = true;
+                double floor = monitor.noise_floor_dbfs();
                 if (events_.notice)
-                    events_.notice("noise floor " + std::to_string(std::lround(monitor.noise_floor_dbfs())) +
-                                   " dBFS");
+                    events_.notice("noise floor " + std::to_string(std::lround(floor)) + " dBFS" +
+                                   (floor > -35 ? ": a noisy input; move the microphone closer to the "
+                                                  "speaker or away from loudspeakers"
+                                                : ""));
             }
             if (monitor.silent_seconds() >= opts_.silence_warning_s) {
                 if (!warned_silence && events_.notice)

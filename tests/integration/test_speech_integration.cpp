@@ -299,9 +299,18 @@ TEST_F(virtual_microphone, devices_are_listed_and_chosen_by_name_or_index_and_sp
 
     server_process server({"--translator", "none"}, {{"API_KEY", key}});
     auto en = viewer(server.port(), "en", false);
+    // By name through LT_AUDIO_DEVICE, then by index with -d.
     for (const auto& choice : {std::string("virtmic_raw"), index_of(listing, "virtmic")}) {
-        child_process speaker(speech_bin, speech_args(server.port(), {"-d", choice, "--stop-after", "3.9"}), env);
+        bool by_env = choice == "virtmic_raw";
+        auto speaker_env = env;
+        if (by_env)
+            speaker_env["LT_AUDIO_DEVICE"] = choice;
+        std::vector<std::string> args{"--stop-after", "3.9"};
+        if (!by_env)
+            args.insert(args.end(), {"-d", choice});
+        child_process speaker(speech_bin, speech_args(server.port(), args), speaker_env);
         ASSERT_EQ(speaker.wait(30s), 0) << speaker.err();
+        EXPECT_NE(speaker.err().find(by_env ? "'virtmic_raw'" : "'virtmic'"), std::string::npos) << speaker.err();
         auto printed = printed_finals(speaker.out());
         EXPECT_LT(wer("he was not an ill disposed young man", joined(printed)), 0.5)
             << "device " << choice << ": " << joined(printed);
@@ -312,4 +321,40 @@ TEST_F(virtual_microphone, devices_are_listed_and_chosen_by_name_or_index_and_sp
     child_process ambiguous(speech_bin, speech_args(server.port(), {"-d", "virt", "--stop-after", "1"}), env);
     EXPECT_EQ(ambiguous.wait(20s), 1);
     EXPECT_NE(ambiguous.err().find("virtmic_raw"), std::string::npos) << ambiguous.err();
+}
+
+// wss: socat terminates TLS in front of lt-server (as a reverse proxy would at an event),
+// with a self-signed certificate for "localhost". Unknown to the system store, it is refused
+// with a clear message until the speaker is told to trust it with --ca-file.
+TEST(lt_speech, wss_checks_the_certificate_and_delivers_through_tls) {
+    auto dir = fs::temp_directory_path() / ("lt-tls-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto cert = (dir / "cert.pem").string(), keyfile = (dir / "key.pem").string();
+    ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+                           "-addext subjectAltName=DNS:localhost -keyout " + keyfile + " -out " + cert +
+                           " 2>/dev/null").c_str()),
+              0);
+    server_process server({"--translator", "none"}, {{"API_KEY", key}});
+    auto en = viewer(server.port(), "en", false);
+    auto tls_port = free_port();
+    std::string socat = "socat OPENSSL-LISTEN:" + std::to_string(tls_port) + ",bind=127.0.0.1,reuseaddr,fork,cert=" +
+                        cert + ",key=" + keyfile + ",verify=0 TCP:127.0.0.1:" + std::to_string(server.port());
+    ASSERT_EQ(std::system(("(" + socat + ") >/dev/null 2>&1 & echo $! > " + (dir / "socat.pid").string()).c_str()), 0);
+    std::this_thread::sleep_for(500ms);
+    std::string url = "wss://localhost:" + std::to_string(tls_port);
+
+    child_process untrusted(speech_bin, {url, "--no-meter", "--input", clip_short, "--fast", "--finish-timeout", "2"},
+                            {{"API_KEY", key}});
+    EXPECT_EQ(untrusted.wait(30s), 3) << untrusted.err(); // captions undelivered
+    EXPECT_NE(untrusted.err().find("certificate verify failed"), std::string::npos) << untrusted.err();
+
+    child_process trusted(speech_bin, {url, "--no-meter", "--input", clip_short, "--fast", "--ca-file", cert},
+                          {{"API_KEY", key}});
+    EXPECT_EQ(trusted.wait(30s), 0) << trusted.err();
+    auto printed = printed_finals(trusted.out());
+    ASSERT_FALSE(printed.empty()) << trusted.err();
+    EXPECT_EQ(field(en->collect("translated_text", printed.size(), 10s), "text"), printed);
+
+    std::system(("kill $(cat " + (dir / "socat.pid").string() + ") 2>/dev/null").c_str());
+    fs::remove_all(dir);
 }
