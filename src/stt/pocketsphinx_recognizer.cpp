@@ -49,7 +49,8 @@ public:
     pocketsphinx_recognizer(ps_decoder_t* ps, cmd_ln_t* config, const endpoint_options& ep)
         : ps_(ps), config_(config), ep_(ep),
           poll_samples_(static_cast<std::uint64_t>(
-              std::max(0.02, ep.partial_interval_s / 2) * endpointer::sample_rate)) {}
+              std::max(0.02, ep.partial_interval_s / 3) * endpointer::sample_rate)),
+          interval_samples_(3 * poll_samples_) {}
 
     ~pocketsphinx_recognizer() override {
         if (in_utt_) ps_end_utt(ps_);
@@ -136,10 +137,15 @@ private:
         events_.clear();
     }
 
+    // A partial when the text changed, and at least every partial_interval_s of speech even
+    // when it did not: viewers and the speaker's console see that recognition is alive.
     void poll_partial(std::vector<result>& results) {
         std::string text = clean_hyp(ps_get_hyp(ps_, nullptr));
-        if (text.empty() || text == last_partial_) return;
+        if (text.empty()) return;
+        const bool due = fed_end_sample_ >= last_partial_sample_ + interval_samples_;
+        if (text == last_partial_ && !due) return;
         last_partial_ = text;
+        last_partial_sample_ = fed_end_sample_;
         results.push_back(make_result(std::move(text), false, onset_sample_, fed_end_sample_));
     }
 
@@ -172,6 +178,8 @@ private:
     std::uint64_t fed_end_sample_ = 0;
     std::uint64_t fed_since_poll_ = 0;
     std::string last_partial_;
+    std::uint64_t last_partial_sample_ = 0;
+    std::uint64_t interval_samples_;
 };
 
 std::string check_file(const std::string& path, const char* what, const char* option,

@@ -26,8 +26,9 @@ class recognizer {
 public:
     virtual ~recognizer() = default;
     virtual std::string name() const = 0;
-    // Consumes `pcm` and returns the results it completed, oldest first. A partial is
-    // returned at least every `partial_interval_s` of speech while its text changes; an
+    // Consumes `pcm` and returns the results it completed, oldest first. Once an utterance
+    // has words, a partial is returned at least every `partial_interval_s` of speech (sooner
+    // when the text changes; the same text again when it does not); an
     // utterance's final comes once its end is detected. Utterances with no words give nothing.
     virtual std::vector<result> feed(std::span<const std::int16_t> pcm) = 0;
     // End of input (end of file, Ctrl+C): finalises the utterance in progress, if any.
