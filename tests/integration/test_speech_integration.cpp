@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -357,4 +358,32 @@ TEST(lt_speech, wss_checks_the_certificate_and_delivers_through_tls) {
 
     std::system(("kill $(cat " + (dir / "socat.pid").string() + ") 2>/dev/null").c_str());
     fs::remove_all(dir);
+}
+
+TEST(lt_speech, ctrl_c_finalises_and_delivers_the_sentence_in_progress) {
+    server_process server({"--translator", "none"}, {{"API_KEY", key}});
+    auto en = viewer(server.port(), "en", true);
+    // Real time: the 7 s sentence is still being spoken when Ctrl+C comes.
+    child_process speaker(speech_bin, speech_args(server.port(), {"--input", clip_long}), {{"API_KEY", key}});
+    std::optional<json> partial;
+    for (int i = 0; i < 3 && !partial; ++i) // the second or third partial: well inside the sentence
+        partial = en->receive_type("translated_text", 10s);
+    ASSERT_TRUE(partial) << speaker.err();
+    ASSERT_TRUE((*partial)["data"].value("partial", false));
+    ::kill(speaker.pid(), SIGINT);
+    EXPECT_EQ(speaker.wait(20s), 128 + SIGINT) << "dies of the signal after finishing, as shells expect\n"
+                                               << speaker.err();
+    std::optional<json> final;
+    while (auto f = en->receive_type("translated_text", 5s))
+        if (!(*f)["data"].value("partial", false)) {
+            final = f;
+            break;
+        }
+    ASSERT_TRUE(final) << speaker.err();
+    EXPECT_EQ((*final)["data"]["id"], (*partial)["data"]["id"]);
+    auto printed = printed_finals(speaker.out());
+    ASSERT_EQ(printed.size(), 1u) << speaker.out();
+    EXPECT_EQ((*final)["data"]["text"], printed[0]);
+    EXPECT_LT(lt::stt::testing::words(printed[0]).size(), 22u) << "the sentence was cut short by Ctrl+C: " << printed[0];
+    EXPECT_NE(speaker.err().find("finishing the last sentence"), std::string::npos) << speaker.err();
 }
