@@ -347,6 +347,8 @@ private:
             if (!in_flight && partial_) {
                 auto p = std::move(*partial_);
                 partial_.reset();
+                if (!conn.acks)
+                    continue; // the reference server would show each partial as a caption
                 co_await ws.async_write(net::buffer(frame(p, true)), use_awaitable);
                 std::lock_guard lock(mutex_);
                 ++stats_.partials_sent;
@@ -394,7 +396,7 @@ private:
             if (!conn.acks)
                 emit({client_event::kind::warning,
                       "the server does not acknowledge captions (an older or reference server): "
-                      "finals sent just before a connection drop may be lost"});
+                      "sending finals only, and those sent just before a connection drop may be lost"});
             return;
         case kind::ack:
             if (in_flight && *in_flight == r.id) {

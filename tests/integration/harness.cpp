@@ -389,4 +389,65 @@ std::string ws_client::close_reason() const {
     return impl_->reason;
 }
 
+struct recording_server::impl {
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)};
+    std::string greeting;
+    mutable std::mutex m;
+    std::vector<json> frames;
+    std::vector<std::thread> sessions;
+    std::thread thread;
+    std::atomic<bool> stopping{false};
+
+    void session(tcp::socket socket) {
+        try {
+            websocket::stream<tcp::socket> ws(std::move(socket));
+            ws.accept();
+            ws.write(net::buffer(greeting));
+            while (!stopping) {
+                beast::flat_buffer buf;
+                ws.read(buf);
+                auto j = json::parse(beast::buffers_to_string(buf.data()), nullptr, false);
+                std::lock_guard lock(m);
+                frames.push_back(std::move(j));
+            }
+        } catch (const std::exception&) {
+        }
+    }
+};
+
+recording_server::recording_server(json greeting) : impl_(std::make_unique<impl>()) {
+    impl_->greeting = greeting.dump();
+    port_ = impl_->acceptor.local_endpoint().port();
+    impl_->thread = std::thread([this] {
+        for (;;) {
+            boost::system::error_code ec;
+            tcp::socket s(impl_->ioc);
+            impl_->acceptor.accept(s, ec);
+            if (ec || impl_->stopping)
+                return;
+            impl_->sessions.emplace_back([this, s = std::move(s)]() mutable { impl_->session(std::move(s)); });
+        }
+    });
+}
+
+recording_server::~recording_server() {
+    impl_->stopping = true;
+    // Wake the accept with a connection of our own; sessions end when their peer leaves.
+    try {
+        net::io_context ioc;
+        tcp::socket s(ioc);
+        s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+    } catch (const std::exception&) {
+    }
+    impl_->thread.join();
+    for (auto& t : impl_->sessions)
+        t.join();
+}
+
+std::vector<json> recording_server::received() const {
+    std::lock_guard lock(impl_->m);
+    return impl_->frames;
+}
+
 } // namespace lt::test

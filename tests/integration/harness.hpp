@@ -120,4 +120,19 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// A minimal WebSocket server that greets each connection with `greeting` and records every
+// text frame it receives: stands in for the reference server, whose replies differ from ours.
+class recording_server {
+public:
+    explicit recording_server(json greeting);
+    ~recording_server();
+    unsigned short port() const { return port_; }
+    std::vector<json> received() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+    unsigned short port_ = 0;
+};
+
 } // namespace lt::test

@@ -387,3 +387,25 @@ TEST(lt_speech, ctrl_c_finalises_and_delivers_the_sentence_in_progress) {
     EXPECT_LT(lt::stt::testing::words(printed[0]).size(), 22u) << "the sentence was cut short by Ctrl+C: " << printed[0];
     EXPECT_NE(speaker.err().find("finishing the last sentence"), std::string::npos) << speaker.err();
 }
+
+TEST(lt_speech, against_a_reference_server_sends_finals_only_without_waiting_for_acks) {
+    // The reference greets without server_id, sends no text_ack and shows every new_text.
+    recording_server reference(json{{"type", "connection_status"},
+                                    {"data", {{"status", "connected"}, {"aws_available", false}}}});
+    child_process speaker(speech_bin, {"http://127.0.0.1:" + std::to_string(reference.port()), "--no-meter",
+                                       "--input", clip_long, "--fast"},
+                          {{"API_KEY", key}});
+    ASSERT_EQ(speaker.wait(30s), 0) << speaker.err();
+    auto printed = printed_finals(speaker.out());
+    ASSERT_FALSE(printed.empty());
+    std::vector<std::string> texts;
+    for (const auto& f : reference.received()) {
+        ASSERT_EQ(f["type"], "new_text");
+        EXPECT_FALSE(f["data"].value("partial", false)) << "a partial would show as a caption there";
+        EXPECT_EQ(f["data"]["api_key"], key);
+        EXPECT_EQ(f["data"]["timestamp"].get<std::string>().size(), 8u);
+        texts.push_back(f["data"]["text"]);
+    }
+    EXPECT_EQ(texts, printed);
+    EXPECT_NE(speaker.err().find("does not acknowledge"), std::string::npos) << speaker.err();
+}
