@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libboost-dev libssl-dev nlohmann-json3-dev
-       libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev)
+       libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libqrencode-dev)
 # Offline translation: English→Spanish directly; French, Portuguese and Italian through
 # Spanish; Catalan directly. These reach the most of the reference's languages from English.
 translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt apertium-spa-ita
@@ -16,9 +16,13 @@ translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt ape
 speech=(portaudio19-dev libsndfile1-dev libsamplerate0-dev libpocketsphinx-dev libsphinxbase-dev
         pocketsphinx pocketsphinx-en-us pocketsphinx-testdata sox alsa-utils)
 # Tests: the browser test drives Debian's Chromium with playwright-core from npm.
-test=(chromium curl ca-certificates procps openssl socat)
+test=(chromium curl ca-certificates procps openssl socat zbar-tools librsvg2-bin)
 
-wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}")
+# Several lt-server processes share rooms through Redis (hiredis client; the tests start their
+# own redis-server on free ports and never touch the packaged service on 6379).
+cluster=(libhiredis-dev redis-server)
+
+wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}" "${cluster[@]}")
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 
 missing=()

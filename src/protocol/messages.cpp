@@ -174,7 +174,8 @@ std::string serialize(const connection_status& m) {
                                           {"translator", m.translator},
                                           {"source", m.source},
                                           {"languages", m.languages},
-                                          {"server_id", m.server_id}});
+                                          {"server_id", m.server_id},
+                                          {"room", m.room}});
 }
 
 std::string serialize_language_set(std::string_view lang) {

@@ -55,6 +55,7 @@ struct connection_status {
     std::vector<std::string> languages;  // targets the translator provides from `source`
     std::string source = "en";
     std::string server_id;               // random per process start: seq restarts with it
+    std::string room = "main";           // the room this connection is in
 };
 
 struct caption {

@@ -2,7 +2,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "server/rooms.hpp"
+
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace lt::server {
@@ -50,6 +54,11 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     number_from_env(env, {"LT_MAX_CONNECTIONS"}, c.max_connections);
     number_from_env(env, {"LT_MAX_CONNECTIONS_PER_IP"}, c.max_connections_per_ip);
     string_from_env(env, {"LT_LOG_LEVEL"}, c.log_level);
+    number_from_env(env, {"LT_MAX_ROOMS"}, c.max_rooms);
+    string_from_env(env, {"LT_PUBLIC_URL"}, c.public_url);
+    std::string rooms_inline, rooms_file;
+    string_from_env(env, {"LT_ROOMS"}, rooms_inline);
+    string_from_env(env, {"LT_ROOMS_FILE"}, rooms_file);
 
     CLI::App app{"lt-server: live caption hub. Receives text from speech clients, translates it "
                  "once per language and sends it to every viewer over WebSocket.\n"
@@ -105,6 +114,14 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--history", c.history, "Final captions kept for late joiners and resume")
         ->capture_default_str();
+    app.add_option("--rooms-file", rooms_file,
+                   "File of per-room API keys, one room=key per line (LT_ROOMS_FILE; LT_ROOMS takes "
+                   "the same entries inline, comma-separated)");
+    app.add_option("--max-rooms", c.max_rooms, "Rooms this server holds at most (LT_MAX_ROOMS)")
+        ->capture_default_str();
+    app.add_option("--public-url", c.public_url,
+                   "Base URL viewers use, for room links and QR codes, e.g. https://captions.example.org "
+                   "(LT_PUBLIC_URL; default: the Host the browser asked for)");
     app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error (LT_LOG_LEVEL)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
         ->capture_default_str();
@@ -117,6 +134,25 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     if (c.translator != "auto" && c.translator != "apertium" && c.translator != "none")
         throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium or none, got '" +
                                     c.translator + "'");
+    std::string room_text = rooms_inline;
+    if (!rooms_file.empty()) {
+        std::ifstream f(rooms_file);
+        if (!f)
+            throw std::invalid_argument("cannot read the rooms file " + rooms_file);
+        std::stringstream text;
+        text << f.rdbuf();
+        room_text += "\n" + text.str();
+    }
+    auto keys = parse_room_keys(room_text);
+    if (!keys)
+        throw std::invalid_argument(keys.error_message());
+    c.room_keys = std::move(keys).value();
+    if (c.max_rooms == 0)
+        throw std::invalid_argument("--max-rooms must be at least 1");
+    if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
+        throw std::invalid_argument("LT_PUBLIC_URL: expected an http:// or https:// URL, got '" + c.public_url + "'");
+    while (!c.public_url.empty() && c.public_url.back() == '/')
+        c.public_url.pop_back();
     return c;
 }
 

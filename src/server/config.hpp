@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 
 namespace lt::server {
@@ -34,6 +35,10 @@ struct server_config {
     std::size_t send_queue_bytes = 1 << 20; // per viewer; past it: closed as a slow consumer
     std::size_t send_queue_frames = 1024;
     std::size_t history = 200;
+    // Per-room API keys (LT_ROOMS, --rooms-file); API_KEY works in every room as well.
+    std::map<std::string, std::string> room_keys;
+    std::size_t max_rooms = 1000;
+    std::string public_url;         // base URL for room links and QR codes; empty: the request's Host
     std::string log_level = "info";
     bool list_languages = false;
 };

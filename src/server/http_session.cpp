@@ -1,5 +1,7 @@
 #include "server/http_session.hpp"
 
+#include "server/qr_svg.hpp"
+#include "server/rooms.hpp"
 #include "server/static_files.hpp"
 #include "server/ws_session.hpp"
 
@@ -69,6 +71,37 @@ std::string_view path_of(std::string_view target) {
     return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
+// The raw value of `name` in the query string (room names need no decoding); nullopt when
+// absent.
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos)
+        return std::nullopt;
+    auto query = target.substr(q + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        auto pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name)
+            return std::string(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::string bad_room_message(std::string_view room) {
+    return "'" + std::string(room.substr(0, 80)) +
+           "' is not a room name: use lower-case letters, digits and '-' (up to 64)\n";
+}
+
+// Host names and addresses only: a Host header goes into a QR code that phones open.
+bool plain_host(std::string_view host) {
+    return !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
+               c == ']';
+    });
+}
+
 } // namespace
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
@@ -83,7 +116,22 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return fail(ec, "http read");
     }
     const auto& req = parser_->get();
-    std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()));
+    std::string_view raw_target(req.target().data(), req.target().size());
+    std::string_view path = path_of(raw_target);
+    // A room's page lives at /r/NAME; its relative links (app.js, config.json, qr.svg) land
+    // under /r/ and are served as from the root.
+    std::string target(raw_target);
+    if (path.starts_with("/r/")) {
+        auto rest = path.substr(3);
+        if (rest.ends_with('/'))
+            rest.remove_suffix(1);
+        if (is_room_name(rest)) {
+            target = "/index.html";
+        } else {
+            target = std::string(raw_target.substr(2));
+        }
+        path = path_of(target);
+    }
 
     if (!ticket_) {
         state_->metrics.connections_rejected.inc();
@@ -96,8 +144,19 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (websocket::is_upgrade(req)) {
         if (path != "/ws")
             return send(text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
+        auto room = query_param(raw_target, "room").value_or(std::string(default_room));
+        if (!is_room_name(room))
+            return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
+        auto room_hub = state_->rooms->get(room);
+        if (!room_hub) {
+            auto res = text_response(req, http::status::service_unavailable, "text/plain",
+                                     "this server holds its maximum number of rooms\n");
+            res.set(http::field::retry_after, "60");
+            return send(std::move(res));
+        }
         stream_.expires_never();
-        std::make_shared<ws_session>(stream_.release_socket(), state_, std::move(ticket_), thread_)
+        std::make_shared<ws_session>(stream_.release_socket(), state_, std::move(ticket_), thread_, room,
+                                     std::move(room_hub))
             ->run(parser_->release());
         return;
     }
@@ -117,9 +176,10 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (path == "/ws")
         return send(text_response(req, http::status::upgrade_required, "text/plain",
                                   "this is the WebSocket endpoint\n"));
+    if (path == "/qr.svg")
+        return send_qr(req, query_param(target, "room").value_or(std::string(default_room)));
 
-    auto file = resolve_static(state_->web_root,
-                               std::string_view(req.target().data(), req.target().size()));
+    auto file = resolve_static(state_->web_root, target);
     beast::error_code fec;
     http::file_body::value_type body;
     if (file)
@@ -138,6 +198,26 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     res.content_length(size);
     res.keep_alive(req.keep_alive());
     send(std::move(res));
+}
+
+void http_session::send_qr(const http::request<http::string_body>& req, const std::string& room) {
+    if (!is_room_name(room))
+        return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
+    std::string base = state_->config.public_url;
+    if (base.empty()) {
+        std::string host(req[http::field::host]);
+        if (!plain_host(host))
+            return send(text_response(req, http::status::bad_request, "text/plain",
+                                      "no usable Host header; set LT_PUBLIC_URL\n"));
+        // Behind a TLS-terminating proxy the browser's scheme is in X-Forwarded-Proto.
+        auto proto_field = req["X-Forwarded-Proto"];
+        std::string_view proto(proto_field.data(), proto_field.size());
+        base = (proto == "https" ? "https://" : "http://") + host;
+    }
+    auto svg = qr_svg(room == default_room ? base + "/" : base + "/r/" + room);
+    if (!svg)
+        return send(text_response(req, http::status::bad_request, "text/plain", svg.error_message() + "\n"));
+    send(text_response(req, http::status::ok, "image/svg+xml", std::move(svg).value()));
 }
 
 template <class Response>

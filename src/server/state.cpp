@@ -3,6 +3,8 @@
 #include "protocol/messages.hpp"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
 #include <random>
@@ -61,6 +63,17 @@ std::filesystem::path canonical_root(const std::string& configured) {
 
 } // namespace
 
+bool keys_equal(std::string_view expected, std::string_view given) {
+    // Digests have a fixed length, so neither the position of the first difference nor the
+    // lengths of the keys show in the time taken.
+    unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+    unsigned int la = 0, lb = 0;
+    if (!EVP_Digest(expected.data(), expected.size(), a, &la, EVP_sha256(), nullptr) ||
+        !EVP_Digest(given.data(), given.size(), b, &lb, EVP_sha256(), nullptr))
+        return false;
+    return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+}
+
 server_state::server_state(server_config c, std::shared_ptr<translate::translator> backend,
                            fanout_fn fanout)
     : config(std::move(c)), web_root(canonical_root(config.web_root)), server_id(random_id()),
@@ -76,16 +89,33 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
     service = std::make_shared<translate::translation_service>(std::move(backend), sp);
     hub_params hp;
     hp.history = config.history;
-    captions = std::make_shared<hub>(*service, hp, std::move(fanout));
+    rooms = std::make_unique<room_registry>(*service, hp, std::move(fanout), config.max_rooms);
 
-    protocol::connection_status st;
-    st.translator = service->backend().name();
-    st.languages = service->backend().targets("en");
-    st.source = "en";
-    st.server_id = server_id;
-    translation_available = !st.languages.empty();
-    st.aws_available = translation_available;
-    status_frame = protocol::serialize(st);
+    status.translator = service->backend().name();
+    status.languages = service->backend().targets("en");
+    status.source = "en";
+    status.server_id = server_id;
+    translation_available = !status.languages.empty();
+    status.aws_available = translation_available;
+}
+
+std::string server_state::status_frame(const std::string& room) const {
+    auto st = status;
+    st.room = room;
+    return protocol::serialize(st);
+}
+
+bool server_state::may_publish(const std::string& room, const std::optional<std::string>& key) const {
+    const auto& global = config.api_key;
+    auto own = config.room_keys.find(room);
+    if (own == config.room_keys.end() && global.empty())
+        return true;
+    if (!key)
+        return false;
+    // Both comparisons always run, so timing does not tell which key a guess was near.
+    bool room_ok = own != config.room_keys.end() && keys_equal(own->second, *key);
+    bool global_ok = !global.empty() && keys_equal(global, *key);
+    return room_ok || global_ok;
 }
 
 void server_state::add(const std::shared_ptr<ws_session>& s) {
@@ -111,22 +141,39 @@ void server_state::for_each_session(const std::function<void(const std::shared_p
 }
 
 std::string server_state::health_json() const {
-    auto st = captions->snapshot();
     const auto& backend = service->backend();
+    std::map<std::string, std::size_t> viewers;
+    std::size_t viewer_count = 0, pending = 0;
+    std::uint64_t last_seq = 0;
+    nlohmann::json per_room = nlohmann::json::object();
+    for (const auto& [name, h] : rooms->all()) {
+        auto st = h->snapshot();
+        for (const auto& [lang, n] : st.viewers)
+            viewers[lang] += n;
+        viewer_count += st.viewer_count;
+        pending += st.pending;
+        if (name == default_room)
+            last_seq = st.last_seq;
+        per_room[name] = {{"viewers", st.viewers},
+                          {"viewer_count", st.viewer_count},
+                          {"last_seq", st.last_seq},
+                          {"pending_captions", st.pending}};
+    }
     nlohmann::json j{
         {"status", "healthy"},
         {"aws_translate", translation_available},
         {"connected_clients", metrics.ws_sessions.value()},
-        {"viewers", st.viewers},
-        {"viewer_count", st.viewer_count},
+        {"viewers", viewers},
+        {"viewer_count", viewer_count},
         {"translator",
          {{"name", backend.name()}, {"state", backend.state()}, {"languages", backend.targets("en")}}},
         {"uptime_seconds",
          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
              .count()},
-        {"last_seq", st.last_seq},
-        {"pending_captions", st.pending},
+        {"last_seq", last_seq},
+        {"pending_captions", pending},
         {"server_id", server_id},
+        {"rooms", per_room},
     };
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -158,27 +205,35 @@ std::string server_state::metrics_text() const {
          m.slow_viewers_closed.value());
     line("lt_frames_dropped_total", "counter", "Frames discarded with closed slow viewers.",
          m.frames_dropped_slow.value());
-    line("lt_captions_final_total", "counter", "Final captions published.", captions->finals.value());
-    line("lt_captions_partial_total", "counter", "Partial captions published.", captions->partials.value());
-    line("lt_translation_errors_total", "counter",
-         "Captions sent untranslated to a language because translation failed.",
-         captions->translation_errors.value());
-    line("lt_captions_untranslatable_total", "counter",
-         "Captions sent in the original to a language the backend has no route to.",
-         captions->untranslatable.value());
-    line("lt_captions_duplicate_total", "counter",
-         "Finals resent by a speaker after a lost acknowledgement and not published again.",
-         captions->duplicates.value());
-        line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
+    // Per room: one labelled line each, under one header.
+    auto room_list = rooms->all();
+    auto per_room = [&](std::string_view name, std::string_view help, auto value_of) {
+        core::render_header(out, name, "counter", help);
+        for (const auto& [room, h] : room_list)
+            out += fmt::format("{}{{room=\"{}\"}} {}\n", name, room, value_of(*h));
+    };
+    per_room("lt_captions_final_total", "Final captions published.", [](const hub& h) { return h.finals.value(); });
+    per_room("lt_captions_partial_total", "Partial captions published.",
+             [](const hub& h) { return h.partials.value(); });
+    per_room("lt_translation_errors_total", "Captions sent untranslated to a language because translation failed.",
+             [](const hub& h) { return h.translation_errors.value(); });
+    per_room("lt_captions_untranslatable_total",
+             "Captions sent in the original to a language the backend has no route to.",
+             [](const hub& h) { return h.untranslatable.value(); });
+    per_room("lt_captions_duplicate_total",
+             "Finals resent by a speaker after a lost acknowledgement and not published again.",
+             [](const hub& h) { return h.duplicates.value(); });
+    line("lt_rooms", "gauge", "Rooms held by this server.", room_list.size());
+    line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
          service->rejected());
     line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",
          service->cache_hits());
     line("lt_translation_queue", "gauge", "Translations waiting for a worker.", service->queued());
 
-    auto st = captions->snapshot();
-    core::render_header(out, "lt_viewers", "gauge", "Viewers per language.");
-    for (const auto& [lang, n] : st.viewers)
-        out += fmt::format("lt_viewers{{lang=\"{}\"}} {}\n", lang, n);
+    core::render_header(out, "lt_viewers", "gauge", "Viewers per room and language.");
+    for (const auto& [room, h] : room_list)
+        for (const auto& [lang, n] : h->snapshot().viewers)
+            out += fmt::format("lt_viewers{{room=\"{}\",lang=\"{}\"}} {}\n", room, lang, n);
 
     core::render_header(out, "lt_translation_seconds", "histogram",
                         "Time spent in the translation backend per call (cache misses).");

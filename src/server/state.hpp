@@ -4,7 +4,9 @@
 
 #include "core/metrics.hpp"
 #include "server/config.hpp"
+#include "protocol/messages.hpp"
 #include "server/hub.hpp"
+#include "server/rooms.hpp"
 #include "translate/translation_service.hpp"
 
 #include <array>
@@ -20,6 +22,9 @@
 namespace lt::server {
 
 class ws_session;
+
+// Compares keys in time that does not depend on where they differ, or on their lengths.
+bool keys_equal(std::string_view expected, std::string_view given);
 
 struct server_metrics {
     core::counter connections_total;
@@ -81,8 +86,8 @@ struct server_state {
     std::string server_id;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::shared_ptr<translate::translation_service> service;
-    std::shared_ptr<hub> captions;
-    std::string status_frame;       // connection_status, the same for every client
+    std::unique_ptr<room_registry> rooms;
+    protocol::connection_status status; // the same for every client but its room
     bool translation_available = false;
     server_metrics metrics;
     connection_limits limits;
@@ -93,6 +98,12 @@ struct server_state {
     void add(const std::shared_ptr<ws_session>& s);
     void remove(const ws_session* s);
     void for_each_session(const std::function<void(const std::shared_ptr<ws_session>&)>& f);
+
+    // connection_status for a client of `room`.
+    std::string status_frame(const std::string& room) const;
+    // Whether `key` may publish in `room`: the room's own key or API_KEY; a room without its
+    // own key follows API_KEY (open when it is empty).
+    bool may_publish(const std::string& room, const std::optional<std::string>& key) const;
 
     std::string health_json() const;
     std::string metrics_text() const;

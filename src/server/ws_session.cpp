@@ -3,8 +3,6 @@
 #include "core/languages.hpp"
 #include "protocol/messages.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -25,20 +23,11 @@ bool rate_limiter::allow(std::chrono::steady_clock::time_point now) {
     return true;
 }
 
-bool keys_equal(std::string_view expected, std::string_view given) {
-    // Digests have a fixed length, so neither the position of the first difference nor the
-    // lengths of the keys show in the time taken.
-    unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
-    unsigned int la = 0, lb = 0;
-    if (!EVP_Digest(expected.data(), expected.size(), a, &la, EVP_sha256(), nullptr) ||
-        !EVP_Digest(given.data(), given.size(), b, &lb, EVP_sha256(), nullptr))
-        return false;
-    return la == lb && CRYPTO_memcmp(a, b, la) == 0;
-}
-
 ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                       connection_limits::ticket ticket, std::size_t thread)
-    : ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
+                       connection_limits::ticket ticket, std::size_t thread, std::string room,
+                       std::shared_ptr<hub> room_hub)
+    : ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), room_(std::move(room)),
+      hub_(std::move(room_hub)),
       messages_(state_->config.message_rate, state_->config.message_rate * 2),
       captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2),
       close_timer_(ws_.get_executor()), thread_(thread) {}
@@ -67,8 +56,8 @@ void ws_session::on_accept(beast::error_code ec) {
         return fail(ec, "websocket accept");
     state_->metrics.ws_sessions.add(1);
     state_->add(shared_from_this());
-    state_->captions->join(shared_from_this());
-    push(std::make_shared<const std::string>(state_->status_frame));
+    hub_->join(shared_from_this());
+    push(std::make_shared<const std::string>(state_->status_frame(room_)));
     do_read();
 }
 
@@ -86,7 +75,7 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
             fail(ec, "websocket read");
         }
         state_->metrics.ws_sessions.add(-1);
-        state_->captions->leave(this);
+        hub_->leave(this);
         close_timer_.cancel();
         return;
     }
@@ -101,13 +90,6 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
     do_read();
 }
 
-bool ws_session::authorized(const std::optional<std::string>& key) {
-    const auto& expected = state_->config.api_key;
-    if (expected.empty())
-        return true;
-    return key && keys_equal(expected, *key);
-}
-
 void ws_session::handle(std::string_view text) {
     auto parsed = protocol::parse_client_message(text);
     if (!parsed) {
@@ -120,7 +102,7 @@ void ws_session::handle(std::string_view text) {
     auto& msg = parsed.value();
 
     if (auto* nt = std::get_if<protocol::new_text>(&msg)) {
-        if (!authorized(nt->api_key)) {
+        if (!state_->may_publish(room_, nt->api_key)) {
             state_->metrics.unauthorized.inc();
             if (messages_.allow())
                 send_error("Unauthorized: Invalid API key", "unauthorized");
@@ -134,7 +116,7 @@ void ws_session::handle(std::string_view text) {
             return send_error("field 'text' is empty", "bad_request");
         if (!speaker_ && !chose_language_) {
             // A speaker does not watch captions unless it asked to with set_language.
-            state_->captions->leave(this);
+            hub_->leave(this);
         }
         speaker_ = true;
         text_in in;
@@ -144,7 +126,7 @@ void ws_session::handle(std::string_view text) {
         in.lang = std::move(nt->lang);
         in.partial = nt->partial;
         bool want_ack = nt->id.has_value() && !nt->partial;
-        auto seq = state_->captions->publish(std::move(in));
+        auto seq = hub_->publish(std::move(in));
         if (want_ack) {
             // Lets a speech client drop the caption from its outbox (docs/protocol.md).
             push(std::make_shared<const std::string>(protocol::serialize_text_ack(*nt->id, seq)));
@@ -161,12 +143,12 @@ void ws_session::handle(std::string_view text) {
         if (!core::is_known_language(sl->lang))
             return send_error("unsupported language '" + sl->lang + "'", "unsupported_language");
         push(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
-        state_->captions->set_language(shared_from_this(), sl->lang, sl->since, sl->partials);
+        hub_->set_language(shared_from_this(), sl->lang, sl->since, sl->partials);
         chose_language_ = true;
         return;
     }
     if (auto* gt = std::get_if<protocol::generate_token>(&msg)) {
-        if (!authorized(gt->api_key)) {
+        if (!state_->may_publish(room_, gt->api_key)) {
             state_->metrics.unauthorized.inc();
             return send_error("Unauthorized: Invalid API key", "unauthorized");
         }
@@ -248,7 +230,7 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
     if (closing_)
         return;
     closing_ = true;
-    state_->captions->leave(this);
+    hub_->leave(this);
     // Keep only the frame being written; the rest will never be sent.
     if (queue_.size() > 1)
         queue_.erase(queue_.begin() + 1, queue_.end());

@@ -26,14 +26,12 @@ private:
     std::chrono::steady_clock::time_point last_{};
 };
 
-// Compares keys in time that does not depend on where they differ, or on their lengths.
-bool keys_equal(std::string_view expected, std::string_view given);
-
 class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
 public:
     // `thread` is the index of the network thread the socket's io_context runs on.
     ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-               connection_limits::ticket ticket, std::size_t thread);
+               connection_limits::ticket ticket, std::size_t thread, std::string room,
+               std::shared_ptr<hub> room_hub);
     ~ws_session() override;
 
     // Takes the upgrade request the HTTP session read.
@@ -54,12 +52,13 @@ private:
     void do_write();
     void on_write(beast::error_code ec, std::size_t bytes);
     void close_with(websocket::close_code code, const char* reason);
-    bool authorized(const std::optional<std::string>& key);
 
     websocket::stream<beast::tcp_stream> ws_;
     beast::flat_buffer buffer_;
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
+    std::string room_;
+    std::shared_ptr<hub> hub_; // the room's
     std::deque<frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;

@@ -227,12 +227,20 @@ int server_process::stop(int signal, std::chrono::milliseconds timeout) { return
 
 std::string server_process::log() const { return child_->out() + child_->err(); }
 
-http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method) {
+http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method,
+                    const std::map<std::string, std::string>& headers) {
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.expires_after(5s);
     stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    std::string req = method + " " + raw_target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string req = method + " " + raw_target + " HTTP/1.1\r\n";
+    if (!headers.count("Host"))
+        req += "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+    for (const auto& [k, v] : headers)
+        req += k + ": " + v + "\r\n";
+    if (!headers.count("Connection"))
+        req += "Connection: close\r\n";
+    req += "\r\n";
     net::write(stream, net::buffer(req));
     beast::flat_buffer buf;
     http::response_parser<http::string_body> parser;
@@ -304,7 +312,7 @@ ws_client::ws_client(unsigned short port, options opts) : impl_(std::make_unique
         s.set_option(net::socket_base::receive_buffer_size(opts.receive_buffer));
     beast::get_lowest_layer(impl_->ws).expires_after(5s);
     beast::get_lowest_layer(impl_->ws).connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    impl_->ws.handshake("127.0.0.1:" + std::to_string(port), "/ws");
+    impl_->ws.handshake("127.0.0.1:" + std::to_string(port), opts.target);
     beast::get_lowest_layer(impl_->ws).expires_never();
     impl_->ws.read_message_max(0);
     if (opts.read)

@@ -89,7 +89,8 @@ struct http_reply {
     std::string body;
 };
 // Sends `raw_target` exactly as given (no normalisation), so traversal attempts reach the server.
-http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method = "GET");
+http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method = "GET",
+                    const std::map<std::string, std::string>& headers = {});
 
 // A WebSocket client with its own network thread; received frames queue up until read.
 class ws_client {
@@ -97,6 +98,7 @@ public:
     struct options {
         int receive_buffer = 0; // SO_RCVBUF before connect; 0 = system default
         bool read = true;       // false: never read (a slow consumer)
+        std::string target = "/ws"; // e.g. "/ws?room=hall-a"
     };
     explicit ws_client(unsigned short port, options opts);
     explicit ws_client(unsigned short port) : ws_client(port, options{}) {}

@@ -1,0 +1,79 @@
+#include "server/rooms.hpp"
+
+#include <algorithm>
+
+namespace lt::server {
+
+bool is_room_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+core::result<std::map<std::string, std::string>> parse_room_keys(std::string_view text) {
+    std::map<std::string, std::string> keys;
+    auto trim = [](std::string_view s) {
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+            s.remove_prefix(1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+            s.remove_suffix(1);
+        return s;
+    };
+    std::size_t number = 0;
+    while (!text.empty()) {
+        auto end = text.find_first_of(",\n");
+        auto entry = trim(text.substr(0, end));
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        ++number;
+        if (entry.empty() || entry.front() == '#')
+            continue;
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos)
+            return core::make_error("room keys, entry " + std::to_string(number) + ": expected room=key, got '" +
+                                    std::string(entry) + "'");
+        std::string room(trim(entry.substr(0, eq)));
+        std::string key(trim(entry.substr(eq + 1)));
+        if (!is_room_name(room))
+            return core::make_error("room keys, entry " + std::to_string(number) + ": '" + room +
+                                    "' is not a room name (a-z, 0-9 and '-', up to 64)");
+        if (key.empty())
+            return core::make_error("room keys, entry " + std::to_string(number) + ": room '" + room +
+                                    "' has an empty key");
+        if (!keys.emplace(room, key).second)
+            return core::make_error("room keys: room '" + room + "' is listed twice");
+    }
+    return keys;
+}
+
+room_registry::room_registry(translate::translation_service& service, hub_params params, fanout_fn fanout,
+                             std::size_t max_rooms)
+    : service_(service), params_(params), fanout_(std::move(fanout)), max_rooms_(max_rooms) {}
+
+std::shared_ptr<hub> room_registry::get(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    if (auto it = rooms_.find(name); it != rooms_.end())
+        return it->second;
+    if (rooms_.size() >= max_rooms_)
+        return nullptr;
+    auto h = std::make_shared<hub>(service_, params_, fanout_);
+    rooms_.emplace(name, h);
+    return h;
+}
+
+std::shared_ptr<hub> room_registry::find(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(name);
+    return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<hub>>> room_registry::all() const {
+    std::lock_guard lock(mutex_);
+    return {rooms_.begin(), rooms_.end()};
+}
+
+std::size_t room_registry::size() const {
+    std::lock_guard lock(mutex_);
+    return rooms_.size();
+}
+
+} // namespace lt::server

@@ -1,0 +1,49 @@
+// Rooms: one caption hub per talk. A room is created when its first viewer or speaker
+// arrives and lives until the server stops; the number of rooms is bounded.
+#pragma once
+
+#include "core/result.hpp"
+#include "server/hub.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lt::server {
+
+inline constexpr std::string_view default_room = "main";
+
+// [a-z0-9-]{1,64}: safe in URLs, Redis keys and metric labels without escaping.
+bool is_room_name(std::string_view name);
+
+// Per-room API keys as "room=key" entries separated by commas or new lines; blank lines and
+// lines starting with '#' are skipped (the same text serves LT_ROOMS and a --rooms file).
+// Errors name the entry and what is wrong with it.
+core::result<std::map<std::string, std::string>> parse_room_keys(std::string_view text);
+
+class room_registry {
+public:
+    room_registry(translate::translation_service& service, hub_params params, fanout_fn fanout,
+                  std::size_t max_rooms);
+
+    // The room's hub, created on first use; nullptr when `max_rooms` rooms exist already.
+    // Precondition: is_room_name(name).
+    std::shared_ptr<hub> get(const std::string& name);
+    // Existing rooms only.
+    std::shared_ptr<hub> find(const std::string& name) const;
+    std::vector<std::pair<std::string, std::shared_ptr<hub>>> all() const;
+    std::size_t size() const;
+
+private:
+    translate::translation_service& service_;
+    hub_params params_;
+    fanout_fn fanout_;
+    std::size_t max_rooms_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<hub>, std::less<>> rooms_;
+};
+
+} // namespace lt::server

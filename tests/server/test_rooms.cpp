@@ -1,0 +1,77 @@
+#include "server/qr_svg.hpp"
+#include "server/rooms.hpp"
+
+#include "test_double.hpp"
+#include "translate/translation_service.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace lt;
+using namespace lt::server;
+
+TEST(rooms, names_are_lower_case_letters_digits_and_dashes_up_to_64) {
+    EXPECT_TRUE(is_room_name("main"));
+    EXPECT_TRUE(is_room_name("hall-a"));
+    EXPECT_TRUE(is_room_name("2026-keynote"));
+    EXPECT_TRUE(is_room_name(std::string(64, 'a')));
+    EXPECT_FALSE(is_room_name(std::string(65, 'a')));
+    EXPECT_FALSE(is_room_name(""));
+    EXPECT_FALSE(is_room_name("Hall-A"));
+    EXPECT_FALSE(is_room_name("hall a"));
+    EXPECT_FALSE(is_room_name("hall_a"));
+    EXPECT_FALSE(is_room_name("../etc"));
+    EXPECT_FALSE(is_room_name("h\xc3\xa9"));
+}
+
+TEST(rooms, keys_parse_from_lines_or_commas) {
+    auto k = parse_room_keys("hall-a=secret-a, hall-b = secret-b\n# a comment\n\nkeynote=k3\r\n");
+    ASSERT_TRUE(k) << k.error_message();
+    EXPECT_EQ(k.value(), (std::map<std::string, std::string>{
+                             {"hall-a", "secret-a"}, {"hall-b", "secret-b"}, {"keynote", "k3"}}));
+    EXPECT_TRUE(parse_room_keys("").value().empty());
+}
+
+TEST(rooms, bad_key_entries_say_which_and_why) {
+    auto no_eq = parse_room_keys("hall-a=x,hall-b");
+    ASSERT_FALSE(no_eq);
+    EXPECT_NE(no_eq.error_message().find("entry 2"), std::string::npos) << no_eq.error_message();
+    auto bad_name = parse_room_keys("Hall A=x");
+    ASSERT_FALSE(bad_name);
+    EXPECT_NE(bad_name.error_message().find("'Hall A' is not a room name"), std::string::npos);
+    EXPECT_FALSE(parse_room_keys("hall-a="));
+    auto twice = parse_room_keys("a=1\na=2");
+    ASSERT_FALSE(twice);
+    EXPECT_NE(twice.error_message().find("twice"), std::string::npos);
+}
+
+TEST(rooms, registry_creates_once_and_is_bounded) {
+    auto backend = std::make_shared<test::tagging_translator>();
+    translate::translation_service service(backend, translate::service_params{1, 100, 0});
+    room_registry rooms(service, {}, {}, 2);
+    auto a = rooms.get("a");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(rooms.get("a"), a);
+    EXPECT_EQ(rooms.find("b"), nullptr);
+    auto b = rooms.get("b");
+    ASSERT_NE(b, nullptr);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(rooms.get("c"), nullptr) << "a third room is over the limit";
+    EXPECT_EQ(rooms.get("a"), a) << "existing rooms stay reachable at the limit";
+    EXPECT_EQ(rooms.size(), 2u);
+    EXPECT_EQ(rooms.all().size(), 2u);
+}
+
+TEST(qr, svg_has_a_quiet_zone_and_grows_with_the_text) {
+    auto small = qr_svg("http://10.0.0.2:5050/r/a");
+    ASSERT_TRUE(small);
+    const auto& svg = small.value();
+    EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", 0), 0u);
+    // Version 2 (25 modules) for this length, plus 4 modules of quiet zone on each side.
+    EXPECT_NE(svg.find("viewBox=\"0 0 33 33\""), std::string::npos) << svg.substr(0, 120);
+    EXPECT_EQ(svg.find("M0 "), std::string::npos) << "no dark module inside the quiet zone";
+    EXPECT_NE(svg.find("M4 4h1v1h-1z"), std::string::npos) << "finder pattern corner";
+    auto big = qr_svg("https://captions.example.org/r/" + std::string(64, 'x'));
+    ASSERT_TRUE(big);
+    EXPECT_GT(big.value().size(), svg.size());
+    EXPECT_FALSE(qr_svg(std::string(5000, 'x'))) << "beyond the largest QR code";
+}
