@@ -1,5 +1,6 @@
 // Live Translate viewer page. Plain ES2020, no dependencies: it talks only to the server
-// that served it (config.json and the /ws WebSocket; see docs/protocol.md).
+// that served it (config.json, qr.svg and the /ws WebSocket; see docs/protocol.md).
+// One page per room: /r/NAME, /?room=NAME, or / for the room "main".
 'use strict';
 
 (() => {
@@ -28,6 +29,26 @@
   const CONFIG_TIMEOUT_MS = 4000;
   const FONT_STEPS = [0.8, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2];
   const FONT_DEFAULT_STEP = 2;
+  const DEFAULT_ROOM = 'main';
+  const ROOM_NAME = /^[a-z0-9-]{1,64}$/;
+
+  // The room in the page's URL and the app's root (where config.json, qr.svg and ws live),
+  // which may sit under a path prefix: /prefix/r/NAME -> /prefix/.
+  function locateRoom() {
+    const path = window.location.pathname;
+    const match = /^(.*\/)r\/([^/]+)\/?$/.exec(path);
+    if (match && match[2] !== 'index.html') {
+      let name = match[2];
+      try { name = decodeURIComponent(name); } catch (_) { /* shown as typed */ }
+      return { name, root: match[1] };
+    }
+    const root = path.slice(0, path.lastIndexOf('/') + 1) || '/';
+    const query = new URLSearchParams(window.location.search).get('room');
+    return { name: query === null ? DEFAULT_ROOM : query, root };
+  }
+  const ROOM = locateRoom();
+  const APP_ROOT = new URL(ROOM.root, window.location.origin);
+  const appUrl = (relative) => new URL(relative, APP_ROOT);
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -46,6 +67,15 @@
     captions: $('captions'),
     emptyHint: $('emptyHint'),
     contact: $('contact'),
+    roomName: $('roomName'),
+    share: $('shareButton'),
+    sharePanel: $('sharePanel'),
+    shareClose: $('shareClose'),
+    shareHint: $('shareHint'),
+    qr: $('roomQr'),
+    qrMissing: $('qrMissing'),
+    roomUrl: $('roomUrl'),
+    copy: $('copyRoomUrl'),
   };
 
   // localStorage can be unavailable (private browsing, disabled storage): never fail on it.
@@ -91,6 +121,11 @@
     noticeTimer: 0,
     translatable: null,    // Set of languages the server translates to, or null if unknown
     source: 'en',
+    room: ROOM.name,       // the room asked for in the URL
+    serverRoom: null,      // the room the server put us in, when it says (seqs are per room)
+    stopped: false,        // nothing to connect to (a bad room name)
+    noRooms: false,        // the server predates rooms (no `room` in connection_status)
+    copyTimer: 0,
   };
 
   // ---- status -------------------------------------------------------------------------
@@ -99,6 +134,7 @@
     connecting: 'Connecting to the captions server.',
     live: 'Connected. Captions are live.',
     reconnecting: 'Connection lost. Reconnecting automatically.',
+    stopped: 'Not connected.',
   };
 
   function setStatus(conn, text) {
@@ -113,11 +149,12 @@
     el.reconnectNow.hidden = conn !== 'reconnecting';
   }
 
+  // ms === 0: the notice stays.
   function showNotice(text, ms) {
     el.notice.textContent = text;
     el.notice.hidden = false;
     clearTimeout(state.noticeTimer);
-    state.noticeTimer = setTimeout(() => { el.notice.hidden = true; }, ms || 8000);
+    if (ms !== 0) state.noticeTimer = setTimeout(() => { el.notice.hidden = true; }, ms || 8000);
   }
 
   // ---- branding -----------------------------------------------------------------------
@@ -126,7 +163,7 @@
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), CONFIG_TIMEOUT_MS);
     try {
-      const res = await fetch('config.json', { cache: 'no-store', signal: controller.signal });
+      const res = await fetch(appUrl('config.json'), { cache: 'no-store', signal: controller.signal });
       if (!res.ok) return;
       const data = await res.json();
       if (!data || typeof data !== 'object') return;
@@ -142,10 +179,8 @@
 
   function applyBranding() {
     const { pageTitle, logoFile, contactText } = state.config;
-    if (pageTitle) {
-      document.title = pageTitle;
-      el.title.textContent = pageTitle;
-    }
+    if (pageTitle) el.title.textContent = pageTitle;
+    applyTitle();
     if (logoFile) {
       try {
         const url = new URL(logoFile, document.baseURI);
@@ -160,6 +195,113 @@
       el.contact.textContent = `For more assistance please contact ${contactText}`;
       el.contact.hidden = false;
     }
+  }
+
+  // ---- room and sharing ---------------------------------------------------------------
+
+  const isRoomName = (name) => ROOM_NAME.test(name);
+
+  // The main room keeps the plain title; other rooms are named in the header and the tab.
+  function applyTitle() {
+    const title = state.config.pageTitle || el.title.textContent;
+    const other = isRoomName(state.room) && state.room !== DEFAULT_ROOM;
+    document.title = other ? `${title} · ${state.room}` : title;
+    el.roomName.textContent = other ? `Room: ${state.room}` : '';
+    el.roomName.hidden = !other;
+  }
+
+  // A server without rooms has one stream, shown at its root.
+  function roomPageUrl() {
+    if (state.room === DEFAULT_ROOM || state.noRooms) return APP_ROOT.href;
+    return appUrl(`r/${state.room}`).href;
+  }
+
+  function shareOpen() {
+    return el.sharePanel.hasAttribute('open');
+  }
+
+  function openShare() {
+    if (shareOpen()) return;
+    const url = roomPageUrl();
+    el.roomUrl.textContent = url;
+    // Fetched on first opening only: a room's many viewers need not all ask for it.
+    const qr = appUrl(`qr.svg?room=${encodeURIComponent(state.room)}`).href;
+    if (el.qr.getAttribute('src') !== qr) {
+      el.qr.closest('.qr-box').hidden = false;
+      el.shareHint.hidden = false;
+      el.qrMissing.hidden = true;
+      el.qr.src = qr;
+    }
+    if (typeof el.sharePanel.showModal === 'function') {
+      el.sharePanel.showModal();
+    } else {
+      el.sharePanel.classList.add('no-modal'); // browsers without <dialog>
+      el.sharePanel.setAttribute('open', '');
+    }
+    el.share.setAttribute('aria-expanded', 'true');
+    el.shareClose.focus();
+  }
+
+  function closeShare() {
+    if (!shareOpen()) return;
+    if (typeof el.sharePanel.close === 'function') {
+      el.sharePanel.close(); // then 'close'
+    } else {
+      el.sharePanel.removeAttribute('open');
+      onShareClosed();
+    }
+  }
+
+  function onShareClosed() {
+    el.share.setAttribute('aria-expanded', 'false');
+    el.share.focus();
+  }
+
+  function onQrFailed() {
+    // An older server has no /qr.svg: the link alone still shares the room.
+    el.qr.closest('.qr-box').hidden = true;
+    el.shareHint.hidden = true;
+    el.qrMissing.hidden = false;
+  }
+
+  // The modal's backdrop is part of the dialog element: a click there is a click outside.
+  function onShareClick(event) {
+    if (event.target !== el.sharePanel) return;
+    const r = el.sharePanel.getBoundingClientRect();
+    const inside = event.clientX >= r.left && event.clientX <= r.right &&
+      event.clientY >= r.top && event.clientY <= r.bottom;
+    if (!inside) closeShare();
+  }
+
+  async function copyRoomUrl() {
+    const text = el.roomUrl.textContent;
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      copied = true;
+    } catch (_) {
+      // No clipboard API (plain http): select the text so the viewer can copy it.
+      const range = document.createRange();
+      range.selectNodeContents(el.roomUrl);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      try { copied = document.execCommand('copy'); } catch (_) { copied = false; }
+    }
+    el.copy.textContent = copied ? 'Copied' : 'Select and copy';
+    clearTimeout(state.copyTimer);
+    state.copyTimer = setTimeout(() => { el.copy.textContent = 'Copy link'; }, 2500);
+  }
+
+  // A bad name in the URL: say so once instead of knocking on the server forever.
+  function refuseRoom() {
+    state.stopped = true;
+    const shown = state.room.length > 80 ? `${state.room.slice(0, 80)}…` : state.room;
+    let text = `'${shown}' is not a room name: use lower-case letters, digits and '-'`;
+    if (state.room.length > 64) text += ' (up to 64)';
+    showNotice(text, 0);
+    setStatus('stopped', 'Not connected');
+    el.emptyHint.hidden = true;
   }
 
   // ---- display settings ---------------------------------------------------------------
@@ -370,11 +512,17 @@
         const url = new URL(configured, document.baseURI);
         if (url.protocol === 'http:') url.protocol = 'ws:';
         if (url.protocol === 'https:') url.protocol = 'wss:';
-        if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.href;
+        if (url.protocol === 'ws:' || url.protocol === 'wss:') return withRoom(url).href;
       } catch (_) { /* fall back to our own server */ }
     }
-    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${scheme}//${window.location.host}/ws`;
+    const url = appUrl('ws');
+    url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return withRoom(url).href;
+  }
+
+  function withRoom(url) {
+    url.searchParams.set('room', state.room);
+    return url;
   }
 
   function send(type, data) {
@@ -410,6 +558,18 @@
     if (id !== null) {
       if (state.serverId !== null && state.serverId !== id) forgetInstance();
       state.serverId = id;
+    }
+    // Seqs count per room: held seqs mean nothing if the server names another room.
+    const room = typeof data.room === 'string' && data.room ? data.room : null;
+    if (room !== null) {
+      if (state.serverRoom !== null && state.serverRoom !== room) forgetInstance();
+      state.serverRoom = room;
+    } else if (!state.noRooms) {
+      // A server from before rooms ignores the name and serves its one stream.
+      state.noRooms = true;
+      if (state.room !== DEFAULT_ROOM) {
+        showNotice('This server has no rooms: it shows the same captions in every room.', 0);
+      }
     }
     if (typeof data.source === 'string' && data.source) state.source = data.source;
     state.translatable = Array.isArray(data.languages)
@@ -532,7 +692,7 @@
   }
 
   function reconnectNow() {
-    if (state.ws) return;
+    if (state.ws || state.stopped) return;
     connect();
   }
 
@@ -556,8 +716,22 @@
       if (document.visibilityState === 'visible') reconnectNow();
     });
 
+    el.share.addEventListener('click', () => (shareOpen() ? closeShare() : openShare()));
+    el.shareClose.addEventListener('click', closeShare);
+    el.sharePanel.addEventListener('close', onShareClosed);
+    el.sharePanel.addEventListener('click', onShareClick);
+    el.qr.addEventListener('error', onQrFailed);
+    el.copy.addEventListener('click', copyRoomUrl);
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && shareOpen()) closeShare(); // also without showModal
+    });
+
+    applyTitle();
+    if (!isRoomName(state.room)) refuseRoom();
     await loadConfig();
     applyBranding();
+    if (state.stopped) return;
+    el.share.hidden = false;
     connect();
   }
 

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "redis/redis.hpp"
 #include "server/rooms.hpp"
 
 #include <charconv>
@@ -56,6 +57,7 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LT_LOG_LEVEL"}, c.log_level);
     number_from_env(env, {"LT_MAX_ROOMS"}, c.max_rooms);
     string_from_env(env, {"LT_PUBLIC_URL"}, c.public_url);
+    string_from_env(env, {"LT_REDIS_URL"}, c.redis_url);
     std::string rooms_inline, rooms_file;
     string_from_env(env, {"LT_ROOMS"}, rooms_inline);
     string_from_env(env, {"LT_ROOMS_FILE"}, rooms_file);
@@ -119,6 +121,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "the same entries inline, comma-separated)");
     app.add_option("--max-rooms", c.max_rooms, "Rooms this server holds at most (LT_MAX_ROOMS)")
         ->capture_default_str();
+    app.add_option("--redis", c.redis_url,
+                   "Share rooms with other lt-server processes through this Redis, e.g. "
+                   "redis://10.0.0.5:6379/0 (LT_REDIS_URL; default: a single node)");
     app.add_option("--public-url", c.public_url,
                    "Base URL viewers use, for room links and QR codes, e.g. https://captions.example.org "
                    "(LT_PUBLIC_URL; default: the Host the browser asked for)");
@@ -147,6 +152,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     if (!keys)
         throw std::invalid_argument(keys.error_message());
     c.room_keys = std::move(keys).value();
+    if (!c.redis_url.empty())
+        if (auto r = redis::parse_url(c.redis_url); !r)
+            throw std::invalid_argument("LT_REDIS_URL: " + r.error_message());
     if (c.max_rooms == 0)
         throw std::invalid_argument("--max-rooms must be at least 1");
     if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)

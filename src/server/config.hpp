@@ -38,6 +38,7 @@ struct server_config {
     // Per-room API keys (LT_ROOMS, --rooms-file); API_KEY works in every room as well.
     std::map<std::string, std::string> room_keys;
     std::size_t max_rooms = 1000;
+    std::string redis_url;          // empty: a single node, no Redis anywhere
     std::string public_url;         // base URL for room links and QR codes; empty: the request's Host
     std::string log_level = "info";
     bool list_languages = false;

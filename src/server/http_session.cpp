@@ -123,8 +123,12 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     std::string target(raw_target);
     if (path.starts_with("/r/")) {
         auto rest = path.substr(3);
-        if (rest.ends_with('/'))
-            rest.remove_suffix(1);
+        if (rest.ends_with('/') && is_room_name(rest.substr(0, rest.size() - 1))) {
+            // The page's relative links only work from /r/NAME itself.
+            auto res = text_response(req, http::status::moved_permanently, "text/plain", "moved\n");
+            res.set(http::field::location, "/r/" + std::string(rest.substr(0, rest.size() - 1)));
+            return send(std::move(res));
+        }
         if (is_room_name(rest)) {
             target = "/index.html";
         } else {

@@ -2,6 +2,10 @@
 
 #include "translate/translation_service.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <iterator>
+
 namespace lt::server {
 
 hub::hub(translate::translation_service& service, hub_params params, fanout_fn fanout)
@@ -59,8 +63,32 @@ frame_ptr hub::frame_for(entry& e, const std::string& lang, core::result<std::st
     return f;
 }
 
+void hub::deliver_partial(const frame_ptr& frame) {
+    subscriber_list to;
+    for (auto& [ptr, v] : viewers_)
+        if (v.partials)
+            if (auto h = v.handle.lock())
+                to.push_back(std::move(h));
+    fanout_(std::move(to), frame);
+}
+
+void hub::remember(const std::shared_ptr<entry>& e) {
+    // Finals from several nodes can arrive slightly out of order: keep the history sorted.
+    auto at = history_.end();
+    while (at != history_.begin() && (*std::prev(at))->seq > e->seq)
+        --at;
+    history_.insert(at, e);
+    history_ids_[e->id] = e->seq;
+    while (history_.size() > params_.history) {
+        if (auto it = history_ids_.find(history_.front()->id);
+            it != history_ids_.end() && it->second == history_.front()->seq)
+            history_ids_.erase(it);
+        history_.pop_front();
+    }
+}
+
 std::uint64_t hub::publish(text_in in) {
-    std::lock_guard lock(mutex_);
+    auto& cluster = params_.cluster;
     if (in.partial) {
         protocol::caption c;
         c.text = in.text;
@@ -71,62 +99,159 @@ std::uint64_t hub::publish(text_in in) {
         c.partial = true;
         c.source_lang = in.lang;
         auto frame = std::make_shared<const std::string>(protocol::serialize(c));
-        subscriber_list to;
-        for (auto& [ptr, v] : viewers_)
-            if (v.partials)
-                if (auto h = v.handle.lock())
-                    to.push_back(std::move(h));
-        fanout_(std::move(to), frame);
+        std::lock_guard lock(mutex_);
+        deliver_partial(frame);
+        if (cluster)
+            cluster->share_partial(params_.room, nlohmann::json{{"node", cluster->node_id()}, {"partial", *frame}}.dump());
         partials.inc();
         return 0;
     }
 
-    if (!in.id.empty())
-        if (auto it = history_ids_.find(in.id); it != history_ids_.end()) {
-            duplicates.inc();
-            return it->second;
+    auto known = [&]() -> std::optional<std::uint64_t> {
+        if (in.id.empty())
+            return std::nullopt;
+        auto it = history_ids_.find(in.id);
+        return it == history_ids_.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+    };
+    std::optional<cluster_assignment> assigned;
+    if (cluster) {
+        {
+            std::lock_guard lock(mutex_);
+            if (auto seq = known()) {
+                duplicates.inc();
+                return *seq;
+            }
         }
+        // A network round trip: outside the lock, so deliveries go on meanwhile.
+        assigned = cluster->assign(params_.room, in.id);
+        if (assigned && assigned->duplicate) {
+            duplicates.inc();
+            return assigned->seq;
+        }
+    }
+
+    std::lock_guard lock(mutex_);
+    if (auto seq = known()) {
+        duplicates.inc();
+        return *seq;
+    }
     auto e = std::make_shared<entry>();
-    e->seq = ++seq_;
-    if (!in.id.empty())
-        history_ids_.emplace(in.id, e->seq);
+    e->seq = assigned ? assigned->seq : seq_ + 1;
+    seq_ = std::max(seq_, e->seq);
     e->id = in.id.empty() ? "s-" + std::to_string(e->seq) : std::move(in.id);
     e->text = std::move(in.text);
     e->timestamp = std::move(in.timestamp);
     e->lang = std::move(in.lang);
-    history_.push_back(e);
-    while (history_.size() > params_.history) {
-        if (auto it = history_ids_.find(history_.front()->id);
-            it != history_ids_.end() && it->second == history_.front()->seq)
-            history_ids_.erase(it);
-        history_.pop_front();
-    }
+    remember(e);
     finals.inc();
+    if (cluster && !assigned)
+        unshared.inc();
 
-    std::vector<std::string> targets;
+    std::set<std::string> targets;
     for (auto& [lang, c] : channels_)
         if (!c.members.empty()) {
             c.pending.emplace(e->seq, slot{e, nullptr});
-            targets.push_back(lang);
+            targets.insert(lang);
         }
+    if (assigned) {
+        // Languages only other nodes' viewers chose are translated here too, once.
+        targets.insert(assigned->languages.begin(), assigned->languages.end());
+        e->sharing = targets;
+    } else {
+        e->shared = true; // nobody to share it with
+    }
 
     std::weak_ptr<hub> weak = weak_from_this();
     for (const auto& lang : targets) {
-        bool framed = frame_now_or_queue(*e, lang, [weak, seq = e->seq, lang](core::result<std::string> r) {
+        bool framed = frame_now_or_queue(*e, lang, [weak, e, lang](core::result<std::string> r) {
             if (auto h = weak.lock())
-                h->on_translated(seq, lang, std::move(r));
+                h->on_translated(e, lang, std::move(r));
         });
         if (framed) {
-            auto& c = channels_[lang];
-            c.pending[e->seq].frame = e->frames.at(lang);
-            flush(c);
+            e->sharing.erase(lang);
+            if (auto cit = channels_.find(lang); cit != channels_.end())
+                if (auto pit = cit->second.pending.find(e->seq); pit != cit->second.pending.end()) {
+                    pit->second.frame = e->frames.at(lang);
+                    flush(cit->second);
+                }
         }
     }
+    maybe_share(*e);
     return e->seq;
+}
+
+void hub::maybe_share(entry& e) {
+    if (e.shared || !e.sharing.empty() || !params_.cluster)
+        return;
+    e.shared = true;
+    nlohmann::json frames = nlohmann::json::object();
+    for (const auto& [lang, f] : e.frames)
+        frames[lang] = *f;
+    nlohmann::json m{{"node", params_.cluster->node_id()}, {"seq", e.seq},  {"id", e.id},
+                     {"text", e.text},                      {"lang", e.lang}, {"timestamp", e.timestamp},
+                     {"frames", std::move(frames)}};
+    params_.cluster->share_final(params_.room, e.seq, m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void hub::ingest(const std::string& message, bool deliver) {
+    auto m = nlohmann::json::parse(message, nullptr, false);
+    if (m.is_discarded() || !m.is_object()) {
+        bad_messages.inc();
+        return;
+    }
+    if (params_.cluster && m.value("node", std::string()) == params_.cluster->node_id())
+        return; // our own, delivered locally already
+    try {
+        if (m.contains("partial")) {
+            if (!deliver)
+                return;
+            auto frame = std::make_shared<const std::string>(m.at("partial").get<std::string>());
+            std::lock_guard lock(mutex_);
+            deliver_partial(frame);
+            return;
+        }
+        auto e = std::make_shared<entry>();
+        e->seq = m.at("seq").get<std::uint64_t>();
+        e->id = m.at("id").get<std::string>();
+        e->text = m.at("text").get<std::string>();
+        e->lang = m.at("lang").get<std::string>();
+        e->timestamp = m.value("timestamp", std::string());
+        for (const auto& [lang, f] : m.at("frames").items())
+            e->frames.emplace(lang, std::make_shared<const std::string>(f.get<std::string>()));
+        e->shared = true;
+
+        std::lock_guard lock(mutex_);
+        if (history_ids_.count(e->id))
+            return; // seen already (loaded history overlapping the live stream)
+        seq_ = std::max(seq_, e->seq);
+        remember(e);
+        remote_finals.inc();
+        if (!deliver)
+            return;
+        std::weak_ptr<hub> weak = weak_from_this();
+        for (auto& [lang, c] : channels_) {
+            if (c.members.empty() || c.pending.count(e->seq))
+                continue;
+            auto& sl = c.pending[e->seq];
+            sl.e = e;
+            // A language the speaker's node did not know about yet is translated here.
+            if (frame_now_or_queue(*e, lang, [weak, e, lang = lang](core::result<std::string> r) {
+                    if (auto h = weak.lock())
+                        h->on_translated(e, lang, std::move(r));
+                })) {
+                sl.frame = e->frames.at(lang);
+                flush(c);
+            }
+        }
+    } catch (const nlohmann::json::exception&) {
+        bad_messages.inc();
+    }
 }
 
 bool hub::frame_now_or_queue(entry& e, const std::string& lang,
                              std::function<void(core::result<std::string>)> done) {
+    if (e.frames.count(lang))
+        return true;
     if (lang == e.lang) {
         frame_for(e, lang, e.text);
         return true;
@@ -145,16 +270,16 @@ bool hub::frame_now_or_queue(entry& e, const std::string& lang,
     return true;
 }
 
-void hub::on_translated(std::uint64_t seq, const std::string& lang, core::result<std::string> r) {
+void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang, core::result<std::string> r) {
     std::lock_guard lock(mutex_);
-    auto cit = channels_.find(lang);
-    if (cit == channels_.end())
-        return;
-    auto pit = cit->second.pending.find(seq);
-    if (pit == cit->second.pending.end())
-        return;
-    pit->second.frame = frame_for(*pit->second.e, lang, std::move(r));
-    flush(cit->second);
+    auto f = frame_for(*e, lang, std::move(r));
+    if (auto cit = channels_.find(lang); cit != channels_.end())
+        if (auto pit = cit->second.pending.find(e->seq); pit != cit->second.pending.end()) {
+            pit->second.frame = std::move(f);
+            flush(cit->second);
+        }
+    e->sharing.erase(lang);
+    maybe_share(*e);
 }
 
 void hub::flush(channel& c) {
@@ -192,6 +317,8 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
     v.generation = ++generations_;
     auto& c = channels_[lang];
     c.members.insert(s.get());
+    if (params_.cluster)
+        params_.cluster->want(params_.room, lang);
 
     // A `since` beyond our newest seq comes from an earlier server run: start afresh.
     if (since && *since > seq_)

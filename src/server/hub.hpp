@@ -48,12 +48,37 @@ using subscriber_list = std::vector<std::shared_ptr<subscriber>>;
 // replaces it to batch: one task per network thread instead of one per viewer.
 using fanout_fn = std::function<void(subscriber_list&& to, const frame_ptr& frame)>;
 
+// What a hub needs from a cluster of servers sharing its room (Redis in server/cluster.hpp);
+// absent on a single node. Calls must not call back into the hub.
+struct cluster_assignment {
+    std::uint64_t seq = 0;    // cluster-wide number of the final
+    bool duplicate = false;   // the id was published before (by any node): seq is its number
+    std::vector<std::string> languages; // chosen by viewers anywhere in the cluster
+};
+class cluster_hook {
+public:
+    virtual ~cluster_hook() = default;
+    // Numbers a final across the cluster; nullopt when the cluster cannot be reached (the
+    // hub then numbers it locally and it stays on this node).
+    virtual std::optional<cluster_assignment> assign(const std::string& room, const std::string& id) = 0;
+    // Hands a translated final (with its frames) to the other nodes and the shared history.
+    // Must not block: the hub calls it with its lock held.
+    virtual void share_final(const std::string& room, std::uint64_t seq, std::string message) = 0;
+    virtual void share_partial(const std::string& room, std::string message) = 0;
+    // A local viewer chose `lang`: finals from other nodes should include it from now on.
+    virtual void want(const std::string& room, const std::string& lang) = 0;
+    // Identifies this node's own messages when they come back.
+    virtual const std::string& node_id() const = 0;
+};
+
 struct hub_params {
     // Finals kept for catch-up; a viewer away for longer than this many captions gets the
     // newest `history` and misses the rest.
     std::size_t history = 200;
     // Finals a viewer receives after choosing a language without `since`.
     std::size_t catch_up = 20;
+    std::string room = "main";
+    std::shared_ptr<cluster_hook> cluster; // null: a single node
 };
 
 struct text_in {
@@ -80,6 +105,10 @@ public:
     // whose id is already in the history (a speaker resending after a lost ack) is not
     // published again; its first seq is returned.
     std::uint64_t publish(text_in in);
+    // A message another node shared (cluster_hook::share_final/share_partial): its finals
+    // join the history and reach local viewers like local ones. Malformed messages are
+    // counted and dropped. `deliver` false: history only (loading a room).
+    void ingest(const std::string& message, bool deliver = true);
 
     struct stats {
         std::map<std::string, std::size_t> viewers; // per language
@@ -94,12 +123,17 @@ public:
     core::counter translation_errors; // a translation was tried and failed
     core::counter untranslatable;     // the backend has no route to the viewer's language
     core::counter duplicates;         // finals resent with an id already published
+    core::counter unshared;           // finals numbered locally: the cluster was unreachable
+    core::counter remote_finals;      // finals received from other nodes
+    core::counter bad_messages;       // cluster messages that could not be read
 
 private:
     struct entry {
         std::uint64_t seq;
         std::string id, text, timestamp, lang;
         std::map<std::string, frame_ptr> frames; // per target language, once ready
+        std::set<std::string> sharing;           // languages to finish before sharing
+        bool shared = false;                     // handed to the cluster (or never will be)
     };
     struct slot {
         std::shared_ptr<entry> e;
@@ -121,7 +155,10 @@ private:
 
     frame_ptr make_frame(const entry& e, const std::string& lang, const std::string& text,
                          std::optional<std::string> error) const;
-    void on_translated(std::uint64_t seq, const std::string& lang, core::result<std::string> r);
+    void on_translated(const std::shared_ptr<entry>& e, const std::string& lang, core::result<std::string> r);
+    void maybe_share(entry& e);
+    void remember(const std::shared_ptr<entry>& e);
+    void deliver_partial(const frame_ptr& frame);
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
                      const std::string& lang, core::result<std::string> r);
     void flush(channel& c);

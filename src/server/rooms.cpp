@@ -46,8 +46,9 @@ core::result<std::map<std::string, std::string>> parse_room_keys(std::string_vie
 }
 
 room_registry::room_registry(translate::translation_service& service, hub_params params, fanout_fn fanout,
-                             std::size_t max_rooms)
-    : service_(service), params_(params), fanout_(std::move(fanout)), max_rooms_(max_rooms) {}
+                             std::size_t max_rooms, std::function<void(const std::string&, hub&)> on_create)
+    : service_(service), params_(std::move(params)), fanout_(std::move(fanout)), max_rooms_(max_rooms),
+      on_create_(std::move(on_create)) {}
 
 std::shared_ptr<hub> room_registry::get(const std::string& name) {
     std::lock_guard lock(mutex_);
@@ -55,7 +56,11 @@ std::shared_ptr<hub> room_registry::get(const std::string& name) {
         return it->second;
     if (rooms_.size() >= max_rooms_)
         return nullptr;
-    auto h = std::make_shared<hub>(service_, params_, fanout_);
+    auto p = params_;
+    p.room = name;
+    auto h = std::make_shared<hub>(service_, std::move(p), fanout_);
+    if (on_create_)
+        on_create_(name, *h);
     rooms_.emplace(name, h);
     return h;
 }

@@ -5,6 +5,7 @@
 #include "core/result.hpp"
 #include "server/hub.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,8 +27,10 @@ core::result<std::map<std::string, std::string>> parse_room_keys(std::string_vie
 
 class room_registry {
 public:
+    // `on_create` runs once for each new room before anyone joins it (loading its history
+    // from the cluster).
     room_registry(translate::translation_service& service, hub_params params, fanout_fn fanout,
-                  std::size_t max_rooms);
+                  std::size_t max_rooms, std::function<void(const std::string&, hub&)> on_create = {});
 
     // The room's hub, created on first use; nullptr when `max_rooms` rooms exist already.
     // Precondition: is_room_name(name).
@@ -42,6 +45,7 @@ private:
     hub_params params_;
     fanout_fn fanout_;
     std::size_t max_rooms_;
+    std::function<void(const std::string&, hub&)> on_create_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<hub>, std::less<>> rooms_;
 };

@@ -89,14 +89,49 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
     service = std::make_shared<translate::translation_service>(std::move(backend), sp);
     hub_params hp;
     hp.history = config.history;
-    rooms = std::make_unique<room_registry>(*service, hp, std::move(fanout), config.max_rooms);
+    std::function<void(const std::string&, hub&)> on_create;
+    if (!config.redis_url.empty()) {
+        cluster = std::make_shared<redis_cluster>(redis::parse_url(config.redis_url).value(), server_id, config.history);
+        hp.cluster = cluster;
+        on_create = [c = cluster.get()](const std::string& room, hub& h) {
+            for (const auto& m : c->history(room))
+                h.ingest(m, false);
+        };
+    }
+    rooms = std::make_unique<room_registry>(*service, hp, std::move(fanout), config.max_rooms, std::move(on_create));
+    if (cluster) {
+        cluster->start(
+            [this](const std::string& room, const std::string& message) {
+                // Rooms nobody here has joined load the history when someone does.
+                if (auto h = rooms->find(room))
+                    h->ingest(message);
+            },
+            [this] {
+                std::map<std::string, redis_cluster::room_state> out;
+                for (const auto& [name, h] : rooms->all()) {
+                    auto st = h->snapshot();
+                    auto& r = out[name];
+                    r.last_seq = st.last_seq;
+                    for (const auto& [lang, n] : st.viewers)
+                        r.languages.insert(lang);
+                }
+                return out;
+            });
+    }
 
     status.translator = service->backend().name();
     status.languages = service->backend().targets("en");
     status.source = "en";
-    status.server_id = server_id;
+    // In a cluster, numbers belong to the cluster: a page keeps `since` across its nodes.
+    status.server_id = cluster ? cluster->cluster_id() : server_id;
     translation_available = !status.languages.empty();
     status.aws_available = translation_available;
+}
+
+server_state::~server_state() {
+    // The cluster's threads call into the rooms: stop them first.
+    if (cluster)
+        cluster.reset();
 }
 
 std::string server_state::status_frame(const std::string& room) const {
@@ -175,6 +210,16 @@ std::string server_state::health_json() const {
         {"server_id", server_id},
         {"rooms", per_room},
     };
+    if (cluster) {
+        j["cluster"] = cluster->health();
+        std::uint64_t unshared = 0;
+        for (const auto& [name, h] : rooms->all())
+            unshared += h->unshared.value();
+        // Finals numbered while Redis was away: other nodes' viewers never got them.
+        j["cluster"]["finals_unshared"] = unshared;
+        if (!j["cluster"]["connected"].get<bool>())
+            j["status"] = "degraded";
+    }
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -224,6 +269,14 @@ std::string server_state::metrics_text() const {
              "Finals resent by a speaker after a lost acknowledgement and not published again.",
              [](const hub& h) { return h.duplicates.value(); });
     line("lt_rooms", "gauge", "Rooms held by this server.", room_list.size());
+    per_room("lt_cluster_finals_received_total", "Finals received from other nodes of the cluster.",
+             [](const hub& h) { return h.remote_finals.value(); });
+    per_room("lt_cluster_finals_unshared_total",
+             "Finals numbered locally because Redis was unreachable (other nodes missed them).",
+             [](const hub& h) { return h.unshared.value(); });
+    if (cluster)
+        line("lt_cluster_connected", "gauge", "1 while the Redis subscriber is connected.",
+             cluster->health()["connected"].get<bool>() ? 1 : 0);
     line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
          service->rejected());
     line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",

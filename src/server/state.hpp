@@ -5,6 +5,7 @@
 #include "core/metrics.hpp"
 #include "server/config.hpp"
 #include "protocol/messages.hpp"
+#include "server/cluster.hpp"
 #include "server/hub.hpp"
 #include "server/rooms.hpp"
 #include "translate/translation_service.hpp"
@@ -86,6 +87,7 @@ struct server_state {
     std::string server_id;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::shared_ptr<translate::translation_service> service;
+    std::shared_ptr<redis_cluster> cluster; // null: a single node
     std::unique_ptr<room_registry> rooms;
     protocol::connection_status status; // the same for every client but its room
     bool translation_available = false;
@@ -93,6 +95,7 @@ struct server_state {
     connection_limits limits;
 
     server_state(server_config c, std::shared_ptr<translate::translator> backend, fanout_fn fanout = {});
+    ~server_state();
 
     // Live WebSocket sessions, for shutdown.
     void add(const std::shared_ptr<ws_session>& s);

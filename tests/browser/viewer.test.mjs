@@ -7,8 +7,10 @@
 // Environment:
 //   LT_SERVER_BIN      server binary (default <repo>/build/apps/lt-server/lt-server)
 //   LT_CHROMIUM        browser binary (default /usr/bin/chromium)
+//   LT_ZBARIMG         QR decoder (default /usr/bin/zbarimg); when present, the room's QR
+//                      code is read back from a screenshot of the page
 //   LT_SCREENSHOT_DIR  when set, phone-sized screenshots are saved there
-//                      (page-light.png, page-dark.png)
+//                      (page-light.png, page-dark.png, share-dark.png)
 // The server's output goes to lt-browser-test-server.log in the temp directory.
 
 import { test, before, after } from 'node:test';
@@ -28,6 +30,7 @@ const WEB_ROOT = path.join(REPO, 'web');
 const SERVER_BIN = process.env.LT_SERVER_BIN || path.join(REPO, 'build/apps/lt-server/lt-server');
 const CHROMIUM = process.env.LT_CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT_DIR = process.env.LT_SCREENSHOT_DIR || '';
+const ZBARIMG = process.env.LT_ZBARIMG || '/usr/bin/zbarimg';
 const API_KEY = 'test-key';
 
 const CHROMIUM_ARGS = [
@@ -38,13 +41,16 @@ const CHROMIUM_ARGS = [
 const STEP_MS = 10_000;       // one awaited condition
 const RECONNECT_MS = 30_000;  // back-off after a restart stays well under this
 const TEST_MS = 45_000;       // one test
-const WATCHDOG_MS = 85_000;   // the whole file
+const WATCHDOG_MS = 150_000;  // the whole file
 
 const TEXT_1 = 'Hello, how are you today?';
 const TEXT_2_PARTIAL = 'The weather is';
 const TEXT_2 = 'The weather is very good today.';
 const TEXT_3 = 'We are going to start the meeting now.';
 const TEXT_4 = 'Thank you very much for coming.';
+const ROOM = 'hall-a';
+const TEXT_HALL = 'Welcome to the talk in hall A.';
+const TEXT_MAIN = 'Welcome to the main stage.';
 
 // ---- helpers --------------------------------------------------------------------------
 
@@ -201,9 +207,11 @@ class Relay {
   }
 }
 
-// A speaker: a plain WebSocket client that sends new_text with the API key.
-async function openSpeaker(port) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+// A speaker: a plain WebSocket client that sends new_text with the API key; in the server's
+// default room unless `room` is given.
+async function openSpeaker(port, room = null) {
+  const query = room === null ? '' : `?room=${encodeURIComponent(room)}`;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`);
   const messages = [];
   ws.on('message', (raw) => {
     try { messages.push(JSON.parse(raw.toString('utf8'))); } catch (_) { /* ignored */ }
@@ -307,8 +315,8 @@ async function newPage(ctx) {
   return page;
 }
 
-async function speaker(port = server.port) {
-  const s = await openSpeaker(port);
+async function speaker(port = server.port, room = null) {
+  const s = await openSpeaker(port, room);
   speakers.push(s);
   return s;
 }
@@ -582,4 +590,245 @@ test('branding is text only, and reconnecting never gives up', { timeout: TEST_M
   } finally {
     await ctx.close();
   }
+});
+
+// ---- rooms ----------------------------------------------------------------------------
+
+// The URLs of the WebSockets a page opens.
+function recordSocketUrls(page) {
+  const urls = [];
+  page.on('websocket', (socket) => urls.push(socket.url()));
+  return urls;
+}
+
+const shareOpen = (page) => page.evaluate(() => document.querySelector('#sharePanel').open);
+
+async function waitForSubscribed(page, lang) {
+  await page.waitForFunction(
+    (l) => document.querySelector('#captions')?.dataset.lang === l, lang, { timeout: STEP_MS });
+}
+
+test('a room page names its room and shares it with a QR code', { timeout: TEST_MS }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US',
+    colorScheme: 'dark' });
+  try {
+    const page = await newPage(ctx);
+    const frames = recordFrames(page);
+    const urls = recordSocketUrls(page);
+    await page.goto(`${server.url()}/r/${ROOM}`, { waitUntil: 'domcontentloaded' });
+    await waitForState(page, 'live');
+    assert.equal(new URL(urls[0]).pathname, '/ws');
+    assert.equal(new URL(urls[0]).searchParams.get('room'), ROOM);
+    await waitUntil('connection_status', () => frames.received.some((m) => m.type === 'connection_status'));
+    assert.equal(frames.received.find((m) => m.type === 'connection_status').data.room, ROOM,
+      'the server put the page in its room');
+    assert.equal(await page.locator('#roomName').isVisible(), true);
+    assert.equal((await page.textContent('#roomName')).trim(), `Room: ${ROOM}`);
+    assert.match(await page.title(), new RegExp(ROOM));
+
+    // The button opens a modal dialog and moves focus into it.
+    const share = page.getByRole('button', { name: 'Share' });
+    assert.equal(await share.getAttribute('aria-expanded'), 'false');
+    await share.click();
+    assert.equal(await shareOpen(page), true);
+    assert.equal(await share.getAttribute('aria-expanded'), 'true');
+    assert.equal(await page.getByRole('dialog', { name: 'Join on your phone' }).isVisible(), true);
+    assert.equal(await page.evaluate(() => document.querySelector('#sharePanel')
+      .contains(document.activeElement)), true, 'focus is in the dialog');
+
+    // The QR code loads, big enough to scan from a few metres, on white in dark mode.
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#roomQr');
+      return img.complete && img.naturalWidth > 0;
+    });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    const qrBox = await page.evaluate(() => {
+      const box = document.querySelector('#roomQr').closest('.qr-box');
+      return { width: box.getBoundingClientRect().width, bg: getComputedStyle(box).backgroundColor,
+        img: document.querySelector('#roomQr').getBoundingClientRect().width };
+    });
+    assert.equal(qrBox.bg, 'rgb(255, 255, 255)', 'a light quiet zone in dark mode');
+    assert.ok(qrBox.width >= 0.75 * 390 && qrBox.img >= 0.65 * 390, `QR code too small: ${JSON.stringify(qrBox)}`);
+    const roomUrl = (await page.textContent('#roomUrl')).trim();
+    assert.ok(roomUrl.endsWith(`/r/${ROOM}`), `room URL ${roomUrl}`);
+    assert.equal(roomUrl, `${server.url()}/r/${ROOM}`);
+    const qrSrc = new URL(await page.getAttribute('#roomQr', 'src'), server.url());
+    assert.equal(qrSrc.pathname, '/qr.svg');
+    assert.equal(qrSrc.searchParams.get('room'), ROOM);
+    if (fs.existsSync(ZBARIMG)) {
+      // Scannable as shown, dark mode and all.
+      const shot = path.join(server.cwd, 'qr.png');
+      await page.locator('.qr-box').screenshot({ path: shot });
+      const decoded = execFileSync(ZBARIMG, ['-q', '--raw', shot],
+        { timeout: STEP_MS, stdio: ['ignore', 'pipe', 'ignore'] });
+      assert.equal(decoded.toString('utf8').trim(), roomUrl);
+    }
+    await assertFitsWidth(page, 'share panel at 390px');
+    if (SCREENSHOT_DIR) {
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'share-dark.png'), animations: 'disabled' });
+    }
+
+    // Escape closes it and gives focus back to the button.
+    await page.keyboard.press('Escape');
+    assert.equal(await shareOpen(page), false);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'shareButton');
+    assert.equal(await share.getAttribute('aria-expanded'), 'false');
+
+    // So does a click outside it, and its Close button.
+    await share.click();
+    assert.equal(await shareOpen(page), true);
+    await page.mouse.click(3, 3);
+    assert.equal(await shareOpen(page), false);
+    await share.click();
+    await page.click('#shareClose');
+    assert.equal(await shareOpen(page), false);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'shareButton');
+
+    // The main room at / keeps the plain header.
+    await page.goto(`${server.url()}/`, { waitUntil: 'domcontentloaded' });
+    await waitForState(page, 'live');
+    assert.equal(await page.locator('#roomName').isHidden(), true);
+    const config = await (await fetch(`${server.url()}/config.json`)).json();
+    assert.equal(await page.title(), config.pageTitle || 'Live Translation');
+    await page.click('#shareButton');
+    assert.equal((await page.textContent('#roomUrl')).trim(), `${server.url()}/`);
+    await page.waitForFunction(() => document.querySelector('#roomQr').naturalWidth > 0);
+    assert.equal(new URL(urls[urls.length - 1]).searchParams.get('room'), 'main');
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('captions stay in their room', { timeout: TEST_MS }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+  try {
+    const hall = await newPage(ctx);
+    const main = await newPage(ctx);
+    await hall.goto(`${server.url()}/r/${ROOM}`, { waitUntil: 'domcontentloaded' });
+    await main.goto(`${server.url()}/`, { waitUntil: 'domcontentloaded' });
+    await waitForSubscribed(hall, 'en');
+    await waitForSubscribed(main, 'en');
+
+    const sHall = await speaker(server.port, ROOM);
+    const sMain = await speaker(server.port);
+    assert.equal(sHall.status.room, ROOM);
+    assert.equal(sMain.status.room, 'main');
+    sHall.say(TEXT_HALL, 'hall-1');
+    sMain.say(TEXT_MAIN, 'main-1');
+    await waitForCaption(hall, TEXT_HALL);
+    await waitForCaption(main, TEXT_MAIN);
+    await sleep(500); // let a stray caption arrive before looking for it
+    assert.equal(count(await captionTexts(hall), TEXT_MAIN), 0, 'main room caption in hall-a');
+    assert.equal(count(await captionTexts(main), TEXT_HALL), 0, 'hall-a caption in the main room');
+    assert.deepEqual([...sHall.errors(), ...sMain.errors()], []);
+
+    // A new page in the room catches up with that room's captions only.
+    const late = await newPage(ctx);
+    await late.goto(`${server.url()}/?room=${ROOM}`, { waitUntil: 'domcontentloaded' });
+    await waitForCaption(late, TEXT_HALL);
+    await sleep(300);
+    assert.deepEqual(await captionTexts(late), [TEXT_HALL]);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a bad room name is refused in the page, without reconnecting', { timeout: TEST_MS }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    const urls = recordSocketUrls(page);
+    await page.goto(`${server.url()}/?room=Hall%20A`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#notice:not([hidden])');
+    assert.equal((await page.textContent('#notice')).trim(),
+      "'Hall A' is not a room name: use lower-case letters, digits and '-'");
+    assert.equal(await page.getAttribute('#status', 'data-state'), 'stopped');
+    assert.equal(await page.locator('#reconnectNow').isHidden(), true);
+    assert.equal(await page.locator('#shareButton').isHidden(), true);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await sleep(1500);
+    assert.deepEqual(urls, [], 'no WebSocket to the server');
+    assert.equal(await page.locator('#notice').isVisible(), true, 'the message stays');
+    await assertFitsWidth(page, 'bad room at 390px');
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('websocketUrl from config.json gets the room added', { timeout: TEST_MS }, async () => {
+  const closedPort = await freePort();
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    const urls = recordSocketUrls(page);
+    await page.route('**/config.json', (route) => route.fulfill({ contentType: 'application/json',
+      body: JSON.stringify({ websocketUrl: `http://127.0.0.1:${closedPort}/ws?token=a%20b` }) }));
+    await page.goto(`${server.url()}/?room=${ROOM}`, { waitUntil: 'domcontentloaded' });
+    await waitUntil('a WebSocket', () => urls.length > 0);
+    assert.equal(urls[0], `ws://127.0.0.1:${closedPort}/ws?token=a+b&room=${ROOM}`);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('behind a path prefix, every URL keeps the prefix', { timeout: TEST_MS }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    const urls = recordSocketUrls(page);
+    // A proxy that serves the server under /captions/ (WebSockets are only recorded).
+    const fetched = [];
+    await page.route(/\/captions\//, async (route) => {
+      const url = new URL(route.request().url());
+      fetched.push(url.pathname);
+      url.pathname = url.pathname.replace(/^\/captions/, '');
+      await route.fulfill({ response: await route.fetch({ url: url.href }) });
+    });
+    await page.goto(`${server.url()}/captions/r/${ROOM}`, { waitUntil: 'domcontentloaded' });
+    await waitUntil('a WebSocket', () => urls.length > 0);
+    assert.equal(urls[0], `ws://127.0.0.1:${server.port}/captions/ws?room=${ROOM}`);
+    assert.ok(fetched.includes('/captions/config.json'), JSON.stringify(fetched));
+    await page.click('#shareButton');
+    await page.waitForFunction(() => document.querySelector('#roomQr').naturalWidth > 0);
+    assert.ok(fetched.includes('/captions/qr.svg'), JSON.stringify(fetched));
+    assert.equal((await page.textContent('#roomUrl')).trim(), `${server.url()}/captions/r/${ROOM}`);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a server without rooms: the page says so and still shares a link', { timeout: TEST_MS }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await newPage(ctx);
+    // An older server: no `room` in connection_status and no /qr.svg.
+    await page.routeWebSocket(/\/ws/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((message) => {
+        try {
+          const msg = JSON.parse(String(message));
+          if (msg.type === 'connection_status') delete msg.data.room;
+          ws.send(JSON.stringify(msg));
+        } catch (_) {
+          ws.send(message);
+        }
+      });
+    });
+    await page.route('**/qr.svg*', (route) => route.fulfill({ status: 404, body: 'not found\n' }));
+    await page.goto(`${server.url()}/?room=${ROOM}`, { waitUntil: 'domcontentloaded' });
+    await waitForState(page, 'live');
+    await page.waitForSelector('#notice:not([hidden])');
+    assert.match(await page.textContent('#notice'), /no rooms/);
+    assert.equal((await page.textContent('#roomName')).trim(), `Room: ${ROOM}`);
+
+    await page.click('#shareButton');
+    await page.waitForSelector('#qrMissing:not([hidden])');
+    assert.equal(await page.locator('#roomQr').isHidden(), true);
+    assert.equal((await page.textContent('#roomUrl')).trim(), `${server.url()}/`);
+    await page.keyboard.press('Escape');
+    assert.equal(await shareOpen(page), false);
+  } finally {
+    await ctx.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors on the page');
 });

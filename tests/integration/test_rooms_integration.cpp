@@ -141,7 +141,9 @@ TEST(rooms, the_room_page_and_its_files_are_served_under_r) {
     auto page = http_get(server.port(), "/r/hall-a");
     EXPECT_EQ(page.status, 200);
     EXPECT_EQ(page.body, index.body);
-    EXPECT_EQ(http_get(server.port(), "/r/hall-a/").body, index.body);
+    auto slash = http_get(server.port(), "/r/hall-a/");
+    EXPECT_EQ(slash.status, 301) << "relative links would break under /r/hall-a/";
+    EXPECT_EQ(slash.headers["location"], "/r/hall-a");
     EXPECT_EQ(http_get(server.port(), "/r/app.js").body, http_get(server.port(), "/app.js").body);
     EXPECT_EQ(http_get(server.port(), "/r/config.json").headers["content-type"], "application/json");
     EXPECT_EQ(http_get(server.port(), "/r/Hall-A").status, 404);

@@ -1,0 +1,91 @@
+// Several lt-server processes sharing rooms through Redis. The node a speaker is connected
+// to numbers each final cluster-wide (INCR, with the speaker's id remembered so a resend is
+// recognised on any node), translates it for every language any node's viewers chose (a
+// ZSET per room, each entry expiring unless its node refreshes it), and publishes the
+// serialized frames on the room's channel and in its capped history. Every node delivers
+// what it receives to its own viewers; a room created on a node loads the history, so a
+// viewer can resume with `since` on any node.
+//
+// Redis keys, per room R: lt:R:seq, lt:R:id:<id>, lt:R:demand, lt:R:history; channel
+// lt:R:captions; lt:cluster-id names the cluster (connection_status.server_id).
+//
+// When Redis is unreachable the node keeps serving its own speakers and viewers: finals
+// are numbered locally (counted as unshared) and what could not be sent is counted as lost;
+// /health says so. After Redis returns, each node raises the room counters to what it has
+// seen, so numbers never go backwards.
+#pragma once
+
+#include "redis/redis.hpp"
+#include "server/hub.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lt::server {
+
+class redis_cluster final : public cluster_hook {
+public:
+    // A message for `room` from another node.
+    using ingest_fn = std::function<void(const std::string& room, const std::string& message)>;
+    struct room_state {
+        std::set<std::string> languages; // chosen by this node's viewers
+        std::uint64_t last_seq = 0;      // newest final this node knows
+    };
+    using local_fn = std::function<std::map<std::string, room_state>()>;
+
+    redis_cluster(redis::address where, std::string node_id, std::size_t history);
+    ~redis_cluster() override;
+
+    // Starts the subscriber and the writer; `ingest` and `local` are called from their threads.
+    void start(ingest_fn ingest, local_fn local);
+    // The cluster's id, agreed through Redis (this node's id when Redis is unreachable at start).
+    const std::string& cluster_id() const { return cluster_id_; }
+    // The room's shared history, oldest first (empty when Redis is unreachable).
+    std::vector<std::string> history(const std::string& room);
+    nlohmann::json health() const;
+
+    std::optional<cluster_assignment> assign(const std::string& room, const std::string& id) override;
+    void share_final(const std::string& room, std::uint64_t seq, std::string message) override;
+    void share_partial(const std::string& room, std::string message) override;
+    void want(const std::string& room, const std::string& lang) override;
+    const std::string& node_id() const override { return node_id_; }
+
+private:
+    using command = std::vector<std::string>;
+    void enqueue(std::vector<command> commands, bool droppable);
+    void writer();
+    void refresh_demand();
+    void resync();
+
+    const redis::address where_;
+    const std::string node_id_;
+    std::string cluster_id_;
+    const std::size_t history_;
+    redis::connection commands_; // assign() and history(): short timeout
+    redis::connection writes_;   // the writer thread's
+    std::unique_ptr<redis::subscriber> subscriber_;
+    local_fn local_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::vector<command>> queue_;
+    bool stopping_ = false;
+    bool need_resync_ = false;
+    std::thread thread_;
+    std::atomic<std::int64_t> assign_paused_until_{0}; // ms since epoch: after a failure
+
+    std::atomic<std::uint64_t> lost_{0};     // writes that failed or overflowed
+    std::atomic<std::uint64_t> shared_{0};   // finals published to the cluster
+    std::atomic<std::uint64_t> received_{0}; // messages from other nodes
+};
+
+} // namespace lt::server
