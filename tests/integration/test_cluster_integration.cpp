@@ -1,0 +1,225 @@
+// Several lt-server processes sharing rooms through a real redis-server on a loopback port:
+// cross-node delivery, one translation per language in the whole cluster, resume on another
+// node with `since`, and Redis going away and coming back mid-stream.
+#include "harness.hpp"
+#include "redis_server.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace lt::test;
+
+namespace {
+
+const std::string key = "cluster-key";
+
+json new_text(const std::string& text, const std::string& id) {
+    return {{"type", "new_text"}, {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"api_key", key}}}};
+}
+
+struct viewer_conn {
+    std::unique_ptr<ws_client> ws;
+    json status;
+};
+
+viewer_conn viewer(unsigned short port, const std::string& room, const std::string& lang,
+                   std::optional<std::uint64_t> since = {}) {
+    ws_client::options o;
+    o.target = "/ws?room=" + room;
+    viewer_conn v{std::make_unique<ws_client>(port, o), {}};
+    auto st = v.ws->receive_type("connection_status");
+    EXPECT_TRUE(st);
+    if (st)
+        v.status = (*st)["data"];
+    json d{{"lang", lang}};
+    if (since)
+        d["since"] = *since;
+    v.ws->send({{"type", "set_language"}, {"data", d}});
+    EXPECT_TRUE(v.ws->receive_type("language_set"));
+    return v;
+}
+
+std::unique_ptr<ws_client> speaker(unsigned short port, const std::string& room) {
+    ws_client::options o;
+    o.target = "/ws?room=" + room;
+    auto s = std::make_unique<ws_client>(port, o);
+    EXPECT_TRUE(s->receive_type("connection_status"));
+    return s;
+}
+
+std::uint64_t say(ws_client& s, const std::string& text, const std::string& id) {
+    s.send(new_text(text, id));
+    auto ack = s.receive_type("text_ack", 5s);
+    EXPECT_TRUE(ack) << text;
+    return ack ? (*ack)["data"]["seq"].get<std::uint64_t>() : 0;
+}
+
+std::vector<std::string> texts(const std::vector<json>& frames) {
+    std::vector<std::string> out;
+    for (const auto& f : frames)
+        out.push_back(f["data"]["text"]);
+    return out;
+}
+
+// Backend translations done by a node: the translation-time histogram's count.
+std::uint64_t translations(unsigned short port) {
+    auto m = http_get(port, "/metrics").body;
+    auto at = m.find("lt_translation_seconds_count");
+    if (at == std::string::npos)
+        return 0;
+    return std::stoull(m.substr(m.find(' ', at) + 1));
+}
+
+std::unique_ptr<server_process> node(const redis_server& redis, const std::string& translator = "apertium") {
+    return std::make_unique<server_process>(std::vector<std::string>{"--translator", translator, "--redis", redis.url()},
+                                            std::map<std::string, std::string>{{"API_KEY", key}});
+}
+
+} // namespace
+
+TEST(cluster, a_speaker_on_one_node_reaches_viewers_on_another_translated_once_per_language) {
+    redis_server redis;
+    auto a = node(redis), b = node(redis);
+    auto es = viewer(b->port(), "talk", "es");
+    auto fr = viewer(b->port(), "talk", "fr");
+    EXPECT_EQ(es.status["server_id"], fr.status["server_id"]);
+    EXPECT_EQ(viewer(a->port(), "talk", "en").status["server_id"], es.status["server_id"])
+        << "the nodes agree on one id, so a page keeps `since` across them";
+    std::this_thread::sleep_for(300ms); // the demand written by node B's set_language
+    auto s = speaker(a->port(), "talk");
+    std::vector<std::string> said{"Good morning.", "The talk begins now.", "Thank you for coming."};
+    for (std::size_t i = 0; i < said.size(); ++i)
+        EXPECT_EQ(say(*s, said[i], "c" + std::to_string(i)), i + 1);
+
+    std::vector<std::string> want_es, want_fr;
+    for (const auto& t : said) {
+        want_es.push_back(apertium(t, {"eng-spa"}));
+        want_fr.push_back(apertium(t, {"eng-spa", "es-fr"}));
+    }
+    EXPECT_EQ(texts(es.ws->collect("translated_text", 3)), want_es);
+    EXPECT_EQ(texts(fr.ws->collect("translated_text", 3)), want_fr);
+    // Node A translated es and fr once per caption; node B, whose viewers they are, none.
+    EXPECT_EQ(translations(a->port()), 6u);
+    EXPECT_EQ(translations(b->port()), 0u);
+    auto health = json::parse(http_get(b->port(), "/health").body);
+    EXPECT_EQ(health["cluster"]["connected"], true);
+    EXPECT_EQ(health["rooms"]["talk"]["last_seq"], 3);
+}
+
+TEST(cluster, a_viewer_moving_to_another_node_gets_exactly_what_it_missed) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    auto s = speaker(a->port(), "hall");
+    auto first = viewer(a->port(), "hall", "en");
+    for (int i = 1; i <= 3; ++i)
+        say(*s, "before " + std::to_string(i), "b" + std::to_string(i));
+    auto got = first.ws->collect("translated_text", 3);
+    ASSERT_EQ(got.size(), 3u);
+    auto last_seen = got.back()["data"]["seq"].get<std::uint64_t>();
+    first.ws.reset(); // the phone loses node A
+    for (int i = 1; i <= 4; ++i)
+        say(*s, "missed " + std::to_string(i), "m" + std::to_string(i));
+    // ... and reconnects through the load balancer to node B, which had no one in this room.
+    auto moved = viewer(b->port(), "hall", "en", last_seen);
+    auto caught = moved.ws->collect("translated_text", 4);
+    EXPECT_EQ(texts(caught), (std::vector<std::string>{"missed 1", "missed 2", "missed 3", "missed 4"}));
+    say(*s, "live again", "l1");
+    auto live = moved.ws->collect("translated_text", 1);
+    EXPECT_EQ(texts(live), std::vector<std::string>{"live again"});
+    EXPECT_FALSE(moved.ws->receive_type("translated_text", 300ms)) << "nothing twice";
+}
+
+TEST(cluster, a_resent_final_is_published_once_whichever_node_it_reaches) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    auto v = viewer(b->port(), "r", "en");
+    auto sa = speaker(a->port(), "r");
+    auto first = say(*sa, "only once", "same-id");
+    auto sb = speaker(b->port(), "r"); // the speaker reconnected to the other node and resends
+    EXPECT_EQ(say(*sb, "only once", "same-id"), first);
+    EXPECT_EQ(v.ws->collect("translated_text", 2, 1500ms).size(), 1u);
+}
+
+TEST(cluster, rooms_stay_isolated_across_nodes) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    auto in_a = viewer(b->port(), "room-a", "en");
+    auto in_b = viewer(b->port(), "room-b", "en");
+    auto s = speaker(a->port(), "room-a");
+    say(*s, "for room a", "x1");
+    EXPECT_EQ(texts(in_a.ws->collect("translated_text", 1)), std::vector<std::string>{"for room a"});
+    EXPECT_FALSE(in_b.ws->receive_type("translated_text", 500ms));
+}
+
+TEST(cluster, redis_going_away_stops_nothing_locally_and_the_cluster_recovers) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    auto local = viewer(a->port(), "live", "en");
+    auto remote = viewer(b->port(), "live", "en");
+    auto s = speaker(a->port(), "live");
+    say(*s, "one", "r1");
+    EXPECT_EQ(texts(local.ws->collect("translated_text", 1)), std::vector<std::string>{"one"});
+    EXPECT_EQ(texts(remote.ws->collect("translated_text", 1)), std::vector<std::string>{"one"});
+
+    redis.stop();
+    // Local delivery goes on; the gap is reported, not hidden.
+    auto seq_two = say(*s, "two", "r2");
+    EXPECT_EQ(texts(local.ws->collect("translated_text", 1)), std::vector<std::string>{"two"});
+    EXPECT_FALSE(remote.ws->receive_type("translated_text", 300ms));
+    bool reported = false;
+    for (int i = 0; i < 50 && !reported; ++i) {
+        auto h = json::parse(http_get(a->port(), "/health").body);
+        reported = h["cluster"]["connected"] == false && h["status"] == "degraded" &&
+                   h["cluster"]["finals_unshared"].get<int>() >= 1;
+        if (!reported)
+            std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(reported) << http_get(a->port(), "/health").body;
+
+    redis.start(); // empty: it kept nothing
+    bool back = false;
+    for (int i = 0; i < 100 && !back; ++i) {
+        back = json::parse(http_get(a->port(), "/health").body)["cluster"]["connected"] == true &&
+               json::parse(http_get(b->port(), "/health").body)["cluster"]["connected"] == true;
+        if (!back)
+            std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(back) << "nodes did not rejoin";
+    std::this_thread::sleep_for(500ms); // the nodes raise the counters they had seen
+    auto seq_three = say(*s, "three", "r3");
+    EXPECT_GT(seq_three, seq_two) << "numbers never go back after Redis lost them";
+    EXPECT_EQ(texts(local.ws->collect("translated_text", 1)), std::vector<std::string>{"three"});
+    EXPECT_EQ(texts(remote.ws->collect("translated_text", 1)), std::vector<std::string>{"three"});
+    EXPECT_TRUE(a->stop(SIGTERM) == 0 && b->stop(SIGTERM) == 0) << "a node crashed";
+}
+
+TEST(cluster, a_bad_redis_url_is_a_clear_error_and_no_redis_is_a_single_node) {
+    child_process bad("apps/lt-server/lt-server", {"--port", "0", "--redis", "rediss://x:1"});
+    EXPECT_EQ(bad.wait(10s), 1);
+    EXPECT_NE((bad.out() + bad.err()).find("TLS"), std::string::npos) << bad.err();
+    server_process single({"--translator", "none"});
+    EXPECT_FALSE(json::parse(http_get(single.port(), "/health").body).contains("cluster"));
+}
+
+TEST(cluster, partials_reach_viewers_on_other_nodes_that_asked_for_them) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    ws_client::options o;
+    o.target = "/ws?room=p";
+    ws_client v(b->port(), o);
+    ASSERT_TRUE(v.receive_type("connection_status"));
+    v.send({{"type", "set_language"}, {"data", {{"lang", "en"}, {"partials", true}}}});
+    ASSERT_TRUE(v.receive_type("language_set"));
+    auto s = speaker(a->port(), "p");
+    json partial = new_text("good mor", "u1");
+    partial["data"]["partial"] = true;
+    s->send(partial);
+    auto got = v.receive_type("translated_text");
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "good mor");
+    EXPECT_TRUE((*got)["data"]["partial"].get<bool>());
+    say(*s, "Good morning.", "u1");
+    auto fin = v.receive_type("translated_text");
+    ASSERT_TRUE(fin);
+    EXPECT_EQ((*fin)["data"]["text"], "Good morning.");
+    EXPECT_FALSE((*fin)["data"].value("partial", false));
+}
