@@ -52,7 +52,9 @@ redis_cluster::redis_cluster(redis::address where, std::string node_id, std::siz
     }
 }
 
-redis_cluster::~redis_cluster() {
+redis_cluster::~redis_cluster() { stop(); }
+
+void redis_cluster::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -60,10 +62,16 @@ redis_cluster::~redis_cluster() {
     wake_.notify_all();
     if (thread_.joinable())
         thread_.join();
-    subscriber_.reset();
+    std::unique_ptr<redis::subscriber> sub;
+    {
+        std::lock_guard lock(subscriber_mutex_);
+        sub = std::move(subscriber_);
+    }
+    sub.reset(); // joins its thread: outside the lock its callbacks might want
+    local_ = nullptr;
 }
 
-void redis_cluster::start(ingest_fn ingest, local_fn local) {
+void redis_cluster::start(ingest_fn ingest, local_fn local, rejoin_fn rejoin) {
     local_ = std::move(local);
     auto on_message = [this, ingest = std::move(ingest)](const std::string& channel, const std::string& payload) {
         // lt:<room>:captions
@@ -71,9 +79,12 @@ void redis_cluster::start(ingest_fn ingest, local_fn local) {
         ++received_;
         ingest(room, payload);
     };
-    auto on_state = [this](bool up, const std::string& reason) {
+    auto on_state = [this, rejoin = std::move(rejoin)](bool up, const std::string& reason) {
         if (up) {
             spdlog::info("cluster: connected to Redis {}", redis::to_string(where_));
+            assign_paused_until_ = 0; // Redis is back: number the next final through it
+            if (rejoin)
+                rejoin();
             {
                 std::lock_guard lock(mutex_);
                 need_resync_ = true;
@@ -84,8 +95,10 @@ void redis_cluster::start(ingest_fn ingest, local_fn local) {
                          redis::to_string(where_), reason);
         }
     };
-    subscriber_ = std::make_unique<redis::subscriber>(where_, on_message, on_state);
-    subscriber_->psubscribe("lt:*:captions");
+    auto sub = std::make_unique<redis::subscriber>(where_, on_message, on_state);
+    sub->psubscribe("lt:*:captions");
+    std::lock_guard lock(subscriber_mutex_);
+    subscriber_ = std::move(sub);
     thread_ = std::thread([this] { writer(); });
 }
 
@@ -211,6 +224,7 @@ void redis_cluster::resync() {
 }
 
 nlohmann::json redis_cluster::health() const {
+    std::lock_guard lock(subscriber_mutex_);
     return {{"redis", redis::to_string(where_)},
             {"connected", subscriber_ && subscriber_->connected()},
             {"node_id", node_id_},

@@ -45,8 +45,13 @@ public:
     redis_cluster(redis::address where, std::string node_id, std::size_t history);
     ~redis_cluster() override;
 
-    // Starts the subscriber and the writer; `ingest` and `local` are called from their threads.
-    void start(ingest_fn ingest, local_fn local);
+    // Called on the subscriber's thread each time it (re)connects, before any message that
+    // follows: the moment to fetch what was published while this node was not listening.
+    using rejoin_fn = std::function<void()>;
+    // Starts the subscriber and the writer; the callbacks are called from their threads.
+    void start(ingest_fn ingest, local_fn local, rejoin_fn rejoin);
+    // Stops the threads: no callback runs after it returns. Idempotent.
+    void stop();
     // The cluster's id, agreed through Redis (this node's id when Redis is unreachable at start).
     const std::string& cluster_id() const { return cluster_id_; }
     // The room's shared history, oldest first (empty when Redis is unreachable).
@@ -72,6 +77,7 @@ private:
     const std::size_t history_;
     redis::connection commands_; // assign() and history(): short timeout
     redis::connection writes_;   // the writer thread's
+    mutable std::mutex subscriber_mutex_; // health() against stop()
     std::unique_ptr<redis::subscriber> subscriber_;
     local_fn local_;
 

@@ -157,8 +157,7 @@ std::uint64_t hub::publish(text_in in) {
         // Languages only other nodes' viewers chose are translated here too, once.
         targets.insert(assigned->languages.begin(), assigned->languages.end());
         e->sharing = targets;
-    } else {
-        e->shared = true; // nobody to share it with
+        to_share_.emplace(e->seq, e);
     }
 
     std::weak_ptr<hub> weak = weak_from_this();
@@ -176,21 +175,23 @@ std::uint64_t hub::publish(text_in in) {
                 }
         }
     }
-    maybe_share(*e);
+    share_ready();
     return e->seq;
 }
 
-void hub::maybe_share(entry& e) {
-    if (e.shared || !e.sharing.empty() || !params_.cluster)
-        return;
-    e.shared = true;
-    nlohmann::json frames = nlohmann::json::object();
-    for (const auto& [lang, f] : e.frames)
-        frames[lang] = *f;
-    nlohmann::json m{{"node", params_.cluster->node_id()}, {"seq", e.seq},  {"id", e.id},
-                     {"text", e.text},                      {"lang", e.lang}, {"timestamp", e.timestamp},
-                     {"frames", std::move(frames)}};
-    params_.cluster->share_final(params_.room, e.seq, m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+void hub::share_ready() {
+    while (!to_share_.empty() && to_share_.begin()->second->sharing.empty()) {
+        auto e = std::move(to_share_.begin()->second);
+        to_share_.erase(to_share_.begin());
+        nlohmann::json frames = nlohmann::json::object();
+        for (const auto& [lang, f] : e->frames)
+            frames[lang] = *f;
+        nlohmann::json m{{"node", params_.cluster->node_id()}, {"seq", e->seq},  {"id", e->id},
+                         {"text", e->text},                      {"lang", e->lang}, {"timestamp", e->timestamp},
+                         {"frames", std::move(frames)}};
+        params_.cluster->share_final(params_.room, e->seq,
+                                     m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
 }
 
 void hub::ingest(const std::string& message, bool deliver) {
@@ -218,8 +219,6 @@ void hub::ingest(const std::string& message, bool deliver) {
         e->timestamp = m.value("timestamp", std::string());
         for (const auto& [lang, f] : m.at("frames").items())
             e->frames.emplace(lang, std::make_shared<const std::string>(f.get<std::string>()));
-        e->shared = true;
-
         std::lock_guard lock(mutex_);
         if (history_ids_.count(e->id))
             return; // seen already (loaded history overlapping the live stream)
@@ -279,7 +278,7 @@ void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang
             flush(cit->second);
         }
     e->sharing.erase(lang);
-    maybe_share(*e);
+    share_ready();
 }
 
 void hub::flush(channel& c) {
@@ -379,6 +378,11 @@ void hub::finish_catch_up(viewer& v) {
             break; // the channel delivers this one and everything after it, in order
         }
     }
+}
+
+std::uint64_t hub::last_seq() const {
+    std::lock_guard lock(mutex_);
+    return seq_;
 }
 
 hub::stats hub::snapshot() const {

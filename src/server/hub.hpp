@@ -109,6 +109,8 @@ public:
     // join the history and reach local viewers like local ones. Malformed messages are
     // counted and dropped. `deliver` false: history only (loading a room).
     void ingest(const std::string& message, bool deliver = true);
+    // The newest seq this hub knows (its own or another node's).
+    std::uint64_t last_seq() const;
 
     struct stats {
         std::map<std::string, std::size_t> viewers; // per language
@@ -133,7 +135,6 @@ private:
         std::string id, text, timestamp, lang;
         std::map<std::string, frame_ptr> frames; // per target language, once ready
         std::set<std::string> sharing;           // languages to finish before sharing
-        bool shared = false;                     // handed to the cluster (or never will be)
     };
     struct slot {
         std::shared_ptr<entry> e;
@@ -156,7 +157,9 @@ private:
     frame_ptr make_frame(const entry& e, const std::string& lang, const std::string& text,
                          std::optional<std::string> error) const;
     void on_translated(const std::shared_ptr<entry>& e, const std::string& lang, core::result<std::string> r);
-    void maybe_share(entry& e);
+    // Shares this node's finals with the cluster in seq order, each once all its languages
+    // are done (translations finish in any order; other nodes must not see 3 before 2).
+    void share_ready();
     void remember(const std::shared_ptr<entry>& e);
     void deliver_partial(const frame_ptr& frame);
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
@@ -177,6 +180,7 @@ private:
     std::uint64_t generations_ = 0;
     std::deque<std::shared_ptr<entry>> history_;
     std::unordered_map<std::string, std::uint64_t> history_ids_; // speaker ids in history_
+    std::map<std::uint64_t, std::shared_ptr<entry>> to_share_;   // ours, not yet shared
     std::map<std::string, channel> channels_;
     std::unordered_map<const subscriber*, viewer> viewers_;
 };

@@ -103,8 +103,17 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
         cluster->start(
             [this](const std::string& room, const std::string& message) {
                 // Rooms nobody here has joined load the history when someone does.
-                if (auto h = rooms->find(room))
-                    h->ingest(message);
+                auto h = rooms->find(room);
+                if (!h)
+                    return;
+                // A gap means messages went by while this node was not subscribed: take
+                // them from the shared history first, so viewers get them in order.
+                auto m = nlohmann::json::parse(message, nullptr, false);
+                if (m.is_object() && m.contains("seq") && m["seq"].is_number_unsigned() &&
+                    m["seq"].get<std::uint64_t>() > h->last_seq() + 1)
+                    for (const auto& old : cluster->history(room))
+                        h->ingest(old);
+                h->ingest(message);
             },
             [this] {
                 std::map<std::string, redis_cluster::room_state> out;
@@ -116,6 +125,11 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
                         r.languages.insert(lang);
                 }
                 return out;
+            },
+            [this] {
+                for (const auto& [name, h] : rooms->all())
+                    for (const auto& old : cluster->history(name))
+                        h->ingest(old);
             });
     }
 
@@ -129,9 +143,10 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
 }
 
 server_state::~server_state() {
-    // The cluster's threads call into the rooms: stop them first.
+    // The cluster's threads call into the rooms, and the rooms' hubs hold the cluster:
+    // stop its threads before anything goes away.
     if (cluster)
-        cluster.reset();
+        cluster->stop();
 }
 
 std::string server_state::status_frame(const std::string& room) const {

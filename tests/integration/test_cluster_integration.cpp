@@ -4,6 +4,8 @@
 #include "harness.hpp"
 #include "redis_server.hpp"
 
+#include "redis/redis.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace lt::test;
@@ -84,7 +86,16 @@ TEST(cluster, a_speaker_on_one_node_reaches_viewers_on_another_translated_once_p
     EXPECT_EQ(es.status["server_id"], fr.status["server_id"]);
     EXPECT_EQ(viewer(a->port(), "talk", "en").status["server_id"], es.status["server_id"])
         << "the nodes agree on one id, so a page keeps `since` across them";
-    std::this_thread::sleep_for(300ms); // the demand written by node B's set_language
+    // Wait until node B's viewers' languages are in Redis, where node A reads them.
+    lt::redis::connection r(lt::redis::parse_url(redis.url()).value());
+    bool wanted = false;
+    for (int i = 0; i < 100 && !wanted; ++i) {
+        auto z = r.command({"ZRANGE", "lt:talk:demand", "0", "-1"});
+        wanted = z && z.value().elements.size() >= 3; // en (node A's viewer), es, fr
+        if (!wanted)
+            std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(wanted);
     auto s = speaker(a->port(), "talk");
     std::vector<std::string> said{"Good morning.", "The talk begins now.", "Thank you for coming."};
     for (std::size_t i = 0; i < said.size(); ++i)
@@ -222,4 +233,26 @@ TEST(cluster, partials_reach_viewers_on_other_nodes_that_asked_for_them) {
     ASSERT_TRUE(fin);
     EXPECT_EQ((*fin)["data"]["text"], "Good morning.");
     EXPECT_FALSE((*fin)["data"].value("partial", false));
+}
+
+TEST(cluster, a_node_that_was_not_listening_fills_the_gap_from_the_shared_history) {
+    redis_server redis;
+    auto a = node(redis, "none");
+    auto s = speaker(a->port(), "gap");
+    say(*s, "before b", "g0");
+    auto b = node(redis, "none");
+    auto v = viewer(b->port(), "gap", "en");
+    // Node B's subscriber is cut off (CLIENT KILL of its pub/sub connection) while captions
+    // go on; it reconnects by itself and must fetch what it missed, in order.
+    lt::redis::connection r(lt::redis::parse_url(redis.url()).value());
+    auto killed = r.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+    ASSERT_TRUE(killed) << killed.error_message();
+    for (int i = 1; i <= 3; ++i)
+        say(*s, "during " + std::to_string(i), "g" + std::to_string(i));
+    auto got = v.ws->collect("translated_text", 4, 15s);
+    // "before b" is the catch-up any new viewer gets; then what went by while cut off.
+    EXPECT_EQ(texts(got), (std::vector<std::string>{"before b", "during 1", "during 2", "during 3"}));
+    say(*s, "after", "g4");
+    EXPECT_EQ(texts(v.ws->collect("translated_text", 1)), std::vector<std::string>{"after"});
+    EXPECT_FALSE(v.ws->receive_type("translated_text", 300ms)) << "nothing twice";
 }

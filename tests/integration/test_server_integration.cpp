@@ -280,7 +280,7 @@ TEST_F(with_server, http_serves_page_config_health_and_metrics) {
     EXPECT_EQ(metrics.status, 200);
     for (auto name : {"lt_websocket_sessions 1", "lt_frames_in_total", "lt_frames_out_total",
                       "lt_captions_final_total", "lt_translation_seconds_bucket{backend=\"apertium\"",
-                      "lt_slow_viewers_closed_total", "lt_viewers{lang=\"es\"} 1"})
+                      "lt_slow_viewers_closed_total", "lt_viewers{room=\"main\",lang=\"es\"} 1"})
         EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
     EXPECT_EQ(http_get(server->port(), "/health", "POST").status, 405);
 }
@@ -313,7 +313,7 @@ TEST(server_limits, a_slow_viewer_is_dropped_while_others_keep_receiving) {
     auto metrics = http_get(server.port(), "/metrics").body;
     EXPECT_NE(metrics.find("lt_slow_viewers_closed_total 1\n"), std::string::npos) << metrics;
     EXPECT_EQ(slow.close_code(1s), 0) << "the slow viewer never reads, so it cannot see the close frame";
-    EXPECT_NE(metrics.find("lt_viewers{lang=\"en\"} 1\n"), std::string::npos) << "the fast viewer was dropped";
+    EXPECT_NE(metrics.find("lt_viewers{room=\"main\",lang=\"en\"} 1\n"), std::string::npos) << "the fast viewer was dropped";
 }
 
 TEST(server_limits, connection_limit_per_address_answers_503) {
