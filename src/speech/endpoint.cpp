@@ -63,6 +63,11 @@ core::result<endpoint> parse_endpoint(std::string_view url) {
     path = path.substr(0, path.find('#'));
     auto query = path.find('?');
     std::string bare = path.substr(0, query);
+    if (page_url && bare.starts_with("/r/") && bare.size() > 3 && bare.find('/', 3) == std::string::npos) {
+        // A room's page address, as its QR code gives it: that room's socket.
+        ep.target = "/ws?room=" + bare.substr(3);
+        return ep;
+    }
     if (bare.empty() || bare == "/" || (page_url && bare != "/ws" && bare.ends_with(".html")))
         ep.target = "/ws" + (query == std::string::npos ? std::string() : path.substr(query));
     else

@@ -18,7 +18,8 @@ struct endpoint {
 
 // Accepts http, https, ws and wss URLs (http means ws, https means wss), with or without a
 // port and path; a bare "host:port" is taken as http. A path of "" or "/" becomes "/ws"
-// (the server's WebSocket path); http(s) URLs pointing at the page ("/index.html") too.
+// (the server's WebSocket path); http(s) URLs pointing at the page ("/index.html") too, and
+// a room's page "/r/NAME" becomes that room's socket "/ws?room=NAME".
 core::result<endpoint> parse_endpoint(std::string_view url);
 
 } // namespace lt::speech

@@ -40,6 +40,8 @@ TEST(endpoint, http_and_ws_schemes_map_to_the_socket_path) {
     // The page's address, pasted from the browser, still finds the socket.
     EXPECT_EQ(parse_ok("http://10.0.0.2:5050/index.html#x").target, "/ws");
     EXPECT_EQ(parse_ok("http://10.0.0.2:5050/?room=a").target, "/ws?room=a");
+    EXPECT_EQ(parse_ok("https://live.example.org/r/hall-a").target, "/ws?room=hall-a");
+    EXPECT_EQ(parse_ok("ws://live.example.org/r/hall-a").target, "/r/hall-a") << "a ws URL is taken as given";
 }
 
 TEST(endpoint, bare_host_port_and_ipv6) {
