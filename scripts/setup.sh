@@ -16,7 +16,7 @@ translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt ape
 speech=(portaudio19-dev libsndfile1-dev libsamplerate0-dev libpocketsphinx-dev libsphinxbase-dev
         pocketsphinx pocketsphinx-en-us pocketsphinx-testdata sox alsa-utils)
 # Tests: the browser test drives Debian's Chromium with playwright-core from npm.
-test=(chromium curl ca-certificates procps openssl socat zbar-tools librsvg2-bin)
+test=(chromium curl ca-certificates procps openssl socat zbar-tools librsvg2-bin nginx-light python3)
 
 # Several lt-server processes share rooms through Redis (hiredis client; the tests start their
 # own redis-server on free ports and never touch the packaged service on 6379).
