@@ -1,5 +1,7 @@
 #include "apertium/pipeline.hpp"
 
+#include "core/sigpipe_guard.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -96,43 +98,7 @@ pid_t spawn_stage(const std::vector<std::string>& argv, int in_fd, int out_fd, p
     return pid;
 }
 
-// Blocks SIGPIPE in this thread for its lifetime; a SIGPIPE our write raised is consumed
-// before the mask is restored, so it is never delivered.
-class sigpipe_guard {
-public:
-    sigpipe_guard() {
-        sigset_t pending;
-        sigemptyset(&pending);
-        ::sigpending(&pending);
-        was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-        sigset_t block;
-        sigemptyset(&block);
-        sigaddset(&block, SIGPIPE);
-        ::pthread_sigmask(SIG_BLOCK, &block, &old_);
-    }
-    ~sigpipe_guard() {
-        int saved = errno;
-        if (epipe_ && !was_pending_) {
-            sigset_t set;
-            sigemptyset(&set);
-            sigaddset(&set, SIGPIPE);
-            timespec zero{0, 0};
-            while (::sigtimedwait(&set, nullptr, &zero) == -1 && errno == EINTR) {
-            }
-        }
-        ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-        errno = saved;
-    }
-    sigpipe_guard(const sigpipe_guard&) = delete;
-    sigpipe_guard& operator=(const sigpipe_guard&) = delete;
-
-    void note_epipe() noexcept { epipe_ = true; }
-
-private:
-    sigset_t old_;
-    bool was_pending_ = false;
-    bool epipe_ = false;
-};
+using core::sigpipe_guard;
 
 } // namespace
 
@@ -268,7 +234,6 @@ pipeline::reply pipeline::exchange(std::string_view request, std::chrono::millis
                 written += static_cast<std::size_t>(w);
             } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
                 if (errno == EPIPE)
-                    guard.note_epipe();
                 out.st = status::closed;
                 out.detail = "first stage closed its input (" + errno_text(errno) + ")";
                 return out;

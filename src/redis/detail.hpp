@@ -69,48 +69,11 @@ inline std::string describe(const redisContext* c, std::chrono::milliseconds tim
 
 } // namespace lt::redis::detail
 
-#include <csignal>
-#include <pthread.h>
+#include "core/sigpipe_guard.hpp"
 
 namespace lt::redis::detail {
 
-// hiredis writes with write(), so a write to a socket the server closed raises SIGPIPE,
-// which would kill the process. This blocks SIGPIPE in the calling thread for its scope
-// and consumes one that our own write raised; the process-wide disposition is untouched.
-class sigpipe_guard {
-public:
-    sigpipe_guard() {
-        sigset_t block;
-        sigemptyset(&block);
-        sigaddset(&block, SIGPIPE);
-        ::pthread_sigmask(SIG_BLOCK, &block, &old_);
-        was_pending_ = pipe_pending();
-    }
-    ~sigpipe_guard() {
-        int saved = errno;
-        if (!was_pending_ && pipe_pending()) {
-            sigset_t set;
-            sigemptyset(&set);
-            sigaddset(&set, SIGPIPE);
-            timespec zero{0, 0};
-            while (::sigtimedwait(&set, nullptr, &zero) == -1 && errno == EINTR) {
-            }
-        }
-        ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-        errno = saved;
-    }
-    sigpipe_guard(const sigpipe_guard&) = delete;
-    sigpipe_guard& operator=(const sigpipe_guard&) = delete;
-
-private:
-    static bool pipe_pending() {
-        sigset_t pending;
-        sigemptyset(&pending);
-        ::sigpending(&pending);
-        return sigismember(&pending, SIGPIPE) == 1;
-    }
-    sigset_t old_;
-    bool was_pending_ = false;
-};
+// hiredis writes with write(): a server that closed the socket would raise SIGPIPE.
+using core::sigpipe_guard;
 
 } // namespace lt::redis::detail
