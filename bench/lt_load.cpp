@@ -10,6 +10,8 @@
 // Exit code: 0 clean run, 2 run finished but something was lost/dropped/failed, 1 setup error.
 //
 // Usage: lt_load --port P --viewers N --rate R --duration D --server-pid PID  (API_KEY in env)
+// With --viewer-ports P1,P2,... (cluster nodes) the viewers go round-robin over those ports and
+// the output adds latency per port; the speaker stays on --port.
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (C++20).
 #include <utility>
 
@@ -177,9 +179,9 @@ std::string close_text(const websocket::close_reason& r) {
 class viewer : public std::enable_shared_from_this<viewer> {
 public:
     viewer(net::io_context& ioc, tcp::endpoint ep, std::string host, std::string lang,
-           const std::string& id_prefix, std::size_t captions, shared_stats& stats)
+           const std::string& id_prefix, std::size_t captions, shared_stats& stats, std::size_t node = 0)
         : ws_(net::make_strand(ioc)), ep_(ep), host_(std::move(host)), lang_(std::move(lang)),
-          id_prefix_(id_prefix), receipts_(captions, -1), stats_(stats) {}
+          id_prefix_(id_prefix), receipts_(captions, -1), stats_(stats), node_(node) {}
 
     void run() {
         net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->do_connect(); });
@@ -194,6 +196,8 @@ public:
     bool was_subscribed() const { return subscribed_; }
     bool was_dropped() const { return dropped_; }
     const std::string& lang() const { return lang_; }
+    bool was_connected() const { return connected_; }
+    std::size_t node() const { return node_; } // index into the viewer ports
 
 private:
     void do_connect() {
@@ -223,6 +227,7 @@ private:
         }
         res_ = {}; // the response is not needed any more
         open_ = true;
+        connected_ = true;
         stats_.open++;
         stats_.connected++;
         stats_.pending--;
@@ -380,6 +385,8 @@ private:
     bool close_requested_ = false;
     bool subscribed_ = false;
     bool dropped_ = false;
+    bool connected_ = false;
+    std::size_t node_ = 0;
 };
 
 // Starts viewers at `rate` per second with at most `max_pending` handshakes in flight.
@@ -856,6 +863,8 @@ struct params {
     unsigned threads = 2;
     std::string label;
     double probe_interval = 0.5; // seconds between /metrics polls; 0 = no probe
+    std::vector<std::uint16_t> viewer_ports; // empty = --port
+    std::vector<int> cpu_pids;               // more processes whose CPU to report
 };
 
 // Polls `done` every 10 ms until it holds or `until` passes; returns done().
@@ -879,6 +888,7 @@ int run(const params& p) {
         throw std::invalid_argument("only loopback hosts are allowed, got " + p.host);
     tcp::endpoint ep{address, p.port};
     std::string host_header = p.host + ":" + std::to_string(p.port);
+    const std::vector<std::uint16_t> vports = p.viewer_ports.empty() ? std::vector<std::uint16_t>{p.port} : p.viewer_ports;
 
     std::size_t count = p.count ? p.count : static_cast<std::size_t>(std::llround(p.rate * p.duration));
     if (count == 0 || p.rate <= 0)
@@ -926,9 +936,15 @@ int run(const params& p) {
     // Viewers.
     std::vector<std::shared_ptr<viewer>> viewers;
     viewers.reserve(p.viewers);
-    for (std::size_t i = 0; i < p.viewers; ++i)
-        viewers.push_back(std::make_shared<viewer>(ioc, ep, host_header, viewer_languages[i % viewer_languages.size()],
-                                                   id_prefix, count, stats));
+    // With 2 (or 4, 8) ports each port gets a subset of the 16 languages; all cost the same with
+    // --translator none.
+    for (std::size_t i = 0; i < p.viewers; ++i) {
+        std::size_t node = i % vports.size();
+        viewers.push_back(std::make_shared<viewer>(ioc, tcp::endpoint{address, vports[node]},
+                                                   p.host + ":" + std::to_string(vports[node]),
+                                                   viewer_languages[i % viewer_languages.size()], id_prefix, count,
+                                                   stats, node));
+    }
     auto conn = std::make_shared<connector>(ioc, viewers, p.connect_rate, p.max_pending, stats);
     const auto t_connect = clock_type::now();
     conn->run();
@@ -950,6 +966,9 @@ int run(const params& p) {
 
     // Captions.
     cpu_times cpu_before = read_cpu(p.server_pid);
+    std::vector<cpu_times> others_before;
+    for (int pid : p.cpu_pids)
+        others_before.push_back(read_cpu(pid));
     children_usage kids_before = read_descendants(p.server_pid);
     double load_before = read_loadavg();
     double self_before = self_cpu_seconds();
@@ -970,6 +989,9 @@ int run(const params& p) {
     double caption_phase_seconds = std::chrono::duration<double>(clock_type::now() - t_captions).count();
     probe.stop();
     cpu_times cpu_after = read_cpu(p.server_pid);
+    std::vector<cpu_times> others_after;
+    for (int pid : p.cpu_pids)
+        others_after.push_back(read_cpu(pid));
     children_usage kids_after = read_descendants(p.server_pid);
     double load_after = read_loadavg();
     double self_after = self_cpu_seconds();
@@ -1004,9 +1026,24 @@ int run(const params& p) {
     std::size_t dropped_viewers = 0;
     std::map<std::string, std::size_t> lost_by_lang;
     std::map<std::string, std::vector<double>> lat_by_lang;
+    // Per viewer port, and grouped: the speaker's node against the others.
+    struct port_stats {
+        std::size_t viewers = 0, connected = 0, subscribed = 0, lost = 0;
+        std::vector<double> lat;
+        std::vector<double> first; // per caption: its first receipt in this group
+    };
+    std::vector<port_stats> by_port(vports.size());
+    port_stats same_node, other_nodes;
+    same_node.first.assign(sent, 1e18);
+    other_nodes.first.assign(sent, 1e18);
     for (const auto& v : viewers) {
+        auto& ps = by_port[v->node()];
+        ++ps.viewers;
+        ps.connected += v->was_connected();
         if (!v->was_subscribed())
             continue;
+        ++ps.subscribed;
+        auto& group = vports[v->node()] == p.port ? same_node : other_nodes;
         if (v->was_dropped())
             ++dropped_viewers;
         const auto& r = v->receipts();
@@ -1014,6 +1051,8 @@ int run(const params& p) {
             ++expected;
             if (r[k] < 0) {
                 ++lost;
+                ++ps.lost;
+                ++group.lost;
                 if (!v->was_dropped()) {
                     ++lost_alive;
                     ++lost_by_lang[v->lang()];
@@ -1023,12 +1062,23 @@ int run(const params& p) {
             double ms = (r[k] - sends[k]) / 1e6;
             lat.push_back(ms);
             lat_by_lang[v->lang()].push_back(ms);
+            ps.lat.push_back(ms);
+            group.lat.push_back(ms);
+            group.first[k] = std::min(group.first[k], ms);
             per_caption_max[k] = std::max(per_caption_max[k], ms);
             per_caption_min[k] = std::min(per_caption_min[k], ms);
             ++per_caption_got[k];
         }
     }
     std::sort(lat.begin(), lat.end());
+    for (auto& ps : by_port)
+        std::sort(ps.lat.begin(), ps.lat.end());
+    std::sort(same_node.lat.begin(), same_node.lat.end());
+    std::sort(other_nodes.lat.begin(), other_nodes.lat.end());
+    for (auto* g : {&same_node, &other_nodes}) {
+        std::erase_if(g->first, [](double x) { return x >= 1e18; });
+        std::sort(g->first.begin(), g->first.end());
+    }
     double mean = 0;
     for (double x : lat)
         mean += x;
@@ -1135,6 +1185,43 @@ int run(const params& p) {
         {"notes", notes},
     };
 
+    auto latency_json = [](const std::vector<double>& v) {
+        return json{{"p50", round2(percentile(v, 50))},
+                    {"p90", round2(percentile(v, 90))},
+                    {"p99", round2(percentile(v, 99))},
+                    {"max", round2(v.empty() ? 0 : v.back())},
+                    {"received", v.size()}};
+    };
+    if (!p.viewer_ports.empty()) {
+        json a = json::array();
+        for (std::size_t i = 0; i < vports.size(); ++i)
+            a.push_back({{"port", vports[i]},
+                         {"speaker_node", vports[i] == p.port},
+                         {"viewers", by_port[i].viewers},
+                         {"connected", by_port[i].connected},
+                         {"subscribed", by_port[i].subscribed},
+                         {"lost", by_port[i].lost},
+                         {"latency_ms", latency_json(by_port[i].lat)}});
+        out["by_port"] = a;
+        // Percentiles do not add up across ports: computed here over the pooled receipts.
+        // first_ms: per caption, the first viewer of the group to get it (the path before fan-out).
+        out["speaker_node"] = {{"lost", same_node.lost}, {"latency_ms", latency_json(same_node.lat)},
+                               {"first_ms", latency_json(same_node.first)}};
+        out["other_nodes"] = {{"lost", other_nodes.lost}, {"latency_ms", latency_json(other_nodes.lat)},
+                              {"first_ms", latency_json(other_nodes.first)}};
+    }
+    if (!p.cpu_pids.empty()) {
+        json a = json::array();
+        for (std::size_t i = 0; i < p.cpu_pids.size(); ++i) {
+            bool ok = others_before[i].valid() && others_after[i].valid();
+            double s = ok ? others_after[i].user + others_after[i].system - others_before[i].user -
+                                others_before[i].system
+                          : -1;
+            a.push_back({{"pid", p.cpu_pids[i]}, {"cpu_seconds", round2(s)}});
+        }
+        out["cpu_by_pid"] = a; // during the caption phase
+    }
+
     char line[1024];
     std::snprintf(line, sizeof line,
                   "lt_load%s%s: %zu/%zu viewers connected (%zu failed), %zu captions x %zu viewers: "
@@ -1147,6 +1234,17 @@ int run(const params& p) {
                   mem_after.hwm_kib / 1024.0, server_cpu, kids_after.cpu_seconds - kids_before.cpu_seconds,
                   kids_after.processes, self_after - self_before, out["probe"]["response_ms_max"].get<double>());
     std::cout << line << "\n";
+    if (!p.viewer_ports.empty()) {
+        for (std::size_t i = 0; i < vports.size(); ++i) {
+            const auto& ps = by_port[i];
+            std::snprintf(line, sizeof line,
+                          "lt_load: port %u%s: %zu/%zu viewers connected, latency ms p50 %.1f p99 %.1f max %.1f, lost %zu",
+                          static_cast<unsigned>(vports[i]), vports[i] == p.port ? " (speaker's)" : "", ps.connected,
+                          ps.viewers, percentile(ps.lat, 50), percentile(ps.lat, 99),
+                          ps.lat.empty() ? 0.0 : ps.lat.back(), ps.lost);
+            std::cout << line << "\n";
+        }
+    }
     for (const auto& n : notes)
         std::cout << "lt_load: note: " << n << "\n";
     std::cout << out.dump() << std::endl;
@@ -1182,6 +1280,12 @@ int main(int argc, char** argv) {
     app.add_option("--probe-interval", p.probe_interval,
                    "Seconds between GET /metrics polls during the caption phase (0 = off)")
         ->capture_default_str();
+    app.add_option("--viewer-ports", p.viewer_ports,
+                   "Viewers go round-robin over these ports, e.g. 5051,5052 (default: --port); the "
+                   "speaker stays on --port")
+        ->delimiter(',');
+    app.add_option("--cpu-pids", p.cpu_pids, "More pids whose CPU in the caption phase to report, e.g. 12,34")
+        ->delimiter(',');
     CLI11_PARSE(app, argc, argv);
     if (p.connect_rate <= 0 || p.max_pending == 0 || p.viewers == 0) {
         std::cerr << "lt_load: --connect-rate, --max-pending and --viewers must be positive\n";

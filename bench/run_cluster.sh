@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Cluster fan-out benchmark: one speaker on node 1, N viewers spread round-robin over the nodes.
+# Starts its own redis-server on a free loopback port, then for each viewer count runs four
+# configurations, every lt-server fresh and Redis emptied (FLUSHALL) between runs:
+#   1node        one node, no Redis (the single-node baseline)
+#   1node+redis  one node with --redis (the cluster path's cost on one node)
+#   2nodes       two nodes with --redis, viewers split over both
+#   3nodes       three nodes with --redis, viewers split over all three
+# Prints a Markdown table. Builds nothing.
+#
+# Usage: bench/run_cluster.sh BUILD_DIR [options]
+#   -n "1000 5000"             viewer counts
+#   -C "1node 1node+redis 2nodes 3nodes"   configurations
+#   -r 2                       final captions per second
+#   -d 15                      seconds of captions per run
+#   -D 5                       seconds to wait for late deliveries after the last caption
+#   -c 1000                    new viewer connections per second
+#   -t 2                       lt_load io threads (1 or 2)
+#   -i 1                       lt-server --io-threads, per node (0 = one per core)
+#   -o DIR                     where logs and JSON go (default: a new dir under /tmp)
+#
+# Needs: lt-server and lt_load in BUILD_DIR, redis-server, redis-cli, jq, curl, python3.
+set -euo pipefail
+
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+[[ $# -ge 1 ]] || usage 1
+[[ $1 == -h || $1 == --help ]] && usage 0
+build=$(cd "$1" && pwd)
+shift
+counts="1000 5000"
+configs="1node 1node+redis 2nodes 3nodes"
+rate=2
+duration=15
+drain=5
+connect_rate=1000
+client_threads=2
+io_threads=1
+out=""
+while getopts "n:C:r:d:D:c:t:i:o:h" opt; do
+  case $opt in
+    n) counts=$OPTARG ;;
+    C) configs=$OPTARG ;;
+    r) rate=$OPTARG ;;
+    d) duration=$OPTARG ;;
+    D) drain=$OPTARG ;;
+    c) connect_rate=$OPTARG ;;
+    t) client_threads=$OPTARG ;;
+    i) io_threads=$OPTARG ;;
+    o) out=$OPTARG ;;
+    h) usage 0 ;;
+    *) usage 1 ;;
+  esac
+done
+
+server_bin=$build/apps/lt-server/lt-server
+load_bin=$build/bench/lt_load
+for f in "$server_bin" "$load_bin"; do
+  [[ -x $f ]] || { echo "run_cluster: $f not found; build lt-server and lt_load first" >&2; exit 1; }
+done
+for tool in redis-server redis-cli jq curl python3; do
+  command -v "$tool" >/dev/null || { echo "run_cluster: needs $tool" >&2; exit 1; }
+done
+for c in $configs; do
+  case $c in 1node | 1node+redis | 2nodes | 3nodes) ;; *) echo "run_cluster: unknown config $c" >&2; exit 1 ;; esac
+done
+[[ -n $out ]] || out=$(mktemp -d /tmp/lt-cluster.XXXXXX)
+mkdir -p "$out"
+
+# Every process needs an fd per viewer it holds. Raise the hard limit where we may, else use it.
+ulimit -Hn 65536 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+max_count=0
+for n in $counts; do (( n > max_count )) && max_count=$n; done
+if (( $(ulimit -n) < max_count + 100 )); then
+  echo "run_cluster: open-file limit $(ulimit -n) is too low for $max_count viewers" >&2
+  exit 1
+fi
+
+export API_KEY="bench-$RANDOM$RANDOM"
+redis_pid=""
+redis_port=""
+node_pids=()
+node_ports=()
+
+stop_pid() { # pid: TERM, up to 10 s, then KILL
+  local pid=$1
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "run_cluster: pid $pid did not exit on SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_nodes() {
+  local pid
+  for pid in "${node_pids[@]}"; do
+    stop_pid "$pid"
+  done
+  node_pids=()
+  node_ports=()
+}
+
+cleanup() {
+  stop_nodes
+  [[ -n $redis_pid ]] && stop_pid "$redis_pid"
+  redis_pid=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_redis() {
+  redis_port=$(free_port)
+  [[ $redis_port != 6379 ]] || redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+    >"$out/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 100); do
+    [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && return 0
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run_cluster: redis-server did not come up; log:" >&2
+  tail -20 "$out/redis.log" >&2
+  return 1
+}
+
+# Starts one lt-server; $1 = log file, $2 = "redis" or "", appends to node_pids/node_ports.
+start_node() {
+  local log=$1 use_redis=$2 port pid
+  local extra=()
+  [[ $use_redis == redis ]] && extra=(--redis "redis://127.0.0.1:$redis_port")
+  port=$(free_port)
+  "$server_bin" --host 127.0.0.1 --port "$port" --translator none \
+    --max-connections 20000 --max-connections-per-ip 0 --speaker-rate 0 --message-rate 0 \
+    --io-threads "$io_threads" "${extra[@]}" >"$log" 2>&1 &
+  pid=$!
+  node_pids+=("$pid")
+  node_ports+=("$port")
+  for _ in $(seq 1 100); do
+    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run_cluster: lt-server on port $port did not come up; log:" >&2
+  tail -20 "$log" >&2
+  return 1
+}
+
+start_redis
+echo "run_cluster: results in $out (redis on port $redis_port, rate $rate/s, $duration s per run," \
+  "--io-threads $io_threads per node, $(nproc) cores, hard fd limit $(ulimit -Hn))"
+results=()
+for n in $counts; do
+  for cfg in $configs; do
+    case $cfg in
+      1node) nodes=1 use_redis="" ;;
+      1node+redis) nodes=1 use_redis=redis ;;
+      2nodes) nodes=2 use_redis=redis ;;
+      3nodes) nodes=3 use_redis=redis ;;
+    esac
+    tag="$cfg-$n"
+    redis-cli -p "$redis_port" flushall >/dev/null
+    for i in $(seq 1 "$nodes"); do
+      start_node "$out/server-$tag-node$i.log" "$use_redis"
+    done
+    # Let every node's subscriber connect before viewers come.
+    [[ -z $use_redis ]] || sleep 1
+    ports=$(IFS=,; echo "${node_ports[*]}")
+    others=("${node_pids[@]:1}")
+    [[ -z $use_redis ]] || others+=("$redis_pid")
+    cpu_pids=$(IFS=,; echo "${others[*]}")
+    cpu_args=()
+    [[ -z $cpu_pids ]] || cpu_args=(--cpu-pids "$cpu_pids")
+    set +e
+    "$load_bin" --port "${node_ports[0]}" --viewer-ports "$ports" --viewers "$n" --rate "$rate" \
+      --duration "$duration" --drain "$drain" --connect-rate "$connect_rate" --threads "$client_threads" \
+      --server-pid "${node_pids[0]}" "${cpu_args[@]}" --label "$tag" >"$out/load-$tag.txt" 2>&1
+    rc=$?
+    set -e
+    for i in "${!node_ports[@]}"; do
+      curl -s "http://127.0.0.1:${node_ports[$i]}/metrics" >"$out/metrics-$tag-node$((i + 1)).txt" || true
+      curl -s "http://127.0.0.1:${node_ports[$i]}/health" >"$out/health-$tag-node$((i + 1)).json" || true
+    done
+    stop_nodes
+    head -1 "$out/load-$tag.txt"
+    grep '^lt_load: \(port\|note\)' "$out/load-$tag.txt" || true
+    json=$(grep '^{' "$out/load-$tag.txt" | tail -1 || true)
+    if [[ -z $json ]]; then
+      echo "run_cluster: lt_load failed for $tag (exit $rc):" >&2
+      tail -5 "$out/load-$tag.txt" >&2
+      continue
+    fi
+    slow=$(cat "$out"/server-"$tag"-node*.log | grep -c 'closing a slow viewer' || true)
+    echo "$json" | jq -c --arg cfg "$cfg" --arg nodes "$nodes" --arg slow "$slow" --arg rc "$rc" \
+      '. + {config: $cfg, nodes: ($nodes|tonumber), slow_closes: ($slow|tonumber), exit: ($rc|tonumber)}' \
+      >"$out/result-$tag.json"
+    results+=("$out/result-$tag.json")
+  done
+done
+
+echo
+echo "| config | nodes | viewers | connected | p50 ms | p99 ms | max ms | lost | speaker's node p50 / p99 | other nodes p50 / p99 | first viewer p50: speaker's node / others | text_ack p50 ms | CPU s, all servers + Redis | client CPU s | load avg |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for f in "${results[@]}"; do
+  jq -r '
+    def pair(o): if o.latency_ms.received > 0 then "\(o.latency_ms.p50) / \(o.latency_ms.p99)" else "–" end;
+    def first(o): if o.first_ms.received > 0 then "\(o.first_ms.p50)" else "–" end;
+    ((.server.cpu_seconds) + ([.cpu_by_pid[]?.cpu_seconds] | add // 0)) as $cpu
+    | "| \(.config) | \(.nodes) | \(.viewers) | \(.connected) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.max) | \(.lost) | \(pair(.speaker_node)) | \(pair(.other_nodes)) | \(first(.speaker_node)) / \(first(.other_nodes)) | \(.ack_ms_p50) | \($cpu * 100 | round / 100) | \(.client_cpu_seconds) | \(.loadavg_after) |"
+  ' "$f"
+done
+echo
+for f in "${results[@]}"; do
+  jq -r '
+    [ (if .connect_failed > 0 then "connect failures \(.connect_failures)" else empty end),
+      (if .dropped_viewers > 0 then "dropped viewers \(.drop_reasons)" else empty end),
+      (if .lost_alive > 0 then "lost at live viewers \(.lost_alive) \(.lost_alive_by_lang)" else empty end),
+      (if .slow_closes > 0 then "slow-consumer closes in server logs: \(.slow_closes)" else empty end),
+      (if .out_of_order > 0 then "out of order \(.out_of_order)" else empty end),
+      (if .duplicates > 0 then "duplicates \(.duplicates)" else empty end),
+      (if .wrong_lang > 0 then "wrong language \(.wrong_lang)" else empty end),
+      (if .marker_mismatch > 0 then "marker missing from original \(.marker_mismatch)" else empty end),
+      (if .captions_sent < .captions_planned then "sent \(.captions_sent)/\(.captions_planned) captions" else empty end),
+      (if (.errors | length) > 0 then "errors \(.errors)" else empty end),
+      (if .deadline_hit then "deadline hit" else empty end),
+      (.notes[]) ] as $p
+    | if ($p | length) > 0 then "- \(.label): \($p | join("; "))" else empty end
+  ' "$f"
+done
+echo "Details (per run JSON, server and Redis logs, /metrics, /health): $out"
