@@ -21,6 +21,7 @@
 #
 # Needs: lt-server and lt_load in BUILD_DIR, redis-server, redis-cli, jq, curl, python3.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -83,21 +84,6 @@ redis_port=""
 node_pids=()
 node_ports=()
 
-stop_pid() { # pid: TERM, up to 10 s, then KILL
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "run_cluster: pid $pid did not exit on SIGTERM; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
 stop_nodes() {
   local pid
   for pid in "${node_pids[@]}"; do
@@ -115,48 +101,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 start_redis() {
   redis_port=$(free_port)
   [[ $redis_port != 6379 ]] || redis_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     >"$out/redis.log" 2>&1 &
   redis_pid=$!
-  for _ in $(seq 1 100); do
-    [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && return 0
-    kill -0 "$redis_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "run_cluster: redis-server did not come up; log:" >&2
-  tail -20 "$out/redis.log" >&2
-  return 1
+  wait_up "$redis_pid" "$out/redis.log" "redis-server" redis-cli -p "$redis_port" ping
 }
 
 # Starts one lt-server; $1 = log file, $2 = "redis" or "", appends to node_pids/node_ports.
 start_node() {
-  local log=$1 use_redis=$2 port pid
+  local log=$1 use_redis=$2 port
   local extra=()
   [[ $use_redis == redis ]] && extra=(--redis "redis://127.0.0.1:$redis_port")
   port=$(free_port)
-  "$server_bin" --host 127.0.0.1 --port "$port" --translator none \
-    --max-connections 20000 --max-connections-per-ip 0 --speaker-rate 0 --message-rate 0 \
-    --io-threads "$io_threads" "${extra[@]}" >"$log" 2>&1 &
-  pid=$!
-  node_pids+=("$pid")
+  start_lt_server "$server_bin" "$port" "$log" "$io_threads" --translator none "${extra[@]}" || return 1
+  node_pids+=("$started_pid")
   node_ports+=("$port")
-  for _ in $(seq 1 100); do
-    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "run_cluster: lt-server on port $port did not come up; log:" >&2
-  tail -20 "$log" >&2
-  return 1
 }
 
 start_redis

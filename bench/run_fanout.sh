@@ -16,6 +16,7 @@
 #
 # Needs: lt-server and lt_load in BUILD_DIR, jq, curl, python3 (for a free port).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -72,48 +73,18 @@ fi
 export API_KEY="bench-$RANDOM$RANDOM"
 server_pid=""
 cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  [[ -z $server_pid ]] || stop_pid "$server_pid"
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # Starts lt-server with backend $1 on port $2, log to $3; sets server_pid.
 start_server() {
-  local backend=$1 port=$2 log=$3
-  "$server_bin" --host 127.0.0.1 --port "$port" --translator "$backend" \
-    --max-connections 20000 --max-connections-per-ip 0 --speaker-rate 0 --message-rate 0 \
-    --io-threads "$io_threads" >"$log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do
-    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "run_fanout: lt-server ($backend) did not come up; log:" >&2
-  tail -20 "$log" >&2
-  return 1
+  start_lt_server "$server_bin" "$2" "$3" "$io_threads" --translator "$1" || return 1
+  server_pid=$started_pid
 }
 
 stop_server() {
-  kill -TERM "$server_pid" 2>/dev/null || true
-  # The server closes every connection with 1001 and exits within a few seconds.
-  for _ in $(seq 1 100); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$server_pid" 2>/dev/null; then
-    echo "run_fanout: lt-server did not exit on SIGTERM; killing it" >&2
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  wait "$server_pid" 2>/dev/null || true
+  stop_pid "$server_pid"
   server_pid=""
 }
 
