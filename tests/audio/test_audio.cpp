@@ -33,27 +33,29 @@ struct temp_dir {
     ~temp_dir() { fs::remove_all(path); }
 };
 
-// Writes interleaved float frames with libsndfile.
-void write_float(const fs::path& p, int format, int rate, int channels, const std::vector<float>& v) {
+// Writes interleaved frames (float or 16-bit) with libsndfile.
+template <class Sample>
+void write_frames(const fs::path& p, int format, int rate, int channels, const std::vector<Sample>& v) {
     SF_INFO info{};
     info.samplerate = rate;
     info.channels = channels;
     info.format = format;
     SNDFILE* f = sf_open(p.c_str(), SFM_WRITE, &info);
     ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
-    EXPECT_EQ(sf_writef_float(f, v.data(), sf_count_t(v.size() / channels)), sf_count_t(v.size() / channels));
+    const auto frames = sf_count_t(v.size() / channels);
+    if constexpr (std::is_same_v<Sample, float>)
+        EXPECT_EQ(sf_writef_float(f, v.data(), frames), frames);
+    else
+        EXPECT_EQ(sf_writef_short(f, v.data(), frames), frames);
     sf_close(f);
 }
 
+void write_float(const fs::path& p, int format, int rate, int channels, const std::vector<float>& v) {
+    write_frames(p, format, rate, channels, v);
+}
+
 void write_short(const fs::path& p, int format, int rate, int channels, const std::vector<std::int16_t>& v) {
-    SF_INFO info{};
-    info.samplerate = rate;
-    info.channels = channels;
-    info.format = format;
-    SNDFILE* f = sf_open(p.c_str(), SFM_WRITE, &info);
-    ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
-    EXPECT_EQ(sf_writef_short(f, v.data(), sf_count_t(v.size() / channels)), sf_count_t(v.size() / channels));
-    sf_close(f);
+    write_frames(p, format, rate, channels, v);
 }
 
 // Interleaved sine, `amp` of full scale, in every channel (or only the first when mono_left).
