@@ -62,6 +62,8 @@ void redis_cluster::stop() {
     wake_.notify_all();
     if (thread_.joinable())
         thread_.join();
+    if (numberer_.joinable())
+        numberer_.join();
     std::unique_ptr<redis::subscriber> sub;
     {
         std::lock_guard lock(subscriber_mutex_);
@@ -100,9 +102,37 @@ void redis_cluster::start(ingest_fn ingest, local_fn local, rejoin_fn rejoin) {
     std::lock_guard lock(subscriber_mutex_);
     subscriber_ = std::move(sub);
     thread_ = std::thread([this] { writer(); });
+    numberer_ = std::thread([this] { numberer(); });
 }
 
-std::optional<cluster_assignment> redis_cluster::assign(const std::string& room, const std::string& id) {
+void redis_cluster::assign(const std::string& room, const std::string& id,
+                           std::function<void(std::optional<cluster_assignment>)> done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!stopping_) {
+            to_number_.push_back([this, room, id, done = std::move(done)] { done(assign_now(room, id)); });
+            wake_.notify_all();
+            return;
+        }
+    }
+    done(std::nullopt); // shutting down: numbered locally
+}
+
+void redis_cluster::numberer() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [&] { return stopping_ || !to_number_.empty(); });
+        if (to_number_.empty())
+            return; // stopping, nothing left: every final was answered
+        auto job = std::move(to_number_.front());
+        to_number_.pop_front();
+        lock.unlock();
+        job();
+        lock.lock();
+    }
+}
+
+std::optional<cluster_assignment> redis_cluster::assign_now(const std::string& room, const std::string& id) {
     if (now_ms() < assign_paused_until_)
         return std::nullopt; // Redis failed a moment ago: do not make every caption wait for it
     auto r = commands_.command({"EVAL", assign_script, "3", key(room, "seq"), id.empty() ? "" : key(room, "id:") + id,
@@ -163,7 +193,7 @@ void redis_cluster::enqueue(std::vector<command> commands, bool droppable) {
         }
         queue_.push_back(std::move(commands));
     }
-    wake_.notify_one();
+    wake_.notify_all(); // the writer and the numberer share the condition variable
 }
 
 void redis_cluster::writer() {

@@ -58,7 +58,8 @@ public:
     std::vector<std::string> history(const std::string& room);
     nlohmann::json health() const;
 
-    std::optional<cluster_assignment> assign(const std::string& room, const std::string& id) override;
+    void assign(const std::string& room, const std::string& id,
+                std::function<void(std::optional<cluster_assignment>)> done) override;
     void share_final(const std::string& room, std::uint64_t seq, std::string message) override;
     void share_partial(const std::string& room, std::string message) override;
     void want(const std::string& room, const std::string& lang) override;
@@ -70,6 +71,8 @@ private:
     void writer();
     void refresh_demand();
     void resync();
+    std::optional<cluster_assignment> assign_now(const std::string& room, const std::string& id);
+    void numberer();
 
     const redis::address where_;
     const std::string node_id_;
@@ -87,6 +90,9 @@ private:
     bool stopping_ = false;
     bool need_resync_ = false;
     std::thread thread_;
+    // Finals waiting for a number, in arrival order, and the thread that numbers them.
+    std::deque<std::function<void()>> to_number_;
+    std::thread numberer_;
     std::atomic<std::int64_t> assign_paused_until_{0}; // ms since epoch: after a failure
 
     std::atomic<std::uint64_t> lost_{0};     // writes that failed or overflowed

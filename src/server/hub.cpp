@@ -88,6 +88,19 @@ void hub::remember(const std::shared_ptr<entry>& e) {
 }
 
 std::uint64_t hub::publish(text_in in) {
+    std::uint64_t seq = 0;
+    publish(std::move(in), [&seq](std::uint64_t s) { seq = s; });
+    return seq;
+}
+
+std::optional<std::uint64_t> hub::known_id(const std::string& id) const {
+    if (id.empty())
+        return std::nullopt;
+    auto it = history_ids_.find(id);
+    return it == history_ids_.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+}
+
+void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
     auto& cluster = params_.cluster;
     if (in.partial) {
         protocol::caption c;
@@ -99,39 +112,49 @@ std::uint64_t hub::publish(text_in in) {
         c.partial = true;
         c.source_lang = in.lang;
         auto frame = std::make_shared<const std::string>(protocol::serialize(c));
-        std::lock_guard lock(mutex_);
-        deliver_partial(frame);
-        if (cluster)
-            cluster->share_partial(params_.room, nlohmann::json{{"node", cluster->node_id()}, {"partial", *frame}}.dump());
-        partials.inc();
-        return 0;
-    }
-
-    auto known = [&]() -> std::optional<std::uint64_t> {
-        if (in.id.empty())
-            return std::nullopt;
-        auto it = history_ids_.find(in.id);
-        return it == history_ids_.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
-    };
-    std::optional<cluster_assignment> assigned;
-    if (cluster) {
         {
             std::lock_guard lock(mutex_);
-            if (auto seq = known()) {
-                duplicates.inc();
-                return *seq;
-            }
+            deliver_partial(frame);
+            if (cluster)
+                cluster->share_partial(params_.room,
+                                       nlohmann::json{{"node", cluster->node_id()}, {"partial", *frame}}.dump());
+            partials.inc();
         }
-        // A network round trip: outside the lock, so deliveries go on meanwhile.
-        assigned = cluster->assign(params_.room, in.id);
-        if (assigned && assigned->duplicate) {
+        done(0);
+        return;
+    }
+    if (!cluster) {
+        done(publish_final(std::move(in), std::nullopt));
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (auto seq = known_id(in.id)) {
             duplicates.inc();
-            return assigned->seq;
+            done(*seq);
+            return;
         }
     }
+    auto id = in.id;
+    std::weak_ptr<hub> weak = weak_from_this();
+    cluster->assign(params_.room, id,
+                    [weak, in = std::move(in), done = std::move(done)](std::optional<cluster_assignment> a) mutable {
+                        auto h = weak.lock();
+                        if (!h)
+                            return;
+                        if (a && a->duplicate) {
+                            h->duplicates.inc();
+                            done(a->seq);
+                            return;
+                        }
+                        done(h->publish_final(std::move(in), a));
+                    });
+}
 
+std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignment>& assigned) {
+    auto& cluster = params_.cluster;
     std::lock_guard lock(mutex_);
-    if (auto seq = known()) {
+    if (auto seq = known_id(in.id)) {
         duplicates.inc();
         return *seq;
     }

@@ -58,9 +58,11 @@ struct cluster_assignment {
 class cluster_hook {
 public:
     virtual ~cluster_hook() = default;
-    // Numbers a final across the cluster; nullopt when the cluster cannot be reached (the
-    // hub then numbers it locally and it stays on this node).
-    virtual std::optional<cluster_assignment> assign(const std::string& room, const std::string& id) = 0;
+    // Numbers a final across the cluster, off the caller's thread (a network round trip);
+    // `done` gets nullopt when the cluster cannot be reached (the hub then numbers the final
+    // locally and it stays on this node). Finals are numbered in the order they are given.
+    virtual void assign(const std::string& room, const std::string& id,
+                        std::function<void(std::optional<cluster_assignment>)> done) = 0;
     // Hands a translated final (with its frames) to the other nodes and the shared history.
     // Must not block: the hub calls it with its lock held.
     virtual void share_final(const std::string& room, std::uint64_t seq, std::string message) = 0;
@@ -101,9 +103,13 @@ public:
     // caller sends `language_set` before calling, so the confirmation comes first.
     void set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
                       std::optional<std::uint64_t> since, bool partials);
-    // Publishes a speaker's text. Returns the seq given to a final (0 for a partial). A final
-    // whose id is already in the history (a speaker resending after a lost ack) is not
-    // published again; its first seq is returned.
+    // Publishes a speaker's text; `done` gets the seq given to a final (0 for a partial). A
+    // final whose id is already in the history (a speaker resending after a lost ack) is not
+    // published again; its first seq is given. On a single node `done` runs before publish
+    // returns; in a cluster it runs on the cluster's thread once Redis numbered the final,
+    // so a network thread never waits for Redis.
+    void publish(text_in in, std::function<void(std::uint64_t)> done);
+    // Single node only (tests): the seq at once.
     std::uint64_t publish(text_in in);
     // A message another node shared (cluster_hook::share_final/share_partial): its finals
     // join the history and reach local viewers like local ones. Malformed messages are
@@ -162,6 +168,9 @@ private:
     void share_ready();
     void remember(const std::shared_ptr<entry>& e);
     void deliver_partial(const frame_ptr& frame);
+    std::optional<std::uint64_t> known_id(const std::string& id) const; // with mutex_ held
+    // Records and translates a final numbered by the cluster (`assigned`) or locally.
+    std::uint64_t publish_final(text_in in, const std::optional<cluster_assignment>& assigned);
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
                      const std::string& lang, core::result<std::string> r);
     void flush(channel& c);

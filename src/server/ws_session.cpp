@@ -125,12 +125,14 @@ void ws_session::handle(std::string_view text) {
         in.id = nt->id.value_or("");
         in.lang = std::move(nt->lang);
         in.partial = nt->partial;
-        bool want_ack = nt->id.has_value() && !nt->partial;
-        auto seq = hub_->publish(std::move(in));
-        if (want_ack) {
-            // Lets a speech client drop the caption from its outbox (docs/protocol.md).
-            push(std::make_shared<const std::string>(protocol::serialize_text_ack(*nt->id, seq)));
-        }
+        std::optional<std::string> ack_id;
+        if (nt->id && !nt->partial)
+            ack_id = *nt->id;
+        // The ack may come from the cluster's thread: deliver() posts it to this connection's.
+        hub_->publish(std::move(in), [self = shared_from_this(), ack_id](std::uint64_t seq) {
+            if (ack_id) // lets a speech client drop the caption from its outbox (docs/protocol.md)
+                self->deliver(std::make_shared<const std::string>(protocol::serialize_text_ack(*ack_id, seq)));
+        });
         return;
     }
 
