@@ -147,7 +147,14 @@ void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
                             done(a->seq);
                             return;
                         }
-                        done(h->publish_final(std::move(in), a));
+                        if (a) {
+                            // Redis settled the number (and the id): acknowledge before the
+                            // fan-out is queued on the speaker's thread, not behind it.
+                            done(a->seq);
+                            h->publish_final(std::move(in), a);
+                        } else {
+                            done(h->publish_final(std::move(in), a));
+                        }
                     });
 }
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace lt::server {
 
@@ -128,10 +129,17 @@ void ws_session::handle(std::string_view text) {
         std::optional<std::string> ack_id;
         if (nt->id && !nt->partial)
             ack_id = *nt->id;
-        // The ack may come from the cluster's thread: deliver() posts it to this connection's.
-        hub_->publish(std::move(in), [self = shared_from_this(), ack_id](std::uint64_t seq) {
-            if (ack_id) // lets a speech client drop the caption from its outbox (docs/protocol.md)
-                self->deliver(std::make_shared<const std::string>(protocol::serialize_text_ack(*ack_id, seq)));
+        // On a single node the ack comes at once, on this thread: pushed ahead of the fan-out
+        // already queued here. From the cluster's thread it is posted to this connection's.
+        hub_->publish(std::move(in), [self = shared_from_this(), ack_id,
+                                      here = std::this_thread::get_id()](std::uint64_t seq) {
+            if (!ack_id) // acks let a speech client drop the caption from its outbox (docs/protocol.md)
+                return;
+            auto ack = std::make_shared<const std::string>(protocol::serialize_text_ack(*ack_id, seq));
+            if (std::this_thread::get_id() == here)
+                self->push(std::move(ack));
+            else
+                self->deliver(std::move(ack));
         });
         return;
     }
