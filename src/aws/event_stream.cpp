@@ -1,0 +1,1 @@
+#include "aws/event_stream.hpp"

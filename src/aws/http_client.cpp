@@ -1,0 +1,1 @@
+#include "aws/http_client.hpp"
