@@ -1,6 +1,7 @@
 // lt-server: parse settings, build the translator and the server, run until a signal.
 #include "apertium/apertium_translator.hpp"
 #include "backends/make_translator.hpp"
+#include "core/languages.hpp"
 #include "server/config.hpp"
 #include "server/server.hpp"
 
@@ -34,6 +35,14 @@ int main(int argc, char** argv) {
                 std::cout << "translator none: no target languages (captions stay in the original)\n";
                 return 0;
             }
+            if (config->translator == "aws") {
+                std::cout << "translator aws (AWS Translate): en →";
+                for (const auto& l : lt::core::viewer_languages())
+                    if (l.code != "en")
+                        std::cout << " " << l.code;
+                std::cout << "\n";
+                return 0;
+            }
             lt::apertium::apertium_params p;
             p.modes_dir = config->apertium_modes;
             std::cout << lt::apertium::describe_languages(p);
@@ -50,7 +59,8 @@ int main(int argc, char** argv) {
         if (config->web_root.empty())
             config->web_root = default_web_root();
 
-        auto backend = lt::backends::make_translator({config->translator, config->apertium_modes});
+        auto backend = lt::backends::make_translator(
+            {config->translator, config->apertium_modes, config->aws_source == "auto"});
         auto languages = backend->targets("en");
         std::string list;
         for (const auto& l : languages)

@@ -9,8 +9,9 @@
 namespace lt::backends {
 
 struct backend_options {
-    std::string name = "auto";  // auto | apertium | none
+    std::string name = "auto";  // auto | apertium | aws | none
     std::string apertium_modes = "/usr/share/apertium/modes";
+    bool aws_auto_source = false; // aws: let AWS detect the source language
 };
 
 // "auto" picks Apertium when pairs are installed and falls back to "none" with a warning.

@@ -208,6 +208,15 @@ std::string serialize_error(std::string_view message, std::string_view code) {
     return envelope("error", {{"message", message}, {"code", code}});
 }
 
+std::string serialize_token_response(std::string_view data_json, std::string_view code) {
+    auto d = json::parse(data_json, nullptr, false);
+    if (!d.is_object())
+        d = json{{"status", "error"}, {"error", "internal error: bad token answer"}};
+    if (!code.empty())
+        d["code"] = code;
+    return envelope("token_response", std::move(d));
+}
+
 std::string serialize(const new_text& m) {
     json d{{"text", m.text}, {"timestamp", m.timestamp}, {"lang", m.lang}};
     if (m.api_key)

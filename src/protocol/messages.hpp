@@ -85,6 +85,9 @@ std::string serialize(const translation_result& m);
 std::string serialize_text_ack(std::string_view id, std::uint64_t seq);
 // `code` is a short machine-readable reason (unauthorized, bad_request, ...).
 std::string serialize_error(std::string_view message, std::string_view code);
+// token_response around `data_json` ({"status":"success","credentials":..} or
+// {"status":"error","error":..}); a non-empty `code` is added to data as "code".
+std::string serialize_token_response(std::string_view data_json, std::string_view code);
 
 // ---- speaker side (lt-speech, lt-send) ----
 

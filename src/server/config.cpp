@@ -50,6 +50,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LT_WEBSOCKET_URL"}, c.websocket_url);
     string_from_env(env, {"LT_TRANSLATOR"}, c.translator);
     string_from_env(env, {"LT_APERTIUM_MODES"}, c.apertium_modes);
+    string_from_env(env, {"LT_AWS_SOURCE"}, c.aws_source);
+    string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
+    string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
+    number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
     number_from_env(env, {"LT_IO_THREADS"}, c.io_threads);
     number_from_env(env, {"LT_TRANSLATE_WORKERS"}, c.translate_workers);
     number_from_env(env, {"LT_MAX_CONNECTIONS"}, c.max_connections);
@@ -81,20 +85,39 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--websocket-url", c.websocket_url,
                    "WebSocket URL for the page, when not its own host (LT_WEBSOCKET_URL)");
     app.add_option("--translator", c.translator,
-                   "Translation backend: auto (apertium when installed, else none), apertium, none "
+                   "Translation backend: auto (apertium when installed, else none), apertium, "
+                   "aws (AWS Translate; credentials and region as the AWS CLI finds them), none "
                    "(LT_TRANSLATOR)")
-        ->check(CLI::IsMember({"auto", "apertium", "none"}))
+        ->check(CLI::IsMember({"auto", "apertium", "aws", "none"}))
         ->capture_default_str();
     app.add_option("--apertium-modes", c.apertium_modes,
                    "Directory of Apertium mode files (LT_APERTIUM_MODES)")
+        ->capture_default_str();
+    app.add_option("--aws-source", c.aws_source,
+                   "aws: source language sent to AWS Translate: caption (the speaker's --lang) or "
+                   "auto (AWS detects it) (LT_AWS_SOURCE)")
+        ->check(CLI::IsMember({"caption", "auto"}))
+        ->capture_default_str();
+    app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
+                   "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
+                   "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");
+    app.add_option("--transcribe-external-id", c.transcribe_external_id,
+                   "External id the role's trust policy asks for (TRANSCRIBE_EXTERNAL_ID)");
+    app.add_option("--token-seconds", c.token_seconds,
+                   "Lifetime of the credentials generate_token hands out (LT_TOKEN_SECONDS)")
+        ->check(CLI::Range(60u, 43200u))
+        ->capture_default_str();
+    app.add_option("--token-rate", c.token_rate_per_minute,
+                   "generate_token requests per minute per client address (bursts of twice as many)")
         ->capture_default_str();
     app.add_flag("--list-languages", c.list_languages,
                  "Print the languages the translation backend provides, then exit");
     app.add_option("--io-threads", c.io_threads, "Network threads, 0 = one per core (LT_IO_THREADS)")
         ->capture_default_str();
     app.add_option("--translate-workers", c.translate_workers,
-                   "Translation worker threads (LT_TRANSLATE_WORKERS)")
-        ->check(CLI::Range(1u, 256u))
+                   "Translation worker threads, 0 = what the backend wants: 4 for Apertium, 32 for "
+                   "AWS (LT_TRANSLATE_WORKERS)")
+        ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-connections", c.max_connections,
                    "Connections in all; past it new ones get 503 (LT_MAX_CONNECTIONS)")
@@ -136,9 +159,14 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         exit_code = app.exit(e);
         return std::nullopt;
     }
-    if (c.translator != "auto" && c.translator != "apertium" && c.translator != "none")
-        throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium or none, got '" +
+    if (c.translator != "auto" && c.translator != "apertium" && c.translator != "aws" && c.translator != "none")
+        throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium, aws or none, got '" +
                                     c.translator + "'");
+    if (c.aws_source != "caption" && c.aws_source != "auto")
+        throw std::invalid_argument("LT_AWS_SOURCE: expected caption or auto, got '" + c.aws_source + "'");
+    if (c.token_seconds < 60 || c.token_seconds > 43200)
+        throw std::invalid_argument("LT_TOKEN_SECONDS: expected 60..43200 (STS allows 900..43200), got " +
+                                    std::to_string(c.token_seconds));
     std::string room_text = rooms_inline;
     if (!rooms_file.empty()) {
         std::ifstream f(rooms_file);

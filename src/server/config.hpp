@@ -23,10 +23,11 @@ struct server_config {
     std::string logo_file;
     std::string contact_text = "your support team";
     std::string websocket_url;      // empty: the page uses its own host
-    std::string translator = "auto"; // auto | apertium | none
+    std::string translator = "auto"; // auto | apertium | aws | none
+    std::string aws_source = "caption"; // aws: "caption" (the caption's lang) or "auto" (detect)
     std::string apertium_modes = "/usr/share/apertium/modes";
     unsigned io_threads = 0;        // 0: one per core
-    unsigned translate_workers = 4;
+    unsigned translate_workers = 0; // 0: what the backend wants (4 apertium, 32 aws)
     std::size_t max_connections = 20000;
     // Venues put hundreds of phones behind one NAT address, so this is generous.
     std::size_t max_connections_per_ip = 2000;
@@ -40,6 +41,11 @@ struct server_config {
     std::size_t max_rooms = 1000;
     std::string redis_url;          // empty: a single node, no Redis anywhere
     std::string public_url;         // base URL for room links and QR codes; empty: the request's Host
+    // Token vending (generate_token): STS AssumeRole on this role for speech clients.
+    std::string transcribe_role_arn;  // empty: generate_token answers "not configured"
+    std::string transcribe_external_id;
+    unsigned token_seconds = 3600;
+    double token_rate_per_minute = 6; // per client address (bursts of twice as many)
     std::string log_level = "info";
     bool list_languages = false;
 };

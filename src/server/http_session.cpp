@@ -5,6 +5,7 @@
 #include "server/static_files.hpp"
 #include "server/ws_session.hpp"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace lt::server {
@@ -165,6 +166,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return;
     }
 
+    if (path == "/generate_token")
+        return generate_token(req, raw_target);
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
         auto res = text_response(req, http::status::method_not_allowed, "text/plain", "method not allowed\n");
         res.set(http::field::allow, "GET, HEAD");
@@ -222,6 +225,54 @@ void http_session::send_qr(const http::request<http::string_body>& req, const st
     if (!svg)
         return send(text_response(req, http::status::bad_request, "text/plain", svg.error_message() + "\n"));
     send(text_response(req, http::status::ok, "image/svg+xml", std::move(svg).value()));
+}
+
+// The reference's HTTP route for speech clients: the API key in a JSON body {"api_key"}, or
+// an X-API-Key / "Authorization: Bearer" header; ?room= for a room's own key.
+void http_session::generate_token(const http::request<http::string_body>& req, std::string_view target) {
+    auto json_response = [&req](http::status status, std::string body) {
+        return text_response(req, status, "application/json", std::move(body));
+    };
+    if (req.method() != http::verb::post) {
+        auto res = json_response(http::status::method_not_allowed,
+                                 R"({"status":"error","error":"use POST"})");
+        res.set(http::field::allow, "POST");
+        return send(std::move(res));
+    }
+    auto room = query_param(target, "room").value_or(std::string(default_room));
+    if (!is_room_name(room))
+        return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
+    std::optional<std::string> key;
+    if (auto h = req["X-API-Key"]; !h.empty())
+        key = std::string(h);
+    auto auth = req[http::field::authorization];
+    if (!key && auth.starts_with("Bearer "))
+        key = std::string(auth.substr(7));
+    if (!key && !req.body().empty()) {
+        auto body = nlohmann::json::parse(req.body(), nullptr, false);
+        if (!body.is_object() || (body.contains("api_key") && !body["api_key"].is_string()))
+            return send(json_response(http::status::bad_request,
+                                      R"({"status":"error","error":"body must be JSON: {\"api_key\": \"...\"}"})"));
+        if (body.contains("api_key"))
+            key = body["api_key"].get<std::string>();
+    }
+    if (!state_->may_publish(room, key)) {
+        state_->metrics.unauthorized.inc();
+        return send(json_response(http::status::unauthorized,
+                                  R"({"status":"error","error":"Unauthorized: Invalid API key"})"));
+    }
+    // STS may take a few retries; the answer comes back on this connection's thread.
+    stream_.expires_after(std::chrono::seconds(90));
+    auto self = shared_from_this();
+    state_->tokens->request(ticket_.ip(), [self, &req](token_answer a) {
+        net::post(self->stream_.get_executor(), [self, &req, a = std::move(a)]() mutable {
+            auto res = text_response(req, static_cast<http::status>(a.http_status), "application/json",
+                                     std::move(a.data));
+            if (a.http_status == 429 || a.http_status == 503)
+                res.set(http::field::retry_after, "60");
+            self->send(std::move(res));
+        });
+    });
 }
 
 template <class Response>

@@ -25,6 +25,7 @@ private:
     void do_read();
     void on_read(beast::error_code ec, std::size_t bytes);
     void send_qr(const http::request<http::string_body>& req, const std::string& room);
+    void generate_token(const http::request<http::string_body>& req, std::string_view target);
     template <class Response>
     void send(Response&& res);
     void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);

@@ -85,7 +85,7 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
     config_json = cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
     translate::service_params sp;
-    sp.workers = config.translate_workers;
+    sp.workers = config.translate_workers ? config.translate_workers : backend->parallelism();
     service = std::make_shared<translate::translation_service>(std::move(backend), sp);
     hub_params hp;
     hp.history = config.history;
@@ -138,8 +138,15 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
     status.source = "en";
     // In a cluster, numbers belong to the cluster: a page keeps `since` across its nodes.
     status.server_id = cluster ? cluster->cluster_id() : server_id;
-    translation_available = !status.languages.empty();
+    translation_available = service->backend().available();
     status.aws_available = translation_available;
+
+    token_settings ts;
+    ts.role_arn = config.transcribe_role_arn;
+    ts.external_id = config.transcribe_external_id;
+    ts.seconds = config.token_seconds;
+    ts.rate_per_minute = config.token_rate_per_minute;
+    tokens = make_token_vendor(std::move(ts));
 }
 
 server_state::~server_state() {
@@ -152,6 +159,8 @@ server_state::~server_state() {
 std::string server_state::status_frame(const std::string& room) const {
     auto st = status;
     st.room = room;
+    // A cloud backend becomes available once a call succeeded (or stops being so).
+    st.aws_available = service->backend().available();
     return protocol::serialize(st);
 }
 
@@ -211,7 +220,7 @@ std::string server_state::health_json() const {
     }
     nlohmann::json j{
         {"status", "healthy"},
-        {"aws_translate", translation_available},
+        {"aws_translate", backend.available()},
         {"connected_clients", metrics.ws_sessions.value()},
         {"viewers", viewers},
         {"viewer_count", viewer_count},
@@ -224,6 +233,8 @@ std::string server_state::health_json() const {
         {"pending_captions", pending},
         {"server_id", server_id},
         {"rooms", per_room},
+        {"tokens",
+         {{"configured", tokens->configured()}, {"issued", tokens->issued()}, {"failed", tokens->failed()}}},
     };
     if (cluster) {
         j["cluster"] = cluster->health();
@@ -283,6 +294,8 @@ std::string server_state::metrics_text() const {
     per_room("lt_captions_duplicate_total",
              "Finals resent by a speaker after a lost acknowledgement and not published again.",
              [](const hub& h) { return h.duplicates.value(); });
+    line("lt_tokens_issued_total", "counter", "AWS credentials handed out by generate_token.", tokens->issued());
+    line("lt_token_failures_total", "counter", "generate_token requests STS refused or failed.", tokens->failed());
     line("lt_rooms", "gauge", "Rooms held by this server.", room_list.size());
     per_room("lt_cluster_finals_received_total", "Finals received from other nodes of the cluster.",
              [](const hub& h) { return h.remote_finals.value(); });

@@ -8,6 +8,7 @@
 #include "server/cluster.hpp"
 #include "server/hub.hpp"
 #include "server/rooms.hpp"
+#include "server/token_vending.hpp"
 #include "translate/translation_service.hpp"
 
 #include <array>
@@ -53,6 +54,7 @@ public:
     public:
         ticket() = default;
         ticket(connection_limits* owner, std::string ip) : owner_(owner), ip_(std::move(ip)) {}
+        const std::string& ip() const { return ip_; }
         ticket(ticket&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), ip_(std::move(o.ip_)) {}
         ticket& operator=(ticket&& o) noexcept {
             release();
@@ -89,6 +91,7 @@ struct server_state {
     std::shared_ptr<translate::translation_service> service;
     std::shared_ptr<redis_cluster> cluster; // null: a single node
     std::unique_ptr<room_registry> rooms;
+    std::unique_ptr<token_vendor> tokens;
     protocol::connection_status status; // the same for every client but its room
     bool translation_available = false;
     server_metrics metrics;

@@ -10,20 +10,6 @@
 
 namespace lt::server {
 
-bool rate_limiter::allow(std::chrono::steady_clock::time_point now) {
-    if (rate_ <= 0)
-        return true;
-    if (last_ != std::chrono::steady_clock::time_point{}) {
-        double elapsed = std::chrono::duration<double>(now - last_).count();
-        tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
-    }
-    last_ = now;
-    if (tokens_ < 1)
-        return false;
-    tokens_ -= 1;
-    return true;
-}
-
 ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
                        connection_limits::ticket ticket, std::size_t thread, std::string room,
                        std::shared_ptr<hub> room_hub)
@@ -162,9 +148,17 @@ void ws_session::handle(std::string_view text) {
             state_->metrics.unauthorized.inc();
             return send_error("Unauthorized: Invalid API key", "unauthorized");
         }
-        return send_error("Token generation is not configured on this server (needs "
-                          "TRANSCRIBE_ROLE_ARN and AWS credentials)",
-                          "not_configured");
+        // The STS call blocks; the answer comes back through deliver().
+        std::weak_ptr<ws_session> weak = shared_from_this();
+        state_->tokens->request(ticket_.ip(), [weak](token_answer a) {
+            auto self = weak.lock();
+            if (!self)
+                return;
+            if (!a.code.empty())
+                self->state_->metrics.errors_sent.inc();
+            self->deliver(std::make_shared<const std::string>(protocol::serialize_token_response(a.data, a.code)));
+        });
+        return;
     }
     if (auto* rt = std::get_if<protocol::request_translation>(&msg)) {
         if (!core::is_known_language(rt->lang))

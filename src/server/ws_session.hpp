@@ -6,6 +6,7 @@
 
 #include "server/hub.hpp"
 #include "server/net.hpp"
+#include "server/rate_limiter.hpp"
 #include "server/state.hpp"
 
 #include <chrono>
@@ -14,17 +15,6 @@
 #include <string>
 
 namespace lt::server {
-
-// A token bucket: `rate` per second, bursts of `burst`.
-class rate_limiter {
-public:
-    rate_limiter(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
-    bool allow(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
-
-private:
-    double rate_, burst_, tokens_;
-    std::chrono::steady_clock::time_point last_{};
-};
 
 class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
 public:

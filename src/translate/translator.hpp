@@ -1,5 +1,5 @@
 // A translation backend. Implementations: apertium (offline default, src/apertium/),
-// none (the reference's English-only mode), aws (later).
+// none (the reference's English-only mode), aws (src/backends/aws_translator.hpp).
 // Thread-safety: every method may be called from several worker threads at once.
 // translate() blocks (pipes, network) and must never run on a network thread; the
 // translation_service calls it from its own worker pool.
@@ -7,6 +7,7 @@
 
 #include "core/result.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,15 @@ public:
 
     // One line for /health: "ok", or what is wrong ("restarting eng-spa pipeline").
     virtual std::string state() const { return "ok"; }
+
+    // Whether translation works now (connection_status.aws_available, the page's
+    // "limited mode" banner): a cloud backend answers false until a call succeeded.
+    virtual bool available() const { return !targets("en").empty(); }
+
+    // Calls worth running at once. Local pipelines gain nothing past one per pair; a
+    // network service is limited by latency, so every language of a caption should be
+    // in flight together.
+    virtual std::size_t parallelism() const { return 4; }
 };
 
 // The reference's English-only mode: provides no targets; translate() always fails.

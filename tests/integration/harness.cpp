@@ -1,4 +1,5 @@
 #include "harness.hpp"
+#include <filesystem>
 
 #include <utility>
 
@@ -66,6 +67,8 @@ std::string apertium(const std::string& text, const std::vector<std::string>& mo
 }
 
 std::string build_path(const std::string& relative) {
+    if (relative.starts_with("/"))
+        return relative;
     const char* dir = std::getenv("LT_BUILD_DIR");
     if (!dir)
         throw std::runtime_error("LT_BUILD_DIR is not set; run the tests through ctest");
@@ -228,7 +231,7 @@ int server_process::stop(int signal, std::chrono::milliseconds timeout) { return
 std::string server_process::log() const { return child_->out() + child_->err(); }
 
 http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method,
-                    const std::map<std::string, std::string>& headers) {
+                    const std::map<std::string, std::string>& headers, const std::string& body) {
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.expires_after(5s);
@@ -240,7 +243,9 @@ http_reply http_get(unsigned short port, const std::string& raw_target, const st
         req += k + ": " + v + "\r\n";
     if (!headers.count("Connection"))
         req += "Connection: close\r\n";
-    req += "\r\n";
+    if (!body.empty() || method == "POST")
+        req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    req += "\r\n" + body;
     net::write(stream, net::buffer(req));
     beast::flat_buffer buf;
     http::response_parser<http::string_body> parser;
@@ -259,6 +264,51 @@ http_reply http_get(unsigned short port, const std::string& raw_target, const st
     r.body = res.body();
     return r;
 }
+
+fake_aws::fake_aws(std::vector<std::string> args) {
+    std::string port_file = "/tmp/lt-fake-aws-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
+    std::filesystem::remove(port_file);
+    std::vector<std::string> all{source_path("tools/fake_aws.py"), "--port", "0", "--port-file", port_file};
+    all.insert(all.end(), args.begin(), args.end());
+    child_ = std::make_unique<child_process>("/usr/bin/python3", all);
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream f(port_file);
+        unsigned p = 0;
+        if (f >> p && p) {
+            port_ = static_cast<unsigned short>(p);
+            break;
+        }
+        if (!child_->running())
+            break;
+        std::this_thread::sleep_for(50ms);
+    }
+    std::filesystem::remove(port_file);
+    if (!port_)
+        throw std::runtime_error("fake_aws.py did not start: " + child_->err());
+}
+
+fake_aws::~fake_aws() = default;
+
+json fake_aws::stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
+
+void fake_aws::configure(const json& c) {
+    auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
+    if (r.status != 200)
+        throw std::runtime_error("fake_aws config refused: " + r.body);
+}
+
+std::map<std::string, std::string> fake_aws::env() const {
+    return {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+            {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+            {"AWS_SESSION_TOKEN", ""},
+            {"AWS_REGION", "us-east-1"},
+            {"AWS_PROFILE", ""},
+            {"AWS_ENDPOINT_URL", url()}};
+}
+
+std::string fake_aws::log() const { return child_->out() + child_->err(); }
 
 struct ws_client::impl {
     net::io_context ioc;

@@ -90,7 +90,27 @@ struct http_reply {
 };
 // Sends `raw_target` exactly as given (no normalisation), so traversal attempts reach the server.
 http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method = "GET",
-                    const std::map<std::string, std::string>& headers = {});
+                    const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
+
+// tools/fake_aws.py on a free loopback port: local stand-in for AWS Translate, STS and
+// Transcribe streaming that checks every request's SigV4 signature on its own.
+class fake_aws {
+public:
+    // `args`: extra flags (--delay-ms 100, --token-seconds 30, --recognizer PATH, ...).
+    explicit fake_aws(std::vector<std::string> args = {});
+    ~fake_aws();
+    unsigned short port() const { return port_; }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    json stats() const;              // GET /_fake/stats
+    void configure(const json& c);   // POST /_fake/config
+    // AWS_* settings that point a program at the fake with its long-term test key.
+    std::map<std::string, std::string> env() const;
+    std::string log() const;
+
+private:
+    std::unique_ptr<child_process> child_;
+    unsigned short port_ = 0;
+};
 
 // A WebSocket client with its own network thread; received frames queue up until read.
 class ws_client {
