@@ -83,8 +83,12 @@ public:
 
 private:
     void note_failure(const std::string& why) {
-        // Throttling says nothing about whether AWS works for us.
-        if (why.find("Throttl") == std::string::npos && why.find("TooManyRequests") == std::string::npos)
+        // Throttling and AWS's own transient faults say nothing about whether AWS works for
+        // us; credentials, permissions and an unreachable endpoint do.
+        static const char* transient[] = {"Throttl", "TooManyRequests", "LimitExceeded", "InternalServer",
+                                          "InternalFailure", "ServiceUnavailable"};
+        if (std::none_of(std::begin(transient), std::end(transient),
+                         [&](const char* t) { return why.find(t) != std::string::npos; }))
             available_ = false;
         std::lock_guard lock(mutex_);
         last_error_ = why;

@@ -125,7 +125,7 @@ TEST(aws_translate, a_throttled_language_degrades_to_the_original_without_holdin
     EXPECT_NE((*got_it)["data"].value("error", "").find("InternalServerException"), std::string::npos);
     // Throttling and 5xx are retried (3 attempts each), so es 1 + fr 3 + it 3.
     EXPECT_EQ(aws.stats()["translate_calls"].get<int>() - before, 7);
-    // Throttling says nothing about credentials: still available.
+    // Throttling and a 500 say nothing about credentials: still available.
     EXPECT_EQ(health(server.port())["aws_translate"], true);
 
     // Once AWS recovers, the next caption is translated again.
@@ -199,8 +199,7 @@ TEST(aws_tokens, generate_token_over_websocket_and_http_answers_with_assumed_rol
     EXPECT_EQ(bad_http.status, 401);
     EXPECT_EQ(json::parse(bad_http.body)["error"], "Unauthorized: Invalid API key");
     EXPECT_EQ(http_get(server.port(), "/generate_token").status, 405);
-    EXPECT_EQ(http_get(server.port(), "/generate_token", "POST", {}, "{not json").status, 401)
-        << "a body that is not JSON carries no key";
+    EXPECT_EQ(http_get(server.port(), "/generate_token", "POST", {}, "{not json").status, 400);
     EXPECT_EQ(aws.stats()["sts_calls"], 3);
     EXPECT_EQ(health(server.port())["tokens"]["issued"], 3);
 }
