@@ -7,8 +7,8 @@
 #
 # Usage: bench/run_aws.sh BUILD_DIR [options]
 #   -m 100     injected delay per TranslateText call, ms
-#   -r 0.5     final captions per second
-#   -c 20      captions per run
+#   -r 0.25    final captions per second
+#   -c 12      captions per run
 #   -w "1 0"   --translate-workers values to compare (0 = the backend's choice, 32)
 #   -o DIR     where logs and JSON go (default: a new dir under /tmp)
 #
@@ -23,8 +23,8 @@ usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 build=$(cd "$1" && pwd)
 shift
 delay=100
-rate=0.5
-count=20
+rate=0.25
+count=12
 workers="1 0"
 out=""
 while getopts "m:r:c:w:o:h" opt; do

@@ -905,6 +905,9 @@ class TranscribeSession:
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of connections (one per language
+    # at once) would lose SYNs and wait a second for the retransmit.
+    request_queue_size = 128
     allow_reuse_address = True
 
 

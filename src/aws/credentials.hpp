@@ -6,6 +6,7 @@
 #include "core/result.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,8 @@ private:
     clock::time_point last_failure_{};
     std::string last_error_;
     std::uint64_t fetches_ = 0;
+    std::condition_variable fetched_cv_; // wakes callers waiting on another thread's fetch
+    bool fetching_ = false;
 };
 
 } // namespace lt::aws
