@@ -1,5 +1,7 @@
 #include "aws/credentials.hpp"
 
+#include "aws/metadata.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -7,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 namespace lt::aws {
 
@@ -187,40 +190,142 @@ private:
     credentials creds_;
 };
 
+// A source found by the chain that must be refreshed: the credentials of the first
+// successful fetch are handed out first, then `fetch` is asked again before they expire.
+std::shared_ptr<refreshing_provider> refreshing_from(credentials first, refreshing_provider::fetch_fn fetch,
+                                                     refresh_options opts) {
+    auto seed = std::make_shared<std::optional<credentials>>(std::move(first));
+    return std::make_shared<refreshing_provider>(
+        [seed, fetch = std::move(fetch)]() -> core::result<credentials> {
+            if (*seed) { // refreshing_provider never calls fetch() twice at once
+                credentials c = std::move(**seed);
+                seed->reset();
+                return c;
+            }
+            return fetch();
+        },
+        opts);
+}
+
 class default_chain : public credentials_provider {
 public:
-    explicit default_chain(profile_files files) : files_(std::move(files)) {}
+    default_chain(profile_files files, chain_options opts) : files_(std::move(files)), opts_(opts) {}
 
     core::result<credentials> get() override {
-        std::lock_guard lock(mu_);
-        if (found_)
-            return *found_;
+        std::unique_lock lock(mu_);
+        if (found_) {
+            auto found = found_;
+            lock.unlock();
+            return found->get();
+        }
         auto from_env = credentials_from_env();
         if (!from_env)
             return core::make_error(from_env.error_message());
         if (from_env.value()) {
-            found_ = *from_env.value();
-            return *found_;
+            found_ = make_static_provider(*from_env.value());
+            return *from_env.value();
         }
         auto from_profile = credentials_from_profile(files_);
         if (!from_profile)
             return core::make_error(from_profile.error_message());
         if (from_profile.value()) {
-            found_ = *from_profile.value();
-            return *found_;
+            found_ = make_static_provider(*from_profile.value());
+            return *from_profile.value();
         }
-        std::string profile = profile_name(files_);
-        std::string where = credentials_path(files_);
+
+        const std::string profile = profile_name(files_);
+        const std::string creds_file = credentials_path(files_);
+        const std::string conf_file = config_path(files_);
+        std::vector<std::string> looked{
+            "the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset)",
+            "profile [" + profile + "] in " + (creds_file.empty() ? std::string("~/.aws/credentials") : creds_file) +
+                " and " + (conf_file.empty() ? std::string("~/.aws/config") : conf_file) + " (none there)"};
+        auto looked_text = [&] {
+            std::string text;
+            for (const auto& l : looked)
+                text += (text.empty() ? "" : "; ") + l;
+            return text;
+        };
+        const auto now = std::chrono::steady_clock::now();
+
+        // The container endpoint: when configured it is the intended source, so its failure
+        // is the error (as in the SDKs), not a reason to try instance metadata.
+        if (container_credentials_configured()) {
+            std::string error;
+            if (container_failed_at_ && now - *container_failed_at_ < container_recheck) {
+                error = container_error_;
+            } else {
+                auto c = fetch_container_credentials();
+                if (c) {
+                    found_ = refreshing_from(std::move(c.value()), [] { return fetch_container_credentials(); },
+                                             refresh_opts());
+                    auto found = found_;
+                    lock.unlock();
+                    return found->get();
+                }
+                error = c.error_message();
+                container_failed_at_ = now;
+                container_error_ = error;
+            }
+            looked.push_back("the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / "
+                             "AWS_CONTAINER_CREDENTIALS_FULL_URI)");
+            return core::make_error("no AWS credentials: " + error + ". Looked at: " + looked_text());
+        }
+        looked.push_back("the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+                         "AWS_CONTAINER_CREDENTIALS_FULL_URI unset)");
+
+        if (imds_disabled()) {
+            looked.push_back("EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)");
+        } else if (imds_failed_at_ && now - *imds_failed_at_ < opts_.imds_recheck) {
+            auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - *imds_failed_at_).count();
+            looked.push_back(imds_error_ + " (" + std::to_string(ago) + " s ago; asked again after " +
+                             std::to_string(opts_.imds_recheck.count()) + " s)");
+        } else {
+            auto c = imds_.fetch();
+            if (c) {
+                imds_failed_at_.reset();
+                found_ = refreshing_from(std::move(c.value()), [imds = imds_]() mutable { return imds.fetch(); },
+                                         refresh_opts());
+                auto found = found_;
+                lock.unlock();
+                return found->get();
+            }
+            imds_failed_at_ = now;
+            imds_error_ = c.error_message();
+            looked.push_back(imds_error_);
+        }
         return core::make_error(
             "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for "
             "temporary keys), or put aws_access_key_id and aws_secret_access_key under [" + profile + "] in " +
-            (where.empty() ? std::string("~/.aws/credentials") : where) + " (AWS_PROFILE selects the profile)");
+            (creds_file.empty() ? std::string("~/.aws/credentials") : creds_file) +
+            " (AWS_PROFILE selects the profile), or run with an ECS task role or an EC2 instance profile. "
+            "Looked at: " + looked_text());
+    }
+
+    void invalidate() override {
+        std::unique_lock lock(mu_);
+        auto found = found_;
+        lock.unlock();
+        if (found)
+            found->invalidate();
     }
 
 private:
+    static constexpr std::chrono::seconds container_recheck{5};
+
+    static refresh_options refresh_opts() {
+        refresh_options o; // refresh every 20 min or 5 min before expiry
+        o.retry_after = std::chrono::seconds(10);
+        return o;
+    }
+
     profile_files files_;
+    chain_options opts_;
     std::mutex mu_;
-    std::optional<credentials> found_;
+    std::shared_ptr<credentials_provider> found_;
+    imds_fetcher imds_{metadata_options{}};
+    std::optional<std::chrono::steady_clock::time_point> container_failed_at_, imds_failed_at_;
+    std::string container_error_, imds_error_;
 };
 
 bool still_valid(const credentials& c, clock::time_point now) {
@@ -399,8 +504,8 @@ std::shared_ptr<credentials_provider> make_static_provider(credentials creds) {
     return std::make_shared<static_provider>(std::move(creds));
 }
 
-std::shared_ptr<credentials_provider> make_default_chain(profile_files files) {
-    return std::make_shared<default_chain>(std::move(files));
+std::shared_ptr<credentials_provider> make_default_chain(profile_files files, chain_options opts) {
+    return std::make_shared<default_chain>(std::move(files), opts);
 }
 
 refreshing_provider::refreshing_provider(fetch_fn fetch, refresh_options opts)

@@ -1,6 +1,7 @@
 // AWS credentials and where they come from: the environment, the shared files
-// (~/.aws/credentials, ~/.aws/config, AWS_PROFILE), a server's token, or anything that
-// returns credentials with an expiry and must be asked again before they run out.
+// (~/.aws/credentials, ~/.aws/config, AWS_PROFILE), the ECS/EKS container endpoint, EC2
+// instance metadata (aws/metadata.hpp), a server's token, or anything that returns
+// credentials with an expiry and must be asked again before they run out.
 #pragma once
 
 #include "core/result.hpp"
@@ -53,13 +54,24 @@ public:
     virtual ~credentials_provider() = default;
     // Valid credentials or an error saying what to set ("no AWS credentials: set ...").
     virtual core::result<credentials> get() = 0;
+    // The service refused the credentials (expired, revoked): fetch again on the next get()
+    // where that means anything. Default: nothing to do.
+    virtual void invalidate() {}
 };
 
 std::shared_ptr<credentials_provider> make_static_provider(credentials creds);
 
-// The SDKs' order: environment, then the shared files. Resolved on each get() until found,
-// so a missing setup is reported on use, not at start.
-std::shared_ptr<credentials_provider> make_default_chain(profile_files files = {});
+// The SDKs' order: environment, the shared files, the container credentials endpoint
+// (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI), then EC2 instance metadata (IMDSv2,
+// unless AWS_EC2_METADATA_DISABLED=true). Resolved on each get() until found, so a missing
+// setup is reported on use, not at start; the error lists every place looked at. The last
+// two are refreshed before they expire (refreshing_provider). A failed instance-metadata
+// probe (no EC2, unreachable) is remembered for `imds_recheck`, so get() on a machine
+// without credentials fails fast; a failed container endpoint for 5 s.
+struct chain_options {
+    std::chrono::seconds imds_recheck{60};
+};
+std::shared_ptr<credentials_provider> make_default_chain(profile_files files = {}, chain_options opts = {});
 
 // Credentials that expire (STS, a server's token). fetch() is called on first use, then
 // again once `refresh_after` has passed since the last fetch or the credentials are within
@@ -79,7 +91,7 @@ public:
     // How many times fetch() succeeded (tests, logs).
     std::uint64_t fetches() const;
     // Drop the cached credentials so the next get() fetches (after an auth error).
-    void invalidate();
+    void invalidate() override;
 
 private:
     bool due(clock::time_point now) const;

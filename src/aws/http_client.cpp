@@ -500,8 +500,7 @@ struct service_client::impl {
             if (starts_with(e.code, "ExpiredToken") || e.code == "UnrecognizedClientException" ||
                 e.code == "InvalidClientTokenId") {
                 // Cached credentials are wrong: fetch again on the next call.
-                if (auto refreshing = std::dynamic_pointer_cast<refreshing_provider>(creds))
-                    refreshing->invalidate();
+                creds->invalidate();
             }
             return core::make_error(describe(e, r.response, action));
         }

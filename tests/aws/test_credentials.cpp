@@ -1,6 +1,7 @@
 // Credentials from the environment and the shared files, regions, ISO 8601 times and the
 // refreshing provider (real but short durations: the provider reads the system clock).
 #include "aws/credentials.hpp"
+#include "test_env.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,65 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Sets and unsets variables for one test and puts the old values back.
-class env_guard {
-public:
-    env_guard() {
-        for (const char* n : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                              "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-                              "HOME"})
-            unset(n);
-    }
-    ~env_guard() {
-        for (const auto& [name, value] : saved_) {
-            if (value)
-                ::setenv(name.c_str(), value->c_str(), 1);
-            else
-                ::unsetenv(name.c_str());
-        }
-    }
-    void set(const std::string& name, const std::string& value) {
-        save(name);
-        ::setenv(name.c_str(), value.c_str(), 1);
-    }
-    void unset(const std::string& name) {
-        save(name);
-        ::unsetenv(name.c_str());
-    }
-
-private:
-    void save(const std::string& name) {
-        if (saved_.count(name))
-            return;
-        const char* v = std::getenv(name.c_str());
-        saved_[name] = v ? std::optional<std::string>(v) : std::nullopt;
-    }
-    std::map<std::string, std::optional<std::string>> saved_;
-};
-
-class temp_dir {
-public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() /
-                ("lt-aws-creds-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        auto p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        return p.string();
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using lt_test::env_guard;
+using lt_test::temp_dir;
 
 const char* credentials_text = R"(# a comment
 ; another comment

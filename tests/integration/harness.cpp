@@ -305,6 +305,8 @@ std::map<std::string, std::string> fake_aws::env() const {
             {"AWS_SESSION_TOKEN", ""},
             {"AWS_REGION", "us-east-1"},
             {"AWS_PROFILE", ""},
+            // Tests touch loopback only: never the instance-metadata address.
+            {"AWS_EC2_METADATA_DISABLED", "true"},
             {"AWS_ENDPOINT_URL", url()}};
 }
 
