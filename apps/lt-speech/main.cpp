@@ -1,17 +1,22 @@
 // lt-speech: the speaker's program. Listens to a microphone (or a file, or stdin),
-// recognises speech offline and sends partial and final captions to lt-server.
+// recognises speech (offline, or with AWS Transcribe) and sends partial and final captions
+// to lt-server.
 #include "audio/audio_source.hpp"
 #include "audio/level.hpp"
+#include "aws/credentials.hpp"
 #include "core/env.hpp"
+#include "engines/engines.hpp"
 #include "speech/client.hpp"
 #include "speech/pipeline.hpp"
-#include "stt/recognizer.hpp"
+#include "speech/token.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -130,6 +135,77 @@ void print_devices() {
     std::cout << "(* = default input; choose with -d INDEX or -d NAME)\n";
 }
 
+// The AWS settings the SDKs read from the environment may also sit in .env.
+void export_aws_settings(const lt::core::env_source& env) {
+    for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                             "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                             "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", "AWS_CA_BUNDLE"}) {
+        if (std::getenv(name))
+            continue;
+        if (auto v = env.get(name))
+            setenv(name, v->c_str(), 0);
+    }
+}
+
+std::string expiry(const lt::aws::credentials& c) {
+    return c.expiration ? ", expire " + lt::aws::format_iso8601(*c.expiration) : "";
+}
+
+// Credentials for --engine aws: the server's generate_token (refreshed every 20 minutes),
+// or with LT_LOCAL_TOKEN=true the local ones. Sets `region` from the token unless
+// AWS_REGION/AWS_DEFAULT_REGION is set. Returns an exit status on failure.
+std::shared_ptr<lt::aws::credentials_provider> aws_credentials(const lt::core::env_source& env,
+                                                               const speech::endpoint& server,
+                                                               const std::string& api_key, const std::string& ca_file,
+                                                               console& out, bool verbose, std::string& region,
+                                                               int& status) {
+    bool local = lt::core::parse_bool("LT_LOCAL_TOKEN", env.get("LT_LOCAL_TOKEN").value_or("false"));
+    if (local) {
+        auto chain = lt::aws::make_default_chain();
+        auto first = chain->get();
+        if (!first) {
+            out.notice("error: LT_LOCAL_TOKEN=true but " + first.error_message());
+            status = 1;
+            return nullptr;
+        }
+        out.notice("AWS credentials: local, from " + first.value().source + expiry(first.value()));
+        return chain;
+    }
+    auto first = speech::fetch_server_token(server, api_key, ca_file);
+    if (!first.token) {
+        out.notice("error: " + first.error +
+                   (first.refused ? "" : " (or set LT_LOCAL_TOKEN=true to use local AWS credentials)"));
+        status = first.refused ? 2 : 1;
+        return nullptr;
+    }
+    if (const char* r = std::getenv("AWS_REGION"); r && *r)
+        region = r;
+    else if (const char* d = std::getenv("AWS_DEFAULT_REGION"); d && *d)
+        region = d;
+    else
+        region = first.token->region;
+    out.notice("AWS credentials: from " + server.url() + " (generate_token" + expiry(first.token->credentials) +
+               "), region " + (region.empty() ? "unset" : region));
+    auto initial = std::make_shared<std::optional<lt::aws::credentials>>(first.token->credentials);
+    auto fetch = [=, &out]() -> lt::core::result<lt::aws::credentials> {
+        if (*initial) { // the token fetched at start serves the first use
+            auto c = std::move(**initial);
+            initial->reset();
+            return c;
+        }
+        auto t = speech::fetch_server_token(server, api_key, ca_file);
+        if (!t.token) {
+            out.notice("warning: refreshing AWS credentials: " + t.error);
+            return lt::core::make_error(t.error);
+        }
+        if (verbose)
+            out.notice("refreshed AWS credentials from the server (" + t.token->credentials.access_key_id.substr(0, 8) +
+                       "..." + expiry(t.token->credentials) + ")");
+        return t.token->credentials;
+    };
+    return std::make_shared<lt::aws::refreshing_provider>(fetch, lt::aws::refresh_options{});
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -141,7 +217,8 @@ int main(int argc, char** argv) {
         bool list = false, fast = false, no_meter = false;
         int verbosity = 0;
         double stop_after = 0;
-        lt::stt::recognizer_options ro;
+        lt::engines::options eo;
+        auto& ro = eo.stt;
         ro.engine = env.get("LT_ENGINE").value_or("pocketsphinx");
         ro.lang = env.get("LT_LANG").value_or("en");
         double finish_timeout = 10;
@@ -149,6 +226,17 @@ int main(int argc, char** argv) {
 
         CLI::App app{"lt-speech: recognise speech and send live captions to lt-server "
                      "(API_KEY from the environment or .env)"};
+        app.footer(
+            "Engine aws (AWS Transcribe streaming): credentials come from the server (generate_token; "
+            "the server needs TRANSCRIBE_ROLE_ARN), refreshed every 20 minutes, and the region from the "
+            "token unless AWS_REGION is set. With LT_LOCAL_TOKEN=true they come from the environment "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or ~/.aws (AWS_PROFILE), "
+            "with AWS_REGION. AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING or AWS_ENDPOINT_URL override the "
+            "endpoint, AWS_CA_BUNDLE adds a CA. --lang en means en-US, de de-DE, es es-US, fr fr-FR; "
+            "a full code such as en-GB is used as it is. A refused key or a Transcribe error is "
+            "printed and the stream retried (1 s doubling to 16 s) while audio is kept (5 minutes); "
+            "a server refusing the API key ends lt-speech at start (exit status 2), and audio still "
+            "not transcribed at the end gives exit status 4.");
         app.add_option("url", url, "Server URL: http, https, ws or wss (LT_ENDPOINT)")->capture_default_str();
         app.add_flag("-l,--list-devices", list, "List audio input devices and exit");
         app.add_option("-d,--device", device, "Input device: index or part of its name (LT_AUDIO_DEVICE)");
@@ -157,7 +245,7 @@ int main(int argc, char** argv) {
         app.add_flag("--fast", fast, "With --input FILE: read as fast as possible, not in real time");
         app.add_option("--stop-after", stop_after, "Stop after this many seconds of audio");
         std::string engines;
-        for (const auto& n : lt::stt::engine_names())
+        for (const auto& n : lt::engines::engine_names())
             engines += (engines.empty() ? "" : ", ") + n;
         app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines + " (LT_ENGINE)")
             ->capture_default_str();
@@ -187,9 +275,7 @@ int main(int argc, char** argv) {
         auto ep = speech::parse_endpoint(url);
         if (!ep)
             throw std::invalid_argument(ep.error_message());
-        auto recognizer = lt::stt::make_recognizer(ro);
-        if (!recognizer)
-            throw std::runtime_error(recognizer.error_message());
+        export_aws_settings(env);
 
         // Ctrl+C and SIGTERM are taken by one thread, so the shutdown can finalise and send
         // the last sentence; a second Ctrl+C quits at once.
@@ -199,12 +285,6 @@ int main(int argc, char** argv) {
         sigaddset(&signals, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-        std::unique_ptr<lt::audio::audio_source> source;
-        if (!input.empty())
-            source = lt::audio::open_file(input, {.realtime = !fast});
-        else
-            source = lt::audio::open_device({.spec = device});
-
         console out(verbose, !no_meter);
         speech::client_options co;
         co.server = ep.value();
@@ -212,6 +292,33 @@ int main(int argc, char** argv) {
         co.ca_file = ca_file;
         if (co.api_key.empty())
             out.notice("warning: API_KEY is not set; a server with a key will refuse the captions");
+
+        std::atomic<bool> audio_lost{false};
+        if (lt::engines::is_aws(ro.engine)) {
+            int failed = 0;
+            eo.aws.credentials = aws_credentials(env, ep.value(), co.api_key, ca_file, out, verbose, eo.aws.region, failed);
+            if (!eo.aws.credentials)
+                return failed;
+            eo.aws.ca_file = env.get("AWS_CA_BUNDLE").value_or("");
+            eo.aws.verbose = verbose;
+            eo.aws.on_event = [&out, &audio_lost](const lt::transcribe::transcribe_event& e) {
+                using kind = lt::transcribe::transcribe_event::kind;
+                if (e.untranscribed_s > 0)
+                    audio_lost = true;
+                out.notice(std::string(e.type == kind::error ? "error: " : e.type == kind::warning ? "warning: " : "") +
+                           e.message);
+            };
+        }
+        auto recognizer = lt::engines::make_recognizer(eo);
+        if (!recognizer)
+            throw std::runtime_error(recognizer.error_message());
+
+        std::unique_ptr<lt::audio::audio_source> source;
+        if (!input.empty())
+            source = lt::audio::open_file(input, {.realtime = !fast});
+        else
+            source = lt::audio::open_device({.spec = device});
+
         speech::client client(co, [&out](const speech::client_event& e) { out.event(e); });
 
         std::mt19937_64 rng{std::random_device{}()};
@@ -219,7 +326,10 @@ int main(int argc, char** argv) {
         std::snprintf(run_id, sizeof run_id, "%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
 
         speech::pipeline_options po;
-        po.lang = ro.lang;
+        // Captions carry the language alone ("en-GB" -> "en"): translators key on it.
+        po.lang = ro.lang.substr(0, ro.lang.find('-'));
+        for (auto& c : po.lang)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         po.id_prefix = std::string("sp-") + run_id;
         po.stop_after_s = stop_after;
         speech::pipeline_events events;
@@ -268,6 +378,8 @@ int main(int argc, char** argv) {
             out.notice(std::to_string(left) + " caption(s) could not be delivered");
             status = status ? status : 3;
         }
+        if (audio_lost && status == 0)
+            status = 4;
         if (source->overruns() > 0)
             out.notice("warning: " + std::to_string(source->overruns()) +
                        " audio samples were dropped because recognition fell behind");
