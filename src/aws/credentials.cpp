@@ -1,4 +1,5 @@
 #include "aws/credentials.hpp"
+#include "aws/text.hpp"
 
 #include "aws/metadata.hpp"
 
@@ -15,26 +16,11 @@ namespace lt::aws {
 
 namespace {
 
+using detail::env;
+using detail::lower;
+using detail::trim;
+
 using namespace std::chrono;
-
-std::string env(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::string(v) : std::string();
-}
-
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos)
-        return {};
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 long long days_from_civil(long long y, unsigned m, unsigned d) {

@@ -1,4 +1,5 @@
 #include "aws/endpoint.hpp"
+#include "aws/text.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -10,14 +11,9 @@ namespace lt::aws {
 
 namespace {
 
-std::string default_port(const std::string& scheme) { return scheme == "https" ? "443" : "80"; }
+using detail::lower;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+std::string default_port(const std::string& scheme) { return scheme == "https" ? "443" : "80"; }
 
 bool loopback(const std::string& host) {
     if (lower(host) == "localhost")

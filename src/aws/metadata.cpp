@@ -1,4 +1,5 @@
 #include "aws/metadata.hpp"
+#include "aws/text.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,29 +28,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using detail::env;
+using detail::lower;
+using detail::trim;
+
 constexpr std::size_t max_reply = 64 * 1024;
 constexpr const char* ecs_host = "169.254.170.2";
 constexpr const char* imds_token_ttl = "21600"; // 6 h, the SDKs' value
 constexpr auto token_lifetime = std::chrono::seconds(21600 - 60);
-
-std::string env(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::string(v) : std::string();
-}
-
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos)
-        return {};
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // At most 200 characters of an answer, on one line, for error messages.
 std::string snippet(std::string_view body) {

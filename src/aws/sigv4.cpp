@@ -1,4 +1,5 @@
 #include "aws/sigv4.hpp"
+#include "aws/text.hpp"
 
 #include "aws/crypto.hpp"
 
@@ -10,6 +11,8 @@
 namespace lt::aws {
 
 namespace {
+
+using detail::lower;
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 
@@ -42,13 +45,6 @@ std::string percent_decode(std::string_view s) {
         }
         out += s[i];
     }
-    return out;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 

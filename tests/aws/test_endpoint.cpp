@@ -1,5 +1,6 @@
 // Regional endpoints and the AWS_ENDPOINT_URL overrides.
 #include "aws/endpoint.hpp"
+#include "test_env.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,38 +12,14 @@ using namespace lt::aws;
 
 namespace {
 
-class endpoint_env {
+// The credential variables cleared as for every AWS test, plus the endpoint overrides.
+class endpoint_env : public lt_test::env_guard {
 public:
     endpoint_env() {
         for (const char* n : {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_TRANSLATE", "AWS_ENDPOINT_URL_STS",
                               "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"})
             unset(n);
     }
-    ~endpoint_env() {
-        for (const auto& [name, value] : saved_) {
-            if (value)
-                ::setenv(name.c_str(), value->c_str(), 1);
-            else
-                ::unsetenv(name.c_str());
-        }
-    }
-    void set(const std::string& name, const std::string& value) {
-        save(name);
-        ::setenv(name.c_str(), value.c_str(), 1);
-    }
-    void unset(const std::string& name) {
-        save(name);
-        ::unsetenv(name.c_str());
-    }
-
-private:
-    void save(const std::string& name) {
-        if (saved_.count(name))
-            return;
-        const char* v = std::getenv(name.c_str());
-        saved_[name] = v ? std::optional<std::string>(v) : std::nullopt;
-    }
-    std::map<std::string, std::optional<std::string>> saved_;
 };
 
 TEST(endpoint, regional_defaults) {
