@@ -138,8 +138,7 @@ server_state::server_state(server_config c, std::shared_ptr<translate::translato
     status.source = "en";
     // In a cluster, numbers belong to the cluster: a page keeps `since` across its nodes.
     status.server_id = cluster ? cluster->cluster_id() : server_id;
-    translation_available = service->backend().available();
-    status.aws_available = translation_available;
+    // aws_available is read from the backend for each connection (status_frame).
 
     token_settings ts;
     ts.role_arn = config.transcribe_role_arn;

@@ -93,7 +93,6 @@ struct server_state {
     std::unique_ptr<room_registry> rooms;
     std::unique_ptr<token_vendor> tokens;
     protocol::connection_status status; // the same for every client but its room
-    bool translation_available = false;
     server_metrics metrics;
     connection_limits limits;
 
