@@ -4,7 +4,8 @@
 'use strict';
 
 (() => {
-  // The languages a viewer can choose, in the reference page's order plus Catalan.
+  // The languages a viewer can choose, in the reference page's order plus Catalan; the same
+  // list as src/core/languages.cpp (tests/core ties them).
   const LANGUAGES = [
     ['en', 'English'], ['es', 'Español'], ['fr', 'Français'], ['de', 'Deutsch'],
     ['it', 'Italiano'], ['pt', 'Português'], ['zh', '中文'], ['ja', '日本語'],

@@ -1,5 +1,5 @@
 // The languages a viewer can choose: the reference page's fifteen plus Catalan, which
-// Apertium translates from English offline.
+// Apertium translates from English offline. web/app.js holds the same list (tests/core ties them).
 #pragma once
 
 #include <span>

@@ -6,8 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <regex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using namespace lt::core;
 
@@ -109,6 +114,39 @@ TEST(languages, has_sixteen_with_arabic_rtl) {
     EXPECT_FALSE(find_language("es")->rtl);
     EXPECT_TRUE(is_known_language("tr"));
     EXPECT_FALSE(is_known_language("xx"));
+}
+
+// The page (web/app.js) keeps its own copy of the list so it can draw the language menu before
+// the server answers; this ties the two: same codes, order, names and writing direction.
+TEST(languages, page_lists_the_same_languages) {
+    const char* root = std::getenv("LT_SOURCE_DIR");
+    ASSERT_NE(root, nullptr) << "LT_SOURCE_DIR is set by CTest";
+    std::ifstream in(std::string(root) + "/web/app.js");
+    ASSERT_TRUE(in) << "cannot read web/app.js";
+    std::string js((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+    auto begin = js.find("const LANGUAGES = [");
+    ASSERT_NE(begin, std::string::npos);
+    auto end = js.find("];", begin);
+    ASSERT_NE(end, std::string::npos);
+    std::string block = js.substr(begin, end - begin);
+    std::regex entry(R"(\['([a-z]{2,3})', '([^']+)'\])");
+    std::vector<std::pair<std::string, std::string>> page;
+    for (std::sregex_iterator it(block.begin(), block.end(), entry), stop; it != stop; ++it)
+        page.emplace_back((*it)[1], (*it)[2]);
+
+    auto langs = viewer_languages();
+    ASSERT_EQ(page.size(), langs.size());
+    for (std::size_t i = 0; i < langs.size(); ++i) {
+        EXPECT_EQ(page[i].first, langs[i].code) << "entry " << i;
+        EXPECT_EQ(page[i].second, langs[i].native) << "entry " << i;
+    }
+
+    std::smatch rtl;
+    ASSERT_TRUE(std::regex_search(js, rtl, std::regex(R"(const RTL_LANGUAGES = new Set\(\[([^\]]*)\]\))")));
+    std::string rtl_list = rtl[1];
+    for (const auto& l : langs)
+        EXPECT_EQ(rtl_list.find("'" + std::string(l.code) + "'") != std::string::npos, l.rtl) << l.code;
 }
 
 TEST(histogram, renders_cumulative_buckets) {
