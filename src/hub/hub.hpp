@@ -121,7 +121,7 @@ public:
     core::counter duplicates;         // finals resent with an id already published
     core::counter unshared;           // finals numbered locally: the cluster was unreachable
     core::counter remote_finals;      // finals received from other nodes
-    core::counter bad_messages;       // cluster messages that could not be read (counted by the reader)
+    core::counter bad_messages;       // cluster messages that could not be read (cluster/room_sync)
 
 private:
     struct entry {
