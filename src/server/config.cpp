@@ -2,8 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hub/rooms.hpp"
 #include "redis/redis.hpp"
-#include "server/rooms.hpp"
 
 #include <charconv>
 #include <fstream>
@@ -176,7 +176,7 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         text << f.rdbuf();
         room_text += "\n" + text.str();
     }
-    auto keys = parse_room_keys(room_text);
+    auto keys = hub::parse_room_keys(room_text);
     if (!keys)
         throw std::invalid_argument(keys.error_message());
     c.room_keys = std::move(keys).value();

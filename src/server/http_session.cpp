@@ -1,7 +1,8 @@
 #include "server/http_session.hpp"
 
-#include "server/qr_svg.hpp"
-#include "server/rooms.hpp"
+#include "hub/rooms.hpp"
+#include "server/routes/health.hpp"
+#include "server/routes/qr_svg.hpp"
 #include "server/static_files.hpp"
 #include "server/ws_session.hpp"
 
@@ -124,13 +125,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     std::string target(raw_target);
     if (path.starts_with("/r/")) {
         auto rest = path.substr(3);
-        if (rest.ends_with('/') && is_room_name(rest.substr(0, rest.size() - 1))) {
+        if (rest.ends_with('/') && hub::is_room_name(rest.substr(0, rest.size() - 1))) {
             // The page's relative links only work from /r/NAME itself.
             auto res = text_response(req, http::status::moved_permanently, "text/plain", "moved\n");
             res.set(http::field::location, "/r/" + std::string(rest.substr(0, rest.size() - 1)));
             return send(std::move(res));
         }
-        if (is_room_name(rest)) {
+        if (hub::is_room_name(rest)) {
             target = "/index.html";
         } else {
             target = std::string(raw_target.substr(2));
@@ -149,8 +150,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (websocket::is_upgrade(req)) {
         if (path != "/ws")
             return send(text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
-        auto room = query_param(raw_target, "room").value_or(std::string(default_room));
-        if (!is_room_name(room))
+        auto room = query_param(raw_target, "room").value_or(std::string(hub::default_room));
+        if (!hub::is_room_name(room))
             return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
         auto room_hub = state_->rooms->get(room);
         if (!room_hub) {
@@ -174,17 +175,17 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return send(std::move(res));
     }
     if (path == "/health")
-        return send(text_response(req, http::status::ok, "application/json", state_->health_json()));
+        return send(text_response(req, http::status::ok, "application/json", health_json(*state_)));
     if (path == "/metrics")
         return send(text_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                                  state_->metrics_text()));
+                                  metrics_text(*state_)));
     if (path == "/config.json")
         return send(text_response(req, http::status::ok, "application/json", state_->config_json));
     if (path == "/ws")
         return send(text_response(req, http::status::upgrade_required, "text/plain",
                                   "this is the WebSocket endpoint\n"));
     if (path == "/qr.svg")
-        return send_qr(req, query_param(target, "room").value_or(std::string(default_room)));
+        return send_qr(req, query_param(target, "room").value_or(std::string(hub::default_room)));
 
     auto file = resolve_static(state_->web_root, target);
     beast::error_code fec;
@@ -208,7 +209,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 void http_session::send_qr(const http::request<http::string_body>& req, const std::string& room) {
-    if (!is_room_name(room))
+    if (!hub::is_room_name(room))
         return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
     std::string base = state_->config.public_url;
     if (base.empty()) {
@@ -221,7 +222,7 @@ void http_session::send_qr(const http::request<http::string_body>& req, const st
         std::string_view proto(proto_field.data(), proto_field.size());
         base = (proto == "https" ? "https://" : "http://") + host;
     }
-    auto svg = qr_svg(room == default_room ? base + "/" : base + "/r/" + room);
+    auto svg = qr_svg(room == hub::default_room ? base + "/" : base + "/r/" + room);
     if (!svg)
         return send(text_response(req, http::status::bad_request, "text/plain", svg.error_message() + "\n"));
     send(text_response(req, http::status::ok, "image/svg+xml", std::move(svg).value()));
@@ -239,8 +240,8 @@ void http_session::generate_token(const http::request<http::string_body>& req, s
         res.set(http::field::allow, "POST");
         return send(std::move(res));
     }
-    auto room = query_param(target, "room").value_or(std::string(default_room));
-    if (!is_room_name(room))
+    auto room = query_param(target, "room").value_or(std::string(hub::default_room));
+    if (!hub::is_room_name(room))
         return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
     std::optional<std::string> key;
     if (auto h = req["X-API-Key"]; !h.empty())

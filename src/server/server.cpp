@@ -1,16 +1,101 @@
 #include "server/server.hpp"
 
+#include "cluster/room_sync.hpp"
 #include "server/http_session.hpp"
 #include "server/state.hpp"
 #include "server/ws_session.hpp"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
 #include <thread>
 
 namespace lt::server {
+
+namespace {
+
+// The parts of a server, in the order it builds them (server::impl::make_state).
+
+std::filesystem::path canonical_root(const std::string& configured) {
+    std::error_code ec;
+    auto p = std::filesystem::canonical(configured, ec);
+    if (ec || !std::filesystem::is_directory(p))
+        throw std::runtime_error("web root '" + configured + "' is not a readable directory");
+    return p;
+}
+
+// The /config.json body: the page's branding, with the reference page's field names.
+std::string page_config_json(const server_config& config) {
+    nlohmann::json cfg{{"pageTitle", config.page_title},
+                       {"logoFile", config.logo_file},
+                       {"contactText", config.contact_text},
+                       {"websocketUrl", config.websocket_url}};
+    return cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string random_id() {
+    std::random_device rd;
+    std::uniform_int_distribution<std::uint64_t> dist;
+    return fmt::format("{:016x}", dist(rd));
+}
+
+std::shared_ptr<translate::translation_service>
+make_translation_service(const server_config& config, std::shared_ptr<translate::translator> backend) {
+    translate::service_params sp;
+    sp.workers = config.translate_workers ? config.translate_workers : backend->parallelism();
+    return std::make_shared<translate::translation_service>(std::move(backend), sp);
+}
+
+// Null without a Redis URL: a single node.
+std::shared_ptr<cluster::redis_cluster> make_cluster(const server_config& config, const std::string& node_id) {
+    if (config.redis_url.empty())
+        return nullptr;
+    return std::make_shared<cluster::redis_cluster>(redis::parse_url(config.redis_url).value(), node_id,
+                                                    config.history);
+}
+
+// In a cluster, each new room first loads the room's shared history.
+std::unique_ptr<hub::room_registry> make_rooms(const server_config& config, translate::translation_service& service,
+                                               const std::shared_ptr<cluster::redis_cluster>& cluster,
+                                               hub::fanout_fn fanout) {
+    hub::hub_params hp;
+    hp.history = config.history;
+    std::function<void(const std::string&, hub::hub&)> on_create;
+    if (cluster) {
+        hp.cluster = cluster;
+        on_create = [c = cluster.get()](const std::string& room, hub::hub& h) { cluster::load_history(*c, room, h); };
+    }
+    return std::make_unique<hub::room_registry>(service, hp, std::move(fanout), config.max_rooms, std::move(on_create));
+}
+
+// connection_status as every client gets it, but for its room (server_state::status_frame).
+protocol::connection_status make_status(const server_state& state) {
+    protocol::connection_status status;
+    status.translator = state.service->backend().name();
+    status.languages = state.service->backend().targets("en");
+    status.source = "en";
+    // In a cluster, numbers belong to the cluster: a page keeps `since` across its nodes.
+    status.server_id = state.cluster ? state.cluster->cluster_id() : state.server_id;
+    // aws_available is read from the backend for each connection (status_frame).
+    return status;
+}
+
+std::unique_ptr<token_vendor> make_tokens(const server_config& config) {
+    token_settings ts;
+    ts.role_arn = config.transcribe_role_arn;
+    ts.external_id = config.transcribe_external_id;
+    ts.seconds = config.token_seconds;
+    ts.rate_per_minute = config.token_rate_per_minute;
+    return make_token_vendor(std::move(ts));
+}
+
+} // namespace
 
 struct server::impl {
     // One io_context per network thread: a connection lives on one thread, so it needs no
@@ -37,32 +122,51 @@ struct server::impl {
           drain(*pool.front()) {
         auto address = net::ip::make_address(config.host);
         tcp::endpoint endpoint{address, config.port};
-        state = std::make_shared<server_state>(std::move(config), std::move(backend),
-                                               [this](subscriber_list&& to, const frame_ptr& frame) {
-                                                   fan_out(std::move(to), frame);
-                                               });
+        state = make_state(std::move(config), std::move(backend));
         acceptor = std::make_shared<listener>(pool, endpoint, state);
     }
 
     ~impl() {
-        // Join the translation workers while the io_contexts still exist: their callbacks
-        // post results to connections.
+        // The cluster's threads use the translation service through the rooms: stop them
+        // first. Then join the translation workers while the io_contexts still exist:
+        // their callbacks post results to connections.
+        if (state->cluster)
+            state->cluster->stop();
         state->service.reset();
     }
 
-    // Groups the viewers by network thread and posts one task per thread.
-    void fan_out(subscriber_list&& to, const frame_ptr& frame) {
-        std::vector<std::vector<std::shared_ptr<ws_session>>> by_thread(pool.size());
+    // What every connection shares, built step by step: the page settings, the translation
+    // service, the cluster (with Redis), the rooms (fanning out through this server's
+    // threads), their link to the cluster, the status clients get, the token vendor.
+    std::shared_ptr<server_state> make_state(server_config config, std::shared_ptr<translate::translator> backend) {
+        auto st = std::make_shared<server_state>(std::move(config));
+        const auto& c = st->config;
+        st->web_root = canonical_root(c.web_root);
+        st->config_json = page_config_json(c);
+        st->server_id = random_id();
+        st->service = make_translation_service(c, std::move(backend));
+        st->cluster = make_cluster(c, st->server_id);
+        auto fanout = [this](hub::subscriber_list&& to, const hub::frame_ptr& frame) { fan_out(std::move(to), frame); };
+        st->rooms = make_rooms(c, *st->service, st->cluster, std::move(fanout));
+        if (st->cluster)
+            cluster::connect_rooms(*st->cluster, *st->rooms);
+        st->status = make_status(*st);
+        st->tokens = make_tokens(c);
+        return st;
+    }
+
+    // Groups the viewers by lane (network thread) and posts one task per thread.
+    void fan_out(hub::subscriber_list&& to, const hub::frame_ptr& frame) {
+        std::vector<hub::subscriber_list> by_thread(pool.size());
         for (auto& s : to) {
-            auto ws = std::static_pointer_cast<ws_session>(std::move(s));
-            auto t = ws->thread();
-            by_thread[t].push_back(std::move(ws));
+            auto t = s->lane();
+            by_thread[t].push_back(std::move(s));
         }
         for (std::size_t t = 0; t < pool.size(); ++t)
             if (!by_thread[t].empty())
                 net::post(*pool[t], [list = std::move(by_thread[t]), frame] {
-                    for (const auto& ws : list)
-                        ws->push(frame);
+                    for (const auto& s : list)
+                        s->push(frame);
                 });
     }
 

@@ -1,14 +1,13 @@
-// What every connection of one server shares: settings, the hub, the translation service,
-// counters, and the registry used for limits and shutdown. Internal to the server module.
+// What every connection of one server shares: settings, the rooms, the translation service,
+// counters, and the registry used for limits and shutdown. Plain data: `server`
+// (server.cpp) builds the parts and fills them in. Internal to the server module.
 #pragma once
 
 #include "core/metrics.hpp"
-#include "server/config.hpp"
+#include "hub/rooms.hpp"
 #include "protocol/messages.hpp"
-#include "server/cluster.hpp"
-#include "server/hub.hpp"
-#include "server/rooms.hpp"
-#include "server/token_vending.hpp"
+#include "server/config.hpp"
+#include "server/routes/token_vending.hpp"
 #include "translate/translation_service.hpp"
 
 #include <array>
@@ -20,6 +19,10 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+
+namespace lt::cluster {
+class redis_cluster;
+}
 
 namespace lt::server {
 
@@ -89,14 +92,16 @@ struct server_state {
     std::string server_id;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::shared_ptr<translate::translation_service> service;
-    std::shared_ptr<redis_cluster> cluster; // null: a single node
-    std::unique_ptr<room_registry> rooms;
+    std::shared_ptr<cluster::redis_cluster> cluster; // null: a single node
+    std::unique_ptr<hub::room_registry> rooms;
     std::unique_ptr<token_vendor> tokens;
     protocol::connection_status status; // the same for every client but its room
     server_metrics metrics;
     connection_limits limits;
 
-    server_state(server_config c, std::shared_ptr<translate::translator> backend, fanout_fn fanout = {});
+    // Holds the settings and the limits they set; the other parts start empty.
+    explicit server_state(server_config c);
+    // Stops the cluster's threads first: they call into the rooms.
     ~server_state();
 
     // Live WebSocket sessions, for shutdown.
@@ -109,9 +114,6 @@ struct server_state {
     // Whether `key` may publish in `room`: the room's own key or API_KEY; a room without its
     // own key follows API_KEY (open when it is empty).
     bool may_publish(const std::string& room, const std::optional<std::string>& key) const;
-
-    std::string health_json() const;
-    std::string metrics_text() const;
 
 private:
     mutable std::mutex sessions_mutex_;

@@ -12,12 +12,13 @@ namespace lt::server {
 
 ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
                        connection_limits::ticket ticket, std::size_t thread, std::string room,
-                       std::shared_ptr<hub> room_hub)
-    : ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), room_(std::move(room)),
+                       std::shared_ptr<hub::hub> room_hub)
+    : subscriber(thread),
+      ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), room_(std::move(room)),
       hub_(std::move(room_hub)),
       messages_(state_->config.message_rate, state_->config.message_rate * 2),
       captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2),
-      close_timer_(ws_.get_executor()), thread_(thread) {}
+      close_timer_(ws_.get_executor()) {}
 
 ws_session::~ws_session() {
     // No hub call here: the last reference may be dropped inside the hub's own lock (a
@@ -106,7 +107,7 @@ void ws_session::handle(std::string_view text) {
             hub_->leave(this);
         }
         speaker_ = true;
-        text_in in;
+        hub::text_in in;
         in.text = std::move(nt->text);
         in.timestamp = std::move(nt->timestamp);
         in.id = nt->id.value_or("");
@@ -187,7 +188,7 @@ void ws_session::handle(std::string_view text) {
     }
 }
 
-void ws_session::deliver(frame_ptr frame) {
+void ws_session::deliver(hub::frame_ptr frame) {
     net::post(ws_.get_executor(),
               [self = shared_from_this(), frame = std::move(frame)]() mutable { self->push(std::move(frame)); });
 }
@@ -197,7 +198,7 @@ void ws_session::send_error(std::string_view message, std::string_view code) {
     push(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
 }
 
-void ws_session::push(frame_ptr frame) {
+void ws_session::push(hub::frame_ptr frame) {
     if (closing_)
         return;
     const auto& cfg = state_->config;

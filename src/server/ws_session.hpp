@@ -1,10 +1,10 @@
 // One WebSocket connection: a viewer, a speaker, or both. All of its state lives on one
-// network thread (its io_context has a single thread, so no strand is needed); the hub
-// hands it frames through deliver(), which posts to that thread, or through a batch that
-// the server runs on that thread and that calls push().
+// network thread (its io_context has a single thread, so no strand is needed), which is its
+// lane for the hub. The hub hands it frames through deliver(), which posts to that thread,
+// or through a batch that the server runs on that thread and that calls push().
 #pragma once
 
-#include "server/hub.hpp"
+#include "hub/hub.hpp"
 #include "server/net.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/state.hpp"
@@ -16,20 +16,19 @@
 
 namespace lt::server {
 
-class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
+class ws_session final : public hub::subscriber, public std::enable_shared_from_this<ws_session> {
 public:
-    // `thread` is the index of the network thread the socket's io_context runs on.
+    // `thread` is the index of the network thread the socket's io_context runs on (the lane).
     ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
                connection_limits::ticket ticket, std::size_t thread, std::string room,
-               std::shared_ptr<hub> room_hub);
+               std::shared_ptr<hub::hub> room_hub);
     ~ws_session() override;
 
     // Takes the upgrade request the HTTP session read.
     void run(http::request<http::string_body> req);
-    void deliver(frame_ptr frame) override;
+    void deliver(hub::frame_ptr frame) override;
     // Queues a frame; only on this session's own network thread.
-    void push(frame_ptr frame);
-    std::size_t thread() const noexcept { return thread_; }
+    void push(hub::frame_ptr frame) override;
     // Closes with 1001 going away (server shutdown).
     void shutdown();
 
@@ -48,8 +47,8 @@ private:
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
     std::string room_;
-    std::shared_ptr<hub> hub_; // the room's
-    std::deque<frame_ptr> queue_;
+    std::shared_ptr<hub::hub> hub_; // the room's
+    std::deque<hub::frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
     bool speaker_ = false;        // has published text
@@ -57,7 +56,6 @@ private:
     rate_limiter messages_;
     rate_limiter captions_;
     net::steady_timer close_timer_;
-    std::size_t thread_;
 };
 
 } // namespace lt::server

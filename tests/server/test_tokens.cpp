@@ -1,7 +1,7 @@
 // Token vending without STS: the AssumeRole answer's parsing, refusals, and the settings.
 #include "protocol/messages.hpp"
 #include "server/config.hpp"
-#include "server/token_vending.hpp"
+#include "server/routes/token_vending.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "server/token_vending.hpp"
+#include "server/routes/token_vending.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>

@@ -12,7 +12,10 @@
 #pragma once
 
 #include "core/metrics.hpp"
-#include "protocol/messages.hpp"
+#include "core/result.hpp"
+#include "hub/cluster_hook.hpp"
+#include "hub/cluster_message.hpp"
+#include "hub/frame.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -30,48 +33,33 @@ namespace lt::translate {
 class translation_service;
 }
 
-namespace lt::server {
+namespace lt::hub {
 
-using frame_ptr = std::shared_ptr<const std::string>;
-
+// A viewer's connection as the hub sees it. Each lives on one lane (a server's network
+// thread, by index; 0 where there is only one), so a fanout_fn can batch per lane.
 class subscriber {
 public:
+    explicit subscriber(std::size_t lane = 0) noexcept : lane_(lane) {}
     virtual ~subscriber() = default;
-    // Queues one text frame. Called with the hub's lock held: no blocking, no hub calls.
+    // Queues one text frame, from any thread (a connection posts it to its own thread).
+    // Called with the hub's lock held: no blocking, no hub calls.
     virtual void deliver(frame_ptr frame) = 0;
+    // Queues one text frame, on the subscriber's own lane: called only from a batch that a
+    // fanout_fn runs there, never by the hub itself. The default is deliver().
+    virtual void push(frame_ptr frame) { deliver(std::move(frame)); }
+    // Fixed for the subscriber's life.
+    std::size_t lane() const noexcept { return lane_; }
+
+private:
+    std::size_t lane_;
 };
 
 using subscriber_list = std::vector<std::shared_ptr<subscriber>>;
 
 // Hands one frame to many subscribers, with the hub's lock held (so frames keep their
 // order); same rules as subscriber::deliver. The default calls deliver() on each. A server
-// replaces it to batch: one task per network thread instead of one per viewer.
+// replaces it to batch: one task per lane (network thread) instead of one per viewer.
 using fanout_fn = std::function<void(subscriber_list&& to, const frame_ptr& frame)>;
-
-// What a hub needs from a cluster of servers sharing its room (Redis in server/cluster.hpp);
-// absent on a single node. Calls must not call back into the hub.
-struct cluster_assignment {
-    std::uint64_t seq = 0;    // cluster-wide number of the final
-    bool duplicate = false;   // the id was published before (by any node): seq is its number
-    std::vector<std::string> languages; // chosen by viewers anywhere in the cluster
-};
-class cluster_hook {
-public:
-    virtual ~cluster_hook() = default;
-    // Numbers a final across the cluster, off the caller's thread (a network round trip);
-    // `done` gets nullopt when the cluster cannot be reached (the hub then numbers the final
-    // locally and it stays on this node). Finals are numbered in the order they are given.
-    virtual void assign(const std::string& room, const std::string& id,
-                        std::function<void(std::optional<cluster_assignment>)> done) = 0;
-    // Hands a translated final (with its frames) to the other nodes and the shared history.
-    // Must not block: the hub calls it with its lock held.
-    virtual void share_final(const std::string& room, std::uint64_t seq, std::string message) = 0;
-    virtual void share_partial(const std::string& room, std::string message) = 0;
-    // A local viewer chose `lang`: finals from other nodes should include it from now on.
-    virtual void want(const std::string& room, const std::string& lang) = 0;
-    // Identifies this node's own messages when they come back.
-    virtual const std::string& node_id() const = 0;
-};
 
 struct hub_params {
     // Finals kept for catch-up; a viewer away for longer than this many captions gets the
@@ -111,10 +99,10 @@ public:
     void publish(text_in in, std::function<void(std::uint64_t)> done);
     // Single node only (tests): the seq at once.
     std::uint64_t publish(text_in in);
-    // A message another node shared (cluster_hook::share_final/share_partial): its finals
-    // join the history and reach local viewers like local ones. Malformed messages are
-    // counted and dropped. `deliver` false: history only (loading a room).
-    void ingest(const std::string& message, bool deliver = true);
+    // A message another node shared (cluster_hook::share_final/share_partial), decoded: its
+    // finals join the history and reach local viewers like local ones; this node's own
+    // messages are ignored. `deliver` false: history only (loading a room).
+    void ingest(cluster_message message, bool deliver = true);
     // The newest seq this hub knows (its own or another node's).
     std::uint64_t last_seq() const;
 
@@ -133,7 +121,7 @@ public:
     core::counter duplicates;         // finals resent with an id already published
     core::counter unshared;           // finals numbered locally: the cluster was unreachable
     core::counter remote_finals;      // finals received from other nodes
-    core::counter bad_messages;       // cluster messages that could not be read
+    core::counter bad_messages;       // cluster messages that could not be read (cluster/room_sync)
 
 private:
     struct entry {
@@ -194,4 +182,4 @@ private:
     std::unordered_map<const subscriber*, viewer> viewers_;
 };
 
-} // namespace lt::server
+} // namespace lt::hub

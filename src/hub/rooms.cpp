@@ -1,8 +1,8 @@
-#include "server/rooms.hpp"
+#include "hub/rooms.hpp"
 
 #include <algorithm>
 
-namespace lt::server {
+namespace lt::hub {
 
 bool is_room_name(std::string_view name) {
     return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -81,4 +81,4 @@ std::size_t room_registry::size() const {
     return rooms_.size();
 }
 
-} // namespace lt::server
+} // namespace lt::hub

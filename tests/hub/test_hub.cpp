@@ -1,4 +1,4 @@
-#include "server/hub.hpp"
+#include "hub/hub.hpp"
 
 #include "test_double.hpp"
 #include "translate/translation_service.hpp"
@@ -15,9 +15,9 @@ using nlohmann::json;
 namespace {
 
 // Records the frames it is given, as a connection's send queue would.
-class recorder : public server::subscriber {
+class recorder : public hub::subscriber {
 public:
-    void deliver(server::frame_ptr f) override {
+    void deliver(hub::frame_ptr f) override {
         std::lock_guard lock(m_);
         frames_.push_back(json::parse(*f));
         cv_.notify_all();
@@ -39,8 +39,8 @@ private:
     std::vector<json> frames_;
 };
 
-server::text_in final_text(std::string text, std::string id = "") {
-    server::text_in t;
+hub::text_in final_text(std::string text, std::string id = "") {
+    hub::text_in t;
     t.text = std::move(text);
     t.timestamp = "10:00:00";
     t.id = std::move(id);
@@ -51,7 +51,7 @@ struct hub_fixture : ::testing::Test {
     std::shared_ptr<test::tagging_translator> backend = std::make_shared<test::tagging_translator>();
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 0});
-    std::shared_ptr<server::hub> hub = std::make_shared<server::hub>(*service, server::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr});
+    std::shared_ptr<hub::hub> hub = std::make_shared<hub::hub>(*service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, std::optional<std::uint64_t> since = {},
                                      bool partials = false) {
@@ -170,7 +170,7 @@ TEST_F(hub_fixture, captions_during_catch_up_arrive_once_and_in_order) {
 
 TEST_F(hub_fixture, partials_go_only_to_viewers_who_asked_untranslated) {
     auto with = viewer("es", std::nullopt, true), without = viewer("es");
-    server::text_in p = final_text("hel", "u1");
+    hub::text_in p = final_text("hel", "u1");
     p.partial = true;
     EXPECT_EQ(hub->publish(p), 0u);
     hub->publish(final_text("hello", "u1"));
@@ -225,7 +225,7 @@ TEST_F(hub_fixture, a_language_without_a_route_gets_the_original_at_once_without
 
 TEST_F(hub_fixture, a_final_resent_with_the_same_id_is_acknowledged_but_not_published_again) {
     auto es = viewer("es");
-    server::text_in a;
+    hub::text_in a;
     a.text = "hello";
     a.id = "run-1";
     auto first = hub->publish(a);
@@ -241,7 +241,7 @@ TEST_F(hub_fixture, a_final_resent_with_the_same_id_is_acknowledged_but_not_publ
 }
 
 TEST_F(hub_fixture, an_id_that_left_the_history_is_published_again) {
-    server::text_in a;
+    hub::text_in a;
     a.text = "first";
     a.id = "old";
     auto first = hub->publish(a);

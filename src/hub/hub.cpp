@@ -1,12 +1,11 @@
-#include "server/hub.hpp"
+#include "hub/hub.hpp"
 
+#include "protocol/messages.hpp"
 #include "translate/translation_service.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <iterator>
 
-namespace lt::server {
+namespace lt::hub {
 
 hub::hub(translate::translation_service& service, hub_params params, fanout_fn fanout)
     : service_(service), params_(params), fanout_(std::move(fanout)) {
@@ -116,8 +115,7 @@ void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
             std::lock_guard lock(mutex_);
             deliver_partial(frame);
             if (cluster)
-                cluster->share_partial(params_.room,
-                                       nlohmann::json{{"node", cluster->node_id()}, {"partial", *frame}}.dump());
+                cluster->share_partial(params_.room, encode(cluster_partial{cluster->node_id(), frame}));
             partials.inc();
         }
         done(0);
@@ -213,67 +211,53 @@ void hub::share_ready() {
     while (!to_share_.empty() && to_share_.begin()->second->sharing.empty()) {
         auto e = std::move(to_share_.begin()->second);
         to_share_.erase(to_share_.begin());
-        nlohmann::json frames = nlohmann::json::object();
-        for (const auto& [lang, f] : e->frames)
-            frames[lang] = *f;
-        nlohmann::json m{{"node", params_.cluster->node_id()}, {"seq", e->seq},  {"id", e->id},
-                         {"text", e->text},                      {"lang", e->lang}, {"timestamp", e->timestamp},
-                         {"frames", std::move(frames)}};
-        params_.cluster->share_final(params_.room, e->seq,
-                                     m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        cluster_final m{params_.cluster->node_id(), e->seq, e->id, e->text, e->lang, e->timestamp, e->frames};
+        params_.cluster->share_final(params_.room, e->seq, encode(m));
     }
 }
 
-void hub::ingest(const std::string& message, bool deliver) {
-    auto m = nlohmann::json::parse(message, nullptr, false);
-    if (m.is_discarded() || !m.is_object()) {
-        bad_messages.inc();
-        return;
-    }
-    if (params_.cluster && m.value("node", std::string()) == params_.cluster->node_id())
-        return; // our own, delivered locally already
-    try {
-        if (m.contains("partial")) {
-            if (!deliver)
-                return;
-            auto frame = std::make_shared<const std::string>(m.at("partial").get<std::string>());
-            std::lock_guard lock(mutex_);
-            deliver_partial(frame);
-            return;
-        }
-        auto e = std::make_shared<entry>();
-        e->seq = m.at("seq").get<std::uint64_t>();
-        e->id = m.at("id").get<std::string>();
-        e->text = m.at("text").get<std::string>();
-        e->lang = m.at("lang").get<std::string>();
-        e->timestamp = m.value("timestamp", std::string());
-        for (const auto& [lang, f] : m.at("frames").items())
-            e->frames.emplace(lang, std::make_shared<const std::string>(f.get<std::string>()));
-        std::lock_guard lock(mutex_);
-        if (history_ids_.count(e->id))
-            return; // seen already (loaded history overlapping the live stream)
-        seq_ = std::max(seq_, e->seq);
-        remember(e);
-        remote_finals.inc();
+void hub::ingest(cluster_message message, bool deliver) {
+    if (auto* p = std::get_if<cluster_partial>(&message)) {
+        if (params_.cluster && p->node == params_.cluster->node_id())
+            return; // our own, delivered locally already
         if (!deliver)
             return;
-        std::weak_ptr<hub> weak = weak_from_this();
-        for (auto& [lang, c] : channels_) {
-            if (c.members.empty() || c.pending.count(e->seq))
-                continue;
-            auto& sl = c.pending[e->seq];
-            sl.e = e;
-            // A language the speaker's node did not know about yet is translated here.
-            if (frame_now_or_queue(*e, lang, [weak, e, lang = lang](core::result<std::string> r) {
-                    if (auto h = weak.lock())
-                        h->on_translated(e, lang, std::move(r));
-                })) {
-                sl.frame = e->frames.at(lang);
-                flush(c);
-            }
+        std::lock_guard lock(mutex_);
+        deliver_partial(p->frame);
+        return;
+    }
+    auto& m = std::get<cluster_final>(message);
+    if (params_.cluster && m.node == params_.cluster->node_id())
+        return;
+    auto e = std::make_shared<entry>();
+    e->seq = m.seq;
+    e->id = std::move(m.id);
+    e->text = std::move(m.text);
+    e->lang = std::move(m.lang);
+    e->timestamp = std::move(m.timestamp);
+    e->frames = std::move(m.frames);
+    std::lock_guard lock(mutex_);
+    if (history_ids_.count(e->id))
+        return; // seen already (loaded history overlapping the live stream)
+    seq_ = std::max(seq_, e->seq);
+    remember(e);
+    remote_finals.inc();
+    if (!deliver)
+        return;
+    std::weak_ptr<hub> weak = weak_from_this();
+    for (auto& [lang, c] : channels_) {
+        if (c.members.empty() || c.pending.count(e->seq))
+            continue;
+        auto& sl = c.pending[e->seq];
+        sl.e = e;
+        // A language the speaker's node did not know about yet is translated here.
+        if (frame_now_or_queue(*e, lang, [weak, e, lang = lang](core::result<std::string> r) {
+                if (auto h = weak.lock())
+                    h->on_translated(e, lang, std::move(r));
+            })) {
+            sl.frame = e->frames.at(lang);
+            flush(c);
         }
-    } catch (const nlohmann::json::exception&) {
-        bad_messages.inc();
     }
 }
 
@@ -428,4 +412,4 @@ hub::stats hub::snapshot() const {
     return s;
 }
 
-} // namespace lt::server
+} // namespace lt::hub

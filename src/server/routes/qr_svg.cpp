@@ -1,4 +1,4 @@
-#include "server/qr_svg.hpp"
+#include "server/routes/qr_svg.hpp"
 
 #include <qrencode.h>
 

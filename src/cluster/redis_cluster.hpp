@@ -13,10 +13,13 @@
 // are numbered locally (counted as unshared) and what could not be sent is counted as lost;
 // /health says so. After Redis returns, each node raises the room counters to what it has
 // seen, so numbers never go backwards.
+//
+// What the messages hold is hub/cluster_message.hpp; how they reach a node's rooms is
+// cluster/room_sync.hpp.
 #pragma once
 
+#include "hub/cluster_hook.hpp"
 #include "redis/redis.hpp"
-#include "server/hub.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,9 +33,9 @@
 #include <thread>
 #include <vector>
 
-namespace lt::server {
+namespace lt::cluster {
 
-class redis_cluster final : public cluster_hook {
+class redis_cluster final : public hub::cluster_hook {
 public:
     // A message for `room` from another node.
     using ingest_fn = std::function<void(const std::string& room, const std::string& message)>;
@@ -59,7 +62,7 @@ public:
     nlohmann::json health() const;
 
     void assign(const std::string& room, const std::string& id,
-                std::function<void(std::optional<cluster_assignment>)> done) override;
+                std::function<void(std::optional<hub::cluster_assignment>)> done) override;
     void share_final(const std::string& room, std::uint64_t seq, std::string message) override;
     void share_partial(const std::string& room, std::string message) override;
     void want(const std::string& room, const std::string& lang) override;
@@ -71,7 +74,7 @@ private:
     void writer();
     void refresh_demand();
     void resync();
-    std::optional<cluster_assignment> assign_now(const std::string& room, const std::string& id);
+    std::optional<hub::cluster_assignment> assign_now(const std::string& room, const std::string& id);
     void numberer();
 
     const redis::address where_;
@@ -100,4 +103,4 @@ private:
     std::atomic<std::uint64_t> received_{0}; // messages from other nodes
 };
 
-} // namespace lt::server
+} // namespace lt::cluster

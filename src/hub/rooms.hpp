@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/result.hpp"
-#include "server/hub.hpp"
+#include "hub/hub.hpp"
 
 #include <functional>
 #include <map>
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lt::server {
+namespace lt::hub {
 
 inline constexpr std::string_view default_room = "main";
 
@@ -50,4 +50,4 @@ private:
     std::map<std::string, std::shared_ptr<hub>, std::less<>> rooms_;
 };
 
-} // namespace lt::server
+} // namespace lt::hub

@@ -1,10 +1,10 @@
-#include "server/cluster.hpp"
+#include "cluster/redis_cluster.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
-namespace lt::server {
+namespace lt::cluster {
 
 namespace {
 
@@ -106,7 +106,7 @@ void redis_cluster::start(ingest_fn ingest, local_fn local, rejoin_fn rejoin) {
 }
 
 void redis_cluster::assign(const std::string& room, const std::string& id,
-                           std::function<void(std::optional<cluster_assignment>)> done) {
+                           std::function<void(std::optional<hub::cluster_assignment>)> done) {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
@@ -132,7 +132,7 @@ void redis_cluster::numberer() {
     }
 }
 
-std::optional<cluster_assignment> redis_cluster::assign_now(const std::string& room, const std::string& id) {
+std::optional<hub::cluster_assignment> redis_cluster::assign_now(const std::string& room, const std::string& id) {
     if (now_ms() < assign_paused_until_)
         return std::nullopt; // Redis failed a moment ago: do not make every caption wait for it
     auto r = commands_.command({"EVAL", assign_script, "3", key(room, "seq"), id.empty() ? "" : key(room, "id:") + id,
@@ -144,7 +144,7 @@ std::optional<cluster_assignment> redis_cluster::assign_now(const std::string& r
         return std::nullopt;
     }
     const auto& e = r.value().elements;
-    cluster_assignment a;
+    hub::cluster_assignment a;
     a.seq = static_cast<std::uint64_t>(e[0].integer);
     a.duplicate = e[1].integer == 1;
     for (const auto& lang : e[2].elements)
@@ -266,4 +266,4 @@ nlohmann::json redis_cluster::health() const {
             {"writes_lost", lost_.load()}};
 }
 
-} // namespace lt::server
+} // namespace lt::cluster

@@ -1,0 +1,143 @@
+#include "server/routes/health.hpp"
+
+#include "cluster/redis_cluster.hpp"
+#include "server/state.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+
+namespace lt::server {
+
+std::string health_json(const server_state& state) {
+    const auto& backend = state.service->backend();
+    std::map<std::string, std::size_t> viewers;
+    std::size_t viewer_count = 0, pending = 0;
+    std::uint64_t last_seq = 0;
+    nlohmann::json per_room = nlohmann::json::object();
+    for (const auto& [name, h] : state.rooms->all()) {
+        auto st = h->snapshot();
+        for (const auto& [lang, n] : st.viewers)
+            viewers[lang] += n;
+        viewer_count += st.viewer_count;
+        pending += st.pending;
+        if (name == hub::default_room)
+            last_seq = st.last_seq;
+        per_room[name] = {{"viewers", st.viewers},
+                          {"viewer_count", st.viewer_count},
+                          {"last_seq", st.last_seq},
+                          {"pending_captions", st.pending}};
+    }
+    nlohmann::json j{
+        {"status", "healthy"},
+        {"aws_translate", backend.available()},
+        {"connected_clients", state.metrics.ws_sessions.value()},
+        {"viewers", viewers},
+        {"viewer_count", viewer_count},
+        {"translator",
+         {{"name", backend.name()}, {"state", backend.state()}, {"languages", backend.targets("en")}}},
+        {"uptime_seconds",
+         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - state.started)
+             .count()},
+        {"last_seq", last_seq},
+        {"pending_captions", pending},
+        {"server_id", state.server_id},
+        {"rooms", per_room},
+        {"tokens",
+         {{"configured", state.tokens->configured()},
+          {"issued", state.tokens->issued()},
+          {"failed", state.tokens->failed()}}},
+    };
+    if (state.cluster) {
+        j["cluster"] = state.cluster->health();
+        std::uint64_t unshared = 0;
+        for (const auto& [name, h] : state.rooms->all())
+            unshared += h->unshared.value();
+        // Finals numbered while Redis was away: other nodes' viewers never got them.
+        j["cluster"]["finals_unshared"] = unshared;
+        if (!j["cluster"]["connected"].get<bool>())
+            j["status"] = "degraded";
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string metrics_text(const server_state& state) {
+    std::string out;
+    auto line = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+        core::render_header(out, name, type, help);
+        out += fmt::format("{} {}\n", name, value);
+    };
+    const auto& m = state.metrics;
+    line("lt_connections_total", "counter", "TCP connections accepted.", m.connections_total.value());
+    line("lt_connections_rejected_total", "counter", "Connections refused by a connection limit.",
+         m.connections_rejected.value());
+    line("lt_http_sessions", "gauge", "Open HTTP connections not upgraded.", m.http_sessions.value());
+    line("lt_websocket_sessions", "gauge", "Open WebSocket connections.", m.ws_sessions.value());
+    line("lt_frames_in_total", "counter", "WebSocket frames received.", m.frames_in.value());
+    line("lt_frames_out_total", "counter", "WebSocket frames sent.", m.frames_out.value());
+    line("lt_bytes_out_total", "counter", "WebSocket payload bytes sent.", m.bytes_out.value());
+    line("lt_errors_sent_total", "counter", "error messages sent to clients.", m.errors_sent.value());
+    line("lt_rate_limited_total", "counter", "Messages dropped by the per-connection rate limit.",
+         m.rate_limited.value());
+    line("lt_unauthorized_total", "counter", "Messages refused for a wrong or missing API key.",
+         m.unauthorized.value());
+    line("lt_oversized_frames_total", "counter", "Connections closed for a frame over 64 KiB.",
+         m.oversized_frames.value());
+    line("lt_slow_viewers_closed_total", "counter",
+         "Viewers closed because their send queue overflowed (policy close_on_overflow).",
+         m.slow_viewers_closed.value());
+    line("lt_frames_dropped_total", "counter", "Frames discarded with closed slow viewers.",
+         m.frames_dropped_slow.value());
+    // Per room: one labelled line each, under one header.
+    auto room_list = state.rooms->all();
+    auto per_room = [&](std::string_view name, std::string_view help, auto value_of) {
+        core::render_header(out, name, "counter", help);
+        for (const auto& [room, h] : room_list)
+            out += fmt::format("{}{{room=\"{}\"}} {}\n", name, room, value_of(*h));
+    };
+    per_room("lt_captions_final_total", "Final captions published.",
+             [](const hub::hub& h) { return h.finals.value(); });
+    per_room("lt_captions_partial_total", "Partial captions published.",
+             [](const hub::hub& h) { return h.partials.value(); });
+    per_room("lt_translation_errors_total", "Captions sent untranslated to a language because translation failed.",
+             [](const hub::hub& h) { return h.translation_errors.value(); });
+    per_room("lt_captions_untranslatable_total",
+             "Captions sent in the original to a language the backend has no route to.",
+             [](const hub::hub& h) { return h.untranslatable.value(); });
+    per_room("lt_captions_duplicate_total",
+             "Finals resent by a speaker after a lost acknowledgement and not published again.",
+             [](const hub::hub& h) { return h.duplicates.value(); });
+    line("lt_tokens_issued_total", "counter", "AWS credentials handed out by generate_token.",
+         state.tokens->issued());
+    line("lt_token_failures_total", "counter", "generate_token requests STS refused or failed.",
+         state.tokens->failed());
+    line("lt_rooms", "gauge", "Rooms held by this server.", room_list.size());
+    per_room("lt_cluster_finals_received_total", "Finals received from other nodes of the cluster.",
+             [](const hub::hub& h) { return h.remote_finals.value(); });
+    per_room("lt_cluster_finals_unshared_total",
+             "Finals numbered locally because Redis was unreachable (other nodes missed them).",
+             [](const hub::hub& h) { return h.unshared.value(); });
+    if (state.cluster)
+        line("lt_cluster_connected", "gauge", "1 while the Redis subscriber is connected.",
+             state.cluster->health()["connected"].get<bool>() ? 1 : 0);
+    line("lt_translation_rejected_total", "counter", "Translations refused because the queue was full.",
+         state.service->rejected());
+    line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",
+         state.service->cache_hits());
+    line("lt_translation_queue", "gauge", "Translations waiting for a worker.", state.service->queued());
+
+    core::render_header(out, "lt_viewers", "gauge", "Viewers per room and language.");
+    for (const auto& [room, h] : room_list)
+        for (const auto& [lang, n] : h->snapshot().viewers)
+            out += fmt::format("lt_viewers{{room=\"{}\",lang=\"{}\"}} {}\n", room, lang, n);
+
+    core::render_header(out, "lt_translation_seconds", "histogram",
+                        "Time spent in the translation backend per call (cache misses).");
+    state.service->latency().render(out, "lt_translation_seconds",
+                                    fmt::format("backend=\"{}\"", state.service->backend().name()));
+    return out;
+}
+
+} // namespace lt::server
