@@ -3,7 +3,7 @@
 #pragma once
 
 #include "stt/recognizer.hpp"
-#include "transcribe/transcribe_recognizer.hpp"
+#include "stt/transcribe/transcribe_recognizer.hpp"
 
 #include <memory>
 #include <string>

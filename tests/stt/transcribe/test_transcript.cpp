@@ -2,8 +2,8 @@
 // from stable sentences, times offset by the stream's start, language codes; the server
 // token's parsing; the engine's audio bound when no stream opens. No network.
 #include "speech/token.hpp"
-#include "transcribe/transcribe_recognizer.hpp"
-#include "transcribe/transcript.hpp"
+#include "stt/transcribe/transcribe_recognizer.hpp"
+#include "stt/transcribe/transcript.hpp"
 
 #include <nlohmann/json.hpp>
 

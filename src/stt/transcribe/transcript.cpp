@@ -1,5 +1,5 @@
-#include "transcribe/transcript.hpp"
-#include "transcribe/transcribe_recognizer.hpp"
+#include "stt/transcribe/transcript.hpp"
+#include "stt/transcribe/transcribe_recognizer.hpp"
 
 #include <nlohmann/json.hpp>
 

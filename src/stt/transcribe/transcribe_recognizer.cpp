@@ -1,12 +1,12 @@
 // Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 
-#include "transcribe/transcribe_recognizer.hpp"
+#include "stt/transcribe/transcribe_recognizer.hpp"
 
 #include "aws/endpoint.hpp"
 #include "aws/event_stream.hpp"
 #include "aws/sigv4.hpp"
-#include "transcribe/transcript.hpp"
+#include "stt/transcribe/transcript.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
