@@ -301,8 +301,8 @@ int main(int argc, char** argv) {
                 return failed;
             eo.aws.ca_file = env.get("AWS_CA_BUNDLE").value_or("");
             eo.aws.verbose = verbose;
-            eo.aws.on_event = [&out, &audio_lost](const lt::transcribe::transcribe_event& e) {
-                using kind = lt::transcribe::transcribe_event::kind;
+            eo.aws.on_event = [&out, &audio_lost](const lt::stt::transcribe::transcribe_event& e) {
+                using kind = lt::stt::transcribe::transcribe_event::kind;
                 if (e.untranscribed_s > 0)
                     audio_lost = true;
                 out.notice(std::string(e.type == kind::error ? "error: " : e.type == kind::warning ? "warning: " : "") +

@@ -23,11 +23,11 @@ core::result<std::unique_ptr<stt::recognizer>> make_recognizer(options opts) {
                                     "' (--engine): available: " + names);
         return r;
     }
-    opts.aws.language_code = transcribe::language_code(opts.stt.lang);
+    opts.aws.language_code = stt::transcribe::language_code(opts.stt.lang);
     if (opts.aws.language_code.empty())
         return core::make_error("AWS Transcribe: no language code for --lang " + opts.stt.lang +
                                 "; give one such as en-US, de-DE or es-ES");
-    return transcribe::make_transcribe_recognizer(std::move(opts.aws));
+    return stt::transcribe::make_transcribe_recognizer(std::move(opts.aws));
 }
 
 } // namespace lt::engines

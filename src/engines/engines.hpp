@@ -13,7 +13,7 @@ namespace lt::engines {
 
 struct options {
     stt::recognizer_options stt;       // engine name, language, model files
-    transcribe::transcribe_options aws; // engine "aws"; its language_code comes from stt.lang
+    stt::transcribe::transcribe_options aws; // engine "aws"; its language_code comes from stt.lang
 };
 
 // "pocketsphinx", "aws".

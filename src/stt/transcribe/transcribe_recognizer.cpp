@@ -26,7 +26,7 @@
 #include <mutex>
 #include <thread>
 
-namespace lt::transcribe {
+namespace lt::stt::transcribe {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -830,4 +830,4 @@ core::result<std::unique_ptr<stt::recognizer>> make_transcribe_recognizer(transc
     }
 }
 
-} // namespace lt::transcribe
+} // namespace lt::stt::transcribe

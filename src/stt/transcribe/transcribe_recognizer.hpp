@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-namespace lt::transcribe {
+namespace lt::stt::transcribe {
 
 // What the engine has to say beyond results: service errors (refused credentials, an
 // exception from Transcribe), reconnects and, with `verbose`, stream changes. Errors do not
@@ -49,4 +49,4 @@ std::string language_code(std::string_view lang);
 
 core::result<std::unique_ptr<stt::recognizer>> make_transcribe_recognizer(transcribe_options opts);
 
-} // namespace lt::transcribe
+} // namespace lt::stt::transcribe

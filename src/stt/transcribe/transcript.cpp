@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace lt::transcribe {
+namespace lt::stt::transcribe {
 
 using json = nlohmann::json;
 
@@ -217,4 +217,4 @@ std::string language_code(std::string_view lang) {
     return it == codes.end() ? std::string() : it->second;
 }
 
-} // namespace lt::transcribe
+} // namespace lt::stt::transcribe

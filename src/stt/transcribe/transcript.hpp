@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lt::transcribe {
+namespace lt::stt::transcribe {
 
 // Utterance numbers shared by every stream of one recognizer, so they keep increasing
 // across stream rotations and reconnects.
@@ -69,4 +69,4 @@ private:
     std::optional<double> last_final_end_;
 };
 
-} // namespace lt::transcribe
+} // namespace lt::stt::transcribe

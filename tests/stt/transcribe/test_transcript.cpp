@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-using namespace lt::transcribe;
+using namespace lt::stt::transcribe;
 using json = nlohmann::json;
 
 namespace {
@@ -311,7 +311,7 @@ struct failing_provider : lt::aws::credentials_provider {
 TEST(transcribe_engine_offline, audio_is_kept_up_to_five_minutes_and_reported_when_given_up) {
     auto provider = std::make_shared<failing_provider>();
     std::mutex mu;
-    std::vector<lt::transcribe::transcribe_event> events;
+    std::vector<lt::stt::transcribe::transcribe_event> events;
     transcribe_options o;
     o.region = "us-east-1";
     o.credentials = provider;
