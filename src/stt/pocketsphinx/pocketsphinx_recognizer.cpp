@@ -1,4 +1,4 @@
-#include "stt/pocketsphinx_recognizer.hpp"
+#include "stt/pocketsphinx/pocketsphinx_recognizer.hpp"
 
 #include "stt/endpointer.hpp"
 
@@ -16,7 +16,7 @@
 #define LT_POCKETSPHINX_MODELDIR "/usr/share/pocketsphinx/model"
 #endif
 
-namespace lt::stt {
+namespace lt::stt::pocketsphinx {
 namespace {
 
 namespace fs = std::filesystem;
@@ -46,7 +46,7 @@ std::string clean_hyp(const char* hyp) {
 
 class pocketsphinx_recognizer final : public recognizer {
 public:
-    pocketsphinx_recognizer(ps_decoder_t* ps, cmd_ln_t* config, const endpoint_options& ep)
+    pocketsphinx_recognizer(ps_decoder_t* ps, cmd_ln_t* config, const endpointer_options& ep)
         : ps_(ps), config_(config), ep_(ep),
           poll_samples_(static_cast<std::uint64_t>(
               std::max(0.02, ep.partial_interval_s / 3) * endpointer::sample_rate)),
@@ -193,16 +193,17 @@ std::string check_file(const std::string& path, const char* what, const char* op
 
 } // namespace
 
-core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const recognizer_options& opts) {
-    const bool default_model = opts.model_dir.empty() && opts.dict.empty() && opts.lm.empty();
+core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const recognizer_options& opts,
+                                                                        const pocketsphinx_options& model) {
+    const bool default_model = model.model_dir.empty() && model.dict.empty() && model.lm.empty();
     if (default_model && !opts.lang.empty() && opts.lang.rfind("en", 0) != 0) {
         return core::make_error("pocketsphinx: the default model is English; for '" + opts.lang +
                                 "' set --model-dir, --dict and --lm to a model of that language");
     }
     const std::string base = std::string(LT_POCKETSPHINX_MODELDIR) + "/en-us";
-    const std::string hmm = opts.model_dir.empty() ? base + "/en-us" : opts.model_dir;
-    const std::string dict = opts.dict.empty() ? base + "/cmudict-en-us.dict" : opts.dict;
-    const std::string lm = opts.lm.empty() ? base + "/en-us.lm.bin" : opts.lm;
+    const std::string hmm = model.model_dir.empty() ? base + "/en-us" : model.model_dir;
+    const std::string dict = model.dict.empty() ? base + "/cmudict-en-us.dict" : model.dict;
+    const std::string lm = model.lm.empty() ? base + "/en-us.lm.bin" : model.lm;
 
     for (auto err : {check_file(hmm, "acoustic model folder", "--model-dir", true),
                      check_file(hmm + "/mdef", "acoustic model definition", "--model-dir", false),
@@ -213,7 +214,7 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
 
     // Logging is process-wide in sphinxbase; quiet unless asked.
     err_set_logfp(opts.verbose ? stderr : nullptr);
-    const bool our_model = opts.model_dir.empty();
+    const bool our_model = model.model_dir.empty();
     std::vector<std::string> args = {
         "-hmm", hmm, "-dict", dict, "-lm", lm,
         // Our endpointer decides what is speech; the decoder's own VAD would drop frames of
@@ -254,4 +255,4 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
         std::make_unique<pocketsphinx_recognizer>(ps, config, opts.endpoint));
 }
 
-} // namespace lt::stt
+} // namespace lt::stt::pocketsphinx
