@@ -2,6 +2,8 @@
 // network, so the translation_service runs one per language at once (parallelism()), and
 // a throttled or failing call fails only its own language. Verified against AWS's
 // published API and a local fake (tools/fake_aws.py), not against live AWS.
+// Built on the shared AWS layer (src/aws/, namespace lt::aws); stands beside the other
+// translators, and translate/make_translator.hpp builds it for --translator aws.
 #pragma once
 
 #include "aws/credentials.hpp"
@@ -11,13 +13,13 @@
 #include <memory>
 #include <string>
 
-namespace lt::backends {
+namespace lt::translate::aws {
 
 struct aws_translator_options {
     std::string region;        // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
-    std::shared_ptr<aws::credentials_provider> credentials; // null: the default chain
+    std::shared_ptr<lt::aws::credentials_provider> credentials; // null: the default chain
     bool auto_source = false;  // SourceLanguageCode "auto" instead of the caption's language
-    aws::client_options client;
+    lt::aws::client_options client;
     bool probe = true;         // one call at start decides connection_status.aws_available
 };
 
@@ -25,4 +27,4 @@ struct aws_translator_options {
 // Missing or wrong credentials show up in the probe and in each call's error.
 core::result<std::shared_ptr<translate::translator>> make_aws_translator(aws_translator_options opts);
 
-} // namespace lt::backends
+} // namespace lt::translate::aws

@@ -1,4 +1,4 @@
-#include "backends/aws_translator.hpp"
+#include "translate/aws/aws_translator.hpp"
 
 #include "core/languages.hpp"
 
@@ -10,13 +10,13 @@
 #include <mutex>
 #include <thread>
 
-namespace lt::backends {
+namespace lt::translate::aws {
 
 namespace {
 
 class aws_translator : public translate::translator {
 public:
-    aws_translator(std::unique_ptr<aws::service_client> client, bool auto_source, bool probe)
+    aws_translator(std::unique_ptr<lt::aws::service_client> client, bool auto_source, bool probe)
         : client_(std::move(client)), auto_source_(auto_source) {
         // The first call may wait on DNS, TLS and retries: never hold up the server's start.
         if (probe)
@@ -94,7 +94,7 @@ private:
         last_error_ = why;
     }
 
-    std::unique_ptr<aws::service_client> client_;
+    std::unique_ptr<lt::aws::service_client> client_;
     bool auto_source_;
     std::atomic<bool> available_{false};
     mutable std::mutex mutex_;
@@ -106,24 +106,24 @@ private:
 
 core::result<std::shared_ptr<translate::translator>> make_aws_translator(aws_translator_options opts) {
     if (opts.region.empty())
-        opts.region = aws::region_from_env();
+        opts.region = lt::aws::region_from_env();
     if (opts.region.empty())
         return core::make_error("AWS Translate needs a region: set AWS_REGION (or AWS_DEFAULT_REGION, "
                                 "or region in the ~/.aws/config profile)");
     std::vector<std::string> warnings;
-    auto ep = aws::resolve_endpoint(aws::translate_service(), opts.region, &warnings);
+    auto ep = lt::aws::resolve_endpoint(lt::aws::translate_service(), opts.region, &warnings);
     for (const auto& w : warnings)
         spdlog::warn("{}", w);
     if (!ep)
         return core::make_error(ep.error_message());
     if (!opts.credentials)
-        opts.credentials = aws::make_default_chain();
+        opts.credentials = lt::aws::make_default_chain();
     spdlog::info("AWS Translate at {} (region {}, source {})", ep.value().url(), opts.region,
                  opts.auto_source ? "auto-detected" : "the caption's language");
-    auto client = std::make_unique<aws::service_client>(ep.value(), opts.region, aws::translate_service(),
-                                                        opts.credentials, opts.client);
+    auto client = std::make_unique<lt::aws::service_client>(ep.value(), opts.region, lt::aws::translate_service(),
+                                                            opts.credentials, opts.client);
     return std::shared_ptr<translate::translator>(
         std::make_shared<aws_translator>(std::move(client), opts.auto_source, opts.probe));
 }
 
-} // namespace lt::backends
+} // namespace lt::translate::aws

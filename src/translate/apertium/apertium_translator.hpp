@@ -11,7 +11,7 @@
 // group per pipeline. A pipeline that times out, closes its output or has a stage that died
 // (e.g. killed by SIGKILL) is killed as a whole, reaped, and started again; the caption that
 // timed out gets an error, a caption that met a dead pipeline is retried once on the fresh
-// one. SIGPIPE from a dead stage is absorbed in the writing thread (see pipeline.hpp); the
+// one. SIGPIPE from a dead stage is absorbed in the writing thread (see process_chain.hpp); the
 // process-wide SIGPIPE disposition is not changed.
 #pragma once
 
@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 struct apertium_params {
     // Where Debian's apertium-* packages install their *.mode files.
@@ -112,4 +112,4 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

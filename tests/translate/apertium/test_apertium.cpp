@@ -1,9 +1,9 @@
 // Included first: the public header must compile on its own.
-#include "apertium/apertium_translator.hpp"
+#include "translate/apertium/apertium_translator.hpp"
 
-#include "apertium/mode_file.hpp"
-#include "apertium/pipeline.hpp"
-#include "apertium/stream_format.hpp"
+#include "translate/apertium/mode_file.hpp"
+#include "translate/apertium/process_chain.hpp"
+#include "translate/apertium/stream_format.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,7 @@
 
 namespace {
 
-using namespace lt::apertium;
+using namespace lt::translate::apertium;
 using namespace std::chrono_literals;
 
 const std::filesystem::path modes_dir = "/usr/share/apertium/modes";
@@ -429,50 +429,50 @@ TEST_F(Apertium, LargeInputDoesNotDeadlock) {
 // ---- the pipeline on its own, with ordinary programs ----
 
 TEST(Pipeline, NulFramedRequestsThroughCat) {
-    pipeline p({{"cat"}});
+    process_chain p({{"cat"}});
     p.start();
     ASSERT_TRUE(p.running());
     for (std::string s : {"hello", "", "second"}) {
         auto r = p.exchange(s + '\0', 2s);
-        ASSERT_EQ(r.st, pipeline::status::ok) << r.detail;
+        ASSERT_EQ(r.st, process_chain::status::ok) << r.detail;
         EXPECT_EQ(r.data, s);
     }
     // 4 MiB through two stages: far past the pipe buffers, so writing and reading must
     // overlap or both sides would block.
-    pipeline two({{"cat"}, {"cat"}});
+    process_chain two({{"cat"}, {"cat"}});
     two.start();
     std::string big(4u << 20, 'x');
     auto r = two.exchange(big + '\0', 20s);
-    ASSERT_EQ(r.st, pipeline::status::ok) << r.detail;
+    ASSERT_EQ(r.st, process_chain::status::ok) << r.detail;
     EXPECT_EQ(r.data.size(), big.size());
 }
 
 TEST(Pipeline, NonceFramesCatchAStrayReply) {
     using namespace std::string_literals;
-    pipeline p({{"cat"}});
+    process_chain p({{"cat"}});
     p.start();
     auto ok = p.exchange("one\0[n1]\0"s, 2s, "\0[n1]\0"s);
-    ASSERT_EQ(ok.st, pipeline::status::ok) << ok.detail;
+    ASSERT_EQ(ok.st, process_chain::status::ok) << ok.detail;
     EXPECT_EQ(ok.data, "one");
     // A stage that answers twice: the extra frame is either seen right behind the
     // terminator or at the start of the next reply; it is never taken as that reply.
     auto first = p.exchange("two\0[n2]\0stray\0"s, 2s, "\0[n2]\0"s);
     std::this_thread::sleep_for(50ms);
     auto next = p.exchange("three\0[n3]\0"s, 2s, "\0[n3]\0"s);
-    EXPECT_TRUE(first.st == pipeline::status::desync || next.st == pipeline::status::desync)
+    EXPECT_TRUE(first.st == process_chain::status::desync || next.st == process_chain::status::desync)
         << first.data << " / " << next.data;
-    if (next.st == pipeline::status::ok) {
+    if (next.st == process_chain::status::ok) {
         EXPECT_EQ(next.data, "three");
     }
 }
 
 TEST(Pipeline, WritingToADeadStageIsAnErrorNotSigpipe) {
-    pipeline p({{"true"}});
+    process_chain p({{"true"}});
     p.start();
     for (int i = 0; i < 1000 && !p.has_exited_stage(); ++i)
         std::this_thread::sleep_for(1ms);
     auto r = p.exchange(std::string(100000, 'x') + '\0', 2s);
-    EXPECT_EQ(r.st, pipeline::status::closed);
+    EXPECT_EQ(r.st, process_chain::status::closed);
     // Still alive (SIGPIPE's default action would have ended the test), and no SIGPIPE left
     // pending for someone else to receive.
     sigset_t pending;
@@ -484,7 +484,7 @@ TEST(Pipeline, WritingToADeadStageIsAnErrorNotSigpipe) {
 }
 
 TEST(Pipeline, StartFailureNamesTheProgramAndLeavesNothingRunning) {
-    pipeline p({{"cat"}, {"/nonexistent/lt-proc", "-z"}});
+    process_chain p({{"cat"}, {"/nonexistent/lt-proc", "-z"}});
     try {
         p.start();
         FAIL() << "no exception";
@@ -496,13 +496,13 @@ TEST(Pipeline, StartFailureNamesTheProgramAndLeavesNothingRunning) {
 }
 
 TEST(Pipeline, TimeoutAndStopReapStoppedStages) {
-    pipeline p({{"cat"}, {"sleep", "30"}});
+    process_chain p({{"cat"}, {"sleep", "30"}});
     p.start();
     auto pids = p.pids();
     ASSERT_EQ(pids.size(), 2u);
     ::kill(pids[0], SIGSTOP);
     auto r = p.exchange(std::string("x") + '\0', 50ms);
-    EXPECT_EQ(r.st, pipeline::status::timeout);
+    EXPECT_EQ(r.st, process_chain::status::timeout);
     p.stop();
     EXPECT_FALSE(p.running());
     for (int pid : pids)

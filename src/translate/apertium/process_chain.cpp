@@ -1,4 +1,4 @@
-#include "apertium/pipeline.hpp"
+#include "translate/apertium/process_chain.hpp"
 
 #include "core/sigpipe_guard.hpp"
 
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 namespace {
 
@@ -102,11 +102,11 @@ using core::sigpipe_guard;
 
 } // namespace
 
-pipeline::pipeline(command_list commands) : commands_(std::move(commands)) {}
+process_chain::process_chain(command_list commands) : commands_(std::move(commands)) {}
 
-pipeline::~pipeline() { stop(); }
+process_chain::~process_chain() { stop(); }
 
-void pipeline::start() {
+void process_chain::start() {
     if (running())
         return;
     if (commands_.empty())
@@ -146,12 +146,12 @@ void pipeline::start() {
     }
 }
 
-void pipeline::close_fds() noexcept {
+void process_chain::close_fds() noexcept {
     close_fd(write_fd_);
     close_fd(read_fd_);
 }
 
-void pipeline::stop() {
+void process_chain::stop() {
     close_fds();
     // The group id is the first stage's pid; only while that stage is unreaped can the id
     // not have been reused by someone else's group.
@@ -170,7 +170,7 @@ void pipeline::stop() {
     pgid_ = -1;
 }
 
-bool pipeline::has_exited_stage() {
+bool process_chain::has_exited_stage() {
     bool exited = false;
     for (pid_t& pid : pids_) {
         if (pid <= 0) {
@@ -188,8 +188,8 @@ bool pipeline::has_exited_stage() {
     return exited;
 }
 
-pipeline::reply pipeline::exchange(std::string_view request, std::chrono::milliseconds timeout,
-                                   std::string_view terminator) {
+process_chain::reply process_chain::exchange(std::string_view request, std::chrono::milliseconds timeout,
+                                             std::string_view terminator) {
     reply out;
     if (!running() || write_fd_ < 0 || read_fd_ < 0) {
         out.st = status::closed;
@@ -282,4 +282,4 @@ pipeline::reply pipeline::exchange(std::string_view request, std::chrono::millis
     }
 }
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

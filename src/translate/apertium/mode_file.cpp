@@ -1,10 +1,10 @@
-#include "apertium/mode_file.hpp"
+#include "translate/apertium/mode_file.hpp"
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 namespace {
 
@@ -154,4 +154,4 @@ std::string to_string(const command_list& commands) {
     return out;
 }
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

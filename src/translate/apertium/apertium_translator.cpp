@@ -1,8 +1,8 @@
-#include "apertium/apertium_translator.hpp"
+#include "translate/apertium/apertium_translator.hpp"
 
-#include "apertium/mode_file.hpp"
-#include "apertium/pipeline.hpp"
-#include "apertium/stream_format.hpp"
+#include "translate/apertium/mode_file.hpp"
+#include "translate/apertium/process_chain.hpp"
+#include "translate/apertium/stream_format.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 namespace {
 
@@ -147,7 +147,7 @@ struct pair_pipe {
 
     pair_info info;
     std::mutex mu;          // one request at a time, so replies stay in request order
-    pipeline pipe;          // guarded by mu
+    process_chain pipe;          // guarded by mu
     std::size_t uses = 0;   // guarded by mu: requests since the last (re)start
     std::uint64_t requests = 0; // guarded by mu: numbers the nonces
     std::atomic<std::size_t> failure_restarts{0};
@@ -218,7 +218,7 @@ struct apertium_translator::impl {
         const std::string& mode = p.info.mode;
         std::lock_guard lock(p.mu);
         // The nonce travels as a superblank in a frame of its own and comes back unchanged;
-        // the reply is whatever precedes it (see pipeline::exchange).
+        // the reply is whatever precedes it (see process_chain::exchange).
         const std::string nonce = "[/lt-nonce:" + nonce_prefix + std::to_string(++p.requests) + "]";
         const std::string request = deformat(text) + nonce + '\0';
         const std::string terminator = '\0' + nonce + '\0';
@@ -233,7 +233,7 @@ struct apertium_translator::impl {
 
             auto reply = p.pipe.exchange(request, params.timeout, terminator);
             ++p.uses;
-            if (reply.st == pipeline::status::ok) {
+            if (reply.st == process_chain::status::ok) {
                 if (p.uses >= params.max_uses) {
                     spdlog::info("apertium {}: {} requests served; restarting the pipeline", mode,
                                  p.uses);
@@ -243,7 +243,7 @@ struct apertium_translator::impl {
                 return reformat(reply.data);
             }
 
-            if (reply.st == pipeline::status::timeout) {
+            if (reply.st == process_chain::status::timeout) {
                 restart_after_failure(p, "timed out (" + reply.detail + ")");
                 return core::make_error("apertium " + mode + " timed out after " +
                                         std::to_string(params.timeout.count()) + " ms");
@@ -251,7 +251,7 @@ struct apertium_translator::impl {
             restart_after_failure(p, reply.detail);
             // The pipeline died under this caption, most likely before it: try once more on
             // the fresh one. A caption that kills it again fails.
-            if (reply.st == pipeline::status::closed && attempt == 0)
+            if (reply.st == process_chain::status::closed && attempt == 0)
                 continue;
             return core::make_error("apertium " + mode + " failed: " + reply.detail);
         }
@@ -430,4 +430,4 @@ std::string describe_languages(const apertium_params& params) {
     return out.str();
 }
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

@@ -10,7 +10,7 @@
 // is left alone. Children get default signal dispositions and an empty signal mask.
 #pragma once
 
-#include "apertium/mode_file.hpp"
+#include "translate/apertium/mode_file.hpp"
 
 #include <chrono>
 #include <string>
@@ -19,9 +19,9 @@
 
 #include <sys/types.h>
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
-class pipeline {
+class process_chain {
 public:
     enum class status {
         ok,
@@ -40,10 +40,10 @@ public:
     // Replies larger than this are treated as a broken pipeline.
     static constexpr std::size_t max_reply_bytes = 8 * 1024 * 1024;
 
-    explicit pipeline(command_list commands);
-    ~pipeline();
-    pipeline(const pipeline&) = delete;
-    pipeline& operator=(const pipeline&) = delete;
+    explicit process_chain(command_list commands);
+    ~process_chain();
+    process_chain(const process_chain&) = delete;
+    process_chain& operator=(const process_chain&) = delete;
 
     // Spawns every stage. Returns immediately: the stages load their data while the first
     // request is already being written. Throws std::runtime_error naming the program that
@@ -85,4 +85,4 @@ private:
     int read_fd_ = -1;  // last stage's stdout
 };
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

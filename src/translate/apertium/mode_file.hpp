@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 // One argv per stage, first stage first.
 using command_list = std::vector<std::vector<std::string>>;
@@ -41,4 +41,4 @@ command_list read_mode_file(const std::filesystem::path& file, const mode_option
 // The command line for logs: stages joined with " | ", arguments quoted when needed.
 std::string to_string(const command_list& commands);
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

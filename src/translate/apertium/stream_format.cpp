@@ -1,6 +1,6 @@
-#include "apertium/stream_format.hpp"
+#include "translate/apertium/stream_format.hpp"
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 namespace {
 
@@ -90,4 +90,4 @@ std::string reformat(std::string_view stream) {
     return out;
 }
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium

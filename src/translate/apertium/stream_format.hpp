@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace lt::apertium {
+namespace lt::translate::apertium {
 
 // Text → one null-flush request, NUL included. Like apertium-destxt:
 //  - escapes the stream's special characters \ [ ] ^ $ / @ < > { } with a backslash
@@ -25,4 +25,4 @@ std::string deformat(std::string_view text);
 // the stray leading blank transfer sometimes leaves where it dropped a word).
 std::string reformat(std::string_view stream);
 
-} // namespace lt::apertium
+} // namespace lt::translate::apertium
