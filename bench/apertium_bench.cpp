@@ -5,7 +5,7 @@
 //   --sentences  captions through the persistent pipelines (default 200)
 //   --spawn      captions through a fresh `apertium` process each (default 40; each costs
 //                about 0.3 s, so the run stays well under a minute)
-#include "apertium/apertium_translator.hpp"
+#include "translate/apertium/apertium_translator.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -130,7 +130,7 @@ void print_row(const std::string& what, const stats& s) {
 
 int main(int argc, char** argv) {
     std::size_t sentences_n = 200, spawn_n = 40;
-    lt::apertium::apertium_params params;
+    lt::translate::apertium::apertium_params params;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
 
         params.warm_sources = {};
         auto construct_start = clock_type::now();
-        lt::apertium::apertium_translator t(params);
+        lt::translate::apertium::apertium_translator t(params);
         double construct_ms = elapsed_ms(construct_start);
 
         // The first caption pays for spawning and dictionary loading; report it apart.

@@ -4,6 +4,7 @@
 //   stt_bench [--baseline] [--per-final] [--end-silence S] [--block-ms N] [--gap S] [--repeat N]
 // --baseline also runs `pocketsphinx_continuous -infile` on each clip for its WER.
 #include "librivox.hpp"
+#include "stt/make_recognizer.hpp"
 #include "stt/recognizer.hpp"
 
 #include <algorithm>
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) all.insert(all.end(), clips.begin(), clips.end());
     const auto s = build_stream(all, gap);
 
-    recognizer_options opts;
+    engine_options opts;
     opts.endpoint.end_silence_s = end_silence;
     auto made = make_recognizer(opts);
     if (!made) {

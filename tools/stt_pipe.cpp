@@ -7,6 +7,7 @@
 // since the first sample. Text is truecased as lt-speech does it (a final also gets a full
 // stop). At end of input the utterance in progress is finalised. Uses the project's engine
 // (lt::stt::make_recognizer: pocketsphinx with Debian's default model unless told otherwise).
+#include "stt/make_recognizer.hpp"
 #include "stt/recognizer.hpp"
 #include "stt/truecase.hpp"
 
@@ -45,7 +46,7 @@ bool emit(const lt::stt::recognizer& rec, const std::vector<lt::stt::result>& re
 } // namespace
 
 int main(int argc, char** argv) {
-    lt::stt::recognizer_options ro;
+    lt::stt::engine_options ro;
     int verbosity = 0;
     std::size_t block = 4096;
     CLI::App app{"lt-stt-pipe: raw s16le 16 kHz mono PCM on stdin -> JSON lines of partial and final "
@@ -54,9 +55,9 @@ int main(int argc, char** argv) {
     for (const auto& n : lt::stt::engine_names()) engines += (engines.empty() ? "" : ", ") + n;
     app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines)->capture_default_str();
     app.add_option("--lang", ro.lang, "Language spoken (engines that support one)")->capture_default_str();
-    app.add_option("--model-dir", ro.model_dir, "Acoustic model folder (default: the engine's)");
-    app.add_option("--dict", ro.dict, "Pronunciation dictionary (default: the model's)");
-    app.add_option("--lm", ro.lm, "Language model (default: the model's)");
+    app.add_option("--model-dir", ro.pocketsphinx.model_dir, "Acoustic model folder (default: the engine's)");
+    app.add_option("--dict", ro.pocketsphinx.dict, "Pronunciation dictionary (default: the model's)");
+    app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
     app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends an utterance")
         ->capture_default_str();
     app.add_option("--partial-interval", ro.endpoint.partial_interval_s, "Most speech in seconds between partials")

@@ -1,9 +1,9 @@
 // lt-server: parse settings, build the translator and the server, run until a signal.
-#include "apertium/apertium_translator.hpp"
-#include "backends/make_translator.hpp"
 #include "core/languages.hpp"
 #include "server/config.hpp"
 #include "server/server.hpp"
+#include "translate/apertium/apertium_translator.hpp"
+#include "translate/make_translator.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -43,9 +43,9 @@ int main(int argc, char** argv) {
                 std::cout << "\n";
                 return 0;
             }
-            lt::apertium::apertium_params p;
+            lt::translate::apertium::apertium_params p;
             p.modes_dir = config->apertium_modes;
-            std::cout << lt::apertium::describe_languages(p);
+            std::cout << lt::translate::apertium::describe_languages(p);
             return 0;
         }
         if (config->api_key.empty()) {
@@ -59,8 +59,13 @@ int main(int argc, char** argv) {
         if (config->web_root.empty())
             config->web_root = default_web_root();
 
-        auto backend = lt::backends::make_translator(
+        auto made = lt::translate::make_translator(
             {config->translator, config->apertium_modes, config->aws_source == "auto"});
+        if (!made) {
+            std::cerr << "lt-server: " << made.error_message() << "\n";
+            return 1;
+        }
+        auto backend = std::move(made).value();
         auto languages = backend->targets("en");
         std::string list;
         for (const auto& l : languages)

@@ -5,10 +5,10 @@
 #include "audio/level.hpp"
 #include "aws/credentials.hpp"
 #include "core/env.hpp"
-#include "engines/engines.hpp"
 #include "speech/client.hpp"
 #include "speech/pipeline.hpp"
 #include "speech/token.hpp"
+#include "stt/make_recognizer.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -217,8 +217,7 @@ int main(int argc, char** argv) {
         bool list = false, fast = false, no_meter = false;
         int verbosity = 0;
         double stop_after = 0;
-        lt::engines::options eo;
-        auto& ro = eo.stt;
+        lt::stt::engine_options ro;
         ro.engine = env.get("LT_ENGINE").value_or("pocketsphinx");
         ro.lang = env.get("LT_LANG").value_or("en");
         double finish_timeout = 10;
@@ -245,14 +244,14 @@ int main(int argc, char** argv) {
         app.add_flag("--fast", fast, "With --input FILE: read as fast as possible, not in real time");
         app.add_option("--stop-after", stop_after, "Stop after this many seconds of audio");
         std::string engines;
-        for (const auto& n : lt::engines::engine_names())
+        for (const auto& n : lt::stt::engine_names())
             engines += (engines.empty() ? "" : ", ") + n;
         app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines + " (LT_ENGINE)")
             ->capture_default_str();
         app.add_option("--lang", ro.lang, "Language spoken, sent with each caption (LT_LANG)")->capture_default_str();
-        app.add_option("--model-dir", ro.model_dir, "Acoustic model folder (default: the engine's)");
-        app.add_option("--dict", ro.dict, "Pronunciation dictionary (default: the model's)");
-        app.add_option("--lm", ro.lm, "Language model (default: the model's)");
+        app.add_option("--model-dir", ro.pocketsphinx.model_dir, "Acoustic model folder (default: the engine's)");
+        app.add_option("--dict", ro.pocketsphinx.dict, "Pronunciation dictionary (default: the model's)");
+        app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
         app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
             ->capture_default_str();
         app.add_option("--finish-timeout", finish_timeout,
@@ -294,22 +293,23 @@ int main(int argc, char** argv) {
             out.notice("warning: API_KEY is not set; a server with a key will refuse the captions");
 
         std::atomic<bool> audio_lost{false};
-        if (lt::engines::is_aws(ro.engine)) {
+        if (lt::stt::needs_aws_credentials(ro.engine)) {
             int failed = 0;
-            eo.aws.credentials = aws_credentials(env, ep.value(), co.api_key, ca_file, out, verbose, eo.aws.region, failed);
-            if (!eo.aws.credentials)
+            ro.transcribe.credentials =
+                aws_credentials(env, ep.value(), co.api_key, ca_file, out, verbose, ro.transcribe.region, failed);
+            if (!ro.transcribe.credentials)
                 return failed;
-            eo.aws.ca_file = env.get("AWS_CA_BUNDLE").value_or("");
-            eo.aws.verbose = verbose;
-            eo.aws.on_event = [&out, &audio_lost](const lt::transcribe::transcribe_event& e) {
-                using kind = lt::transcribe::transcribe_event::kind;
+            ro.transcribe.ca_file = env.get("AWS_CA_BUNDLE").value_or("");
+            ro.transcribe.verbose = verbose;
+            ro.transcribe.on_event = [&out, &audio_lost](const lt::stt::transcribe::transcribe_event& e) {
+                using kind = lt::stt::transcribe::transcribe_event::kind;
                 if (e.untranscribed_s > 0)
                     audio_lost = true;
                 out.notice(std::string(e.type == kind::error ? "error: " : e.type == kind::warning ? "warning: " : "") +
                            e.message);
             };
         }
-        auto recognizer = lt::engines::make_recognizer(eo);
+        auto recognizer = lt::stt::make_recognizer(ro);
         if (!recognizer)
             throw std::runtime_error(recognizer.error_message());
 

@@ -16,9 +16,9 @@ int to_frames(double seconds) {
 
 } // namespace
 
-endpointer::endpointer(const endpoint_options& opts) : endpointer(opts, tuning{}) {}
+endpointer::endpointer(const endpointer_options& opts) : endpointer(opts, tuning{}) {}
 
-endpointer::endpointer(const endpoint_options& opts, const tuning& t)
+endpointer::endpointer(const endpointer_options& opts, const tuning& t)
     : opts_(opts),
       t_(t),
       pre_roll_frames_(to_frames(opts.pre_roll_s)),

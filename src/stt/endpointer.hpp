@@ -39,8 +39,8 @@ public:
                                        // of this last stretch, held back from the engine
     };
 
-    explicit endpointer(const endpoint_options& opts);
-    endpointer(const endpoint_options& opts, const tuning& t);
+    explicit endpointer(const endpointer_options& opts);
+    endpointer(const endpointer_options& opts, const tuning& t);
 
     // Consumes exactly frame_samples samples and appends the events they complete.
     void push_frame(std::span<const std::int16_t> frame, std::vector<event>& out);
@@ -68,7 +68,7 @@ private:
     void end_utterance(std::uint64_t end_sample, bool cut, std::vector<event>& out);
     void cut_long_utterance(std::vector<event>& out);
 
-    endpoint_options opts_;
+    endpointer_options opts_;
     tuning t_;
     int pre_roll_frames_;
     int min_speech_frames_;

@@ -2,6 +2,8 @@
 // engine. A recognizer is fed 16 kHz mono PCM in any block size and answers with partial
 // and final results. It finds utterance boundaries itself (voice-activity endpointing):
 // a final comes at a pause, never at a fixed window. Not thread-safe: one thread feeds it.
+// Engines sit beside this header (stt/pocketsphinx/, stt/transcribe/); stt/make_recognizer.hpp
+// builds one by name.
 #pragma once
 
 #include "core/result.hpp"
@@ -39,7 +41,8 @@ public:
     virtual double audio_seconds() const = 0;
 };
 
-struct endpoint_options {
+// The settings of stt::endpointer, which engines without endpointing of their own use.
+struct endpointer_options {
     double partial_interval_s = 0.3; // max speech between partials
     double end_silence_s = 0.5;      // pause that ends an utterance
     double long_utterance_s = 8.0;   // past this, a shorter pause ends it ...
@@ -49,21 +52,12 @@ struct endpoint_options {
     double min_speech_s = 0.15;      // shorter bursts (clicks, bumps) are not speech
 };
 
+// What every engine is given. Each engine's own settings, and the choice of engine, are in
+// stt::engine_options (stt/make_recognizer.hpp).
 struct recognizer_options {
-    std::string engine = "pocketsphinx";
     std::string lang = "en";      // source language (engines that support one)
-    std::string model_dir;        // acoustic model folder; empty: the engine's default
-    std::string dict;             // pronunciation dictionary; empty: the model's default
-    std::string lm;               // language model; empty: the model's default
-    endpoint_options endpoint;
+    endpointer_options endpoint;
     bool verbose = false;         // engine logging to stderr
 };
-
-// Names accepted by make_recognizer, for --help and error messages.
-std::vector<std::string> engine_names();
-
-// Builds the engine; an unknown engine, missing model file or an engine that fails to load
-// is an error naming the file or the setting to change.
-core::result<std::unique_ptr<recognizer>> make_recognizer(const recognizer_options& opts);
 
 } // namespace lt::stt

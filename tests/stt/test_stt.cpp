@@ -2,6 +2,7 @@
 // pocketsphinx model. The LibriVox accuracy tests are in test_stt_librivox.cpp.
 #include "librivox.hpp"
 #include "stt/endpointer.hpp"
+#include "stt/make_recognizer.hpp"
 #include "stt/recognizer.hpp"
 #include "stt/truecase.hpp"
 
@@ -52,7 +53,7 @@ struct timed_event {
     std::uint64_t at_frame; // frame whose push produced it
 };
 
-std::vector<timed_event> run(const std::vector<std::int16_t>& pcm, const endpoint_options& o = {},
+std::vector<timed_event> run(const std::vector<std::int16_t>& pcm, const endpointer_options& o = {},
                              bool finish = true) {
     endpointer ep(o);
     std::vector<timed_event> out;
@@ -288,32 +289,19 @@ TEST(Truecase, NeverLowercasesAndLeavesNonAsciiAlone) {
 
 // --- engine construction and silence, with the real pocketsphinx model ---
 
-TEST(Recognizer, EngineNames) {
-    EXPECT_EQ(engine_names(), std::vector<std::string>{"pocketsphinx"});
-}
-
-TEST(Recognizer, UnknownEngineListsTheNames) {
-    recognizer_options o;
-    o.engine = "whisper";
-    auto r = make_recognizer(o);
-    ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.error_message().find("whisper"), std::string::npos);
-    EXPECT_NE(r.error_message().find("pocketsphinx"), std::string::npos);
-}
-
 TEST(Recognizer, MissingModelFilesAreNamedWithTheirOption) {
     struct {
-        std::string recognizer_options::*field;
+        std::string pocketsphinx::pocketsphinx_options::*field;
         std::string path;
         std::string option;
     } cases[] = {
-        {&recognizer_options::model_dir, "/nonexistent/acoustic", "--model-dir"},
-        {&recognizer_options::dict, "/nonexistent/words.dict", "--dict"},
-        {&recognizer_options::lm, "/nonexistent/words.lm.bin", "--lm"},
+        {&pocketsphinx::pocketsphinx_options::model_dir, "/nonexistent/acoustic", "--model-dir"},
+        {&pocketsphinx::pocketsphinx_options::dict, "/nonexistent/words.dict", "--dict"},
+        {&pocketsphinx::pocketsphinx_options::lm, "/nonexistent/words.lm.bin", "--lm"},
     };
     for (const auto& c : cases) {
-        recognizer_options o;
-        o.*c.field = c.path;
+        engine_options o;
+        o.pocketsphinx.*c.field = c.path;
         auto r = make_recognizer(o);
         ASSERT_FALSE(r.ok()) << c.path;
         EXPECT_NE(r.error_message().find(c.path), std::string::npos) << r.error_message();
@@ -322,7 +310,7 @@ TEST(Recognizer, MissingModelFilesAreNamedWithTheirOption) {
 }
 
 TEST(Recognizer, DefaultModelIsEnglishOnly) {
-    recognizer_options o;
+    engine_options o;
     o.lang = "es";
     auto r = make_recognizer(o);
     ASSERT_FALSE(r.ok());

@@ -1,6 +1,7 @@
 // Real pocketsphinx with Debian's en-us model on the LibriVox clips of pocketsphinx-testdata,
 // streamed the way lt-speech streams a microphone.
 #include "librivox.hpp"
+#include "stt/make_recognizer.hpp"
 #include "stt/recognizer.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // A translator for unit tests of the machinery around backends: it "translates" by tagging
 // the text with the target ("[es] hello"), records every call, and can be told to be slow
-// or to fail for a language. Real backends are tested in tests/apertium and integration.
+// or to fail for a language. Real backends are tested in tests/translate/apertium and integration.
 #pragma once
 
 #include "translate/translator.hpp"

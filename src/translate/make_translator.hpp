@@ -1,0 +1,24 @@
+// Builds the translation backend a program asked for by name: "apertium" (offline,
+// translate/apertium/), "aws" (AWS Translate, translate/aws/), "none", or "auto". A new
+// backend is a sibling folder and a branch in make_translator().
+#pragma once
+
+#include "core/result.hpp"
+#include "translate/translator.hpp"
+
+#include <memory>
+#include <string>
+
+namespace lt::translate {
+
+struct translator_options {
+    std::string name = "auto";  // auto | apertium | aws | none
+    std::string apertium_modes = "/usr/share/apertium/modes";
+    bool aws_auto_source = false; // aws: let AWS detect the source language
+};
+
+// "auto" picks Apertium when pairs are installed and falls back to "none" with a warning.
+// An unknown name, or an explicitly named backend that cannot start, is an error saying why.
+core::result<std::shared_ptr<translator>> make_translator(const translator_options& options);
+
+} // namespace lt::translate
