@@ -11,16 +11,34 @@ function(lt_target_defaults target)
   endif()
 endfunction()
 
-# lt_add_library(<module> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
-# Builds static library lt_<module> with alias lt::<module>; headers are included as
-# "<module>/<file>.hpp" from src/.
-function(lt_add_library module)
-  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
-  add_library(lt_${module} STATIC ${ARG_SOURCES})
-  add_library(lt::${module} ALIAS lt_${module})
-  target_include_directories(lt_${module} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(lt_${module} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
-  lt_target_defaults(lt_${module})
+# lt_add_library(<name> SOURCES ... [HEADERS ...] [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+# Builds static library lt_<name> with alias lt::<name> from the sources of the current
+# folder. Its headers (HEADERS, default: every *.hpp of the folder) are included as
+# "<folder under src>/<file>.hpp". A library exports only its own headers: each is linked
+# into <build>/include/<name>/, the library's only include folder, so including a header of
+# a module one does not link fails to compile (layering is checked by the build).
+function(lt_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  if(NOT ARG_HEADERS)
+    file(GLOB ARG_HEADERS CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+         ${CMAKE_CURRENT_SOURCE_DIR}/*.hpp)
+  endif()
+  file(RELATIVE_PATH folder ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
+  set(root ${PROJECT_BINARY_DIR}/include/${name})
+  file(REMOVE_RECURSE ${root}) # drops links to headers that moved away
+  foreach(header IN LISTS ARG_HEADERS)
+    if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${header})
+      message(FATAL_ERROR "lt_add_library(${name}): no header ${header} in ${folder}")
+    endif()
+    get_filename_component(dir ${root}/${folder}/${header} DIRECTORY)
+    file(MAKE_DIRECTORY ${dir})
+    file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR}/${header} ${root}/${folder}/${header} SYMBOLIC)
+  endforeach()
+  add_library(lt_${name} STATIC ${ARG_SOURCES})
+  add_library(lt::${name} ALIAS lt_${name})
+  target_include_directories(lt_${name} PUBLIC ${root})
+  target_link_libraries(lt_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  lt_target_defaults(lt_${name})
 endfunction()
 
 # lt_add_test(<name> SOURCES ... DEPS ... [LABELS unit|integration|browser])
