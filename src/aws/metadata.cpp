@@ -349,7 +349,7 @@ core::result<credentials> imds_fetcher::fetch() {
 
     auto new_token = [&]() -> core::result<bool> {
         st.token.clear();
-        auto r = metadata_request(ep, "PUT", ep.base_path + "/latest/api/token",
+        auto r = metadata_request(ep, "PUT", ep.target + "/latest/api/token",
                                   {{"X-aws-ec2-metadata-token-ttl-seconds", imds_token_ttl}}, st.opts);
         if (!r)
             return core::make_error(what + " is unreachable: " + r.error_message());
@@ -373,7 +373,7 @@ core::result<credentials> imds_fetcher::fetch() {
             if (auto t = new_token(); !t)
                 return core::make_error(t.error_message());
         for (int round = 0;; ++round) {
-            auto r = metadata_request(ep, "GET", ep.base_path + path, {{"X-aws-ec2-metadata-token", st.token}},
+            auto r = metadata_request(ep, "GET", ep.target + path, {{"X-aws-ec2-metadata-token", st.token}},
                                       st.opts);
             if (!r)
                 return core::make_error(what + " is unreachable: " + r.error_message());

@@ -1,13 +1,7 @@
 // Beast/Asio aliases shared by the session classes. Internal to the server module.
 #pragma once
 
-// Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include "net/asio.hpp"
 
 namespace lt::server {
 

@@ -567,7 +567,7 @@ private:
         aws::http_request_parts req;
         req.method = "GET";
         // Query keys in canonical (sorted) order, values already URI-safe.
-        req.target = ep_.base_path + "/stream-transcription-websocket?enable-partial-results-stabilization=true" +
+        req.target = ep_.target + "/stream-transcription-websocket?enable-partial-results-stabilization=true" +
                      "&language-code=" + aws::uri_encode(opts_.language_code) +
                      "&media-encoding=pcm&partial-results-stability=high&sample-rate=" + std::to_string(rate);
         req.headers = {{"host", ep_.host_header()}};
