@@ -70,7 +70,8 @@ websocket::stream_base::decorator user_agent_decorator(std::string user_agent) {
 template <class WS>
 asio::awaitable<void> upgrade(WS& ws, const endpoint& ep, const std::string& user_agent, connect_options opts,
                               websocket::response_type* res) {
-    ws.set_option(user_agent_decorator(user_agent));
+    if (!user_agent.empty())
+        ws.set_option(user_agent_decorator(user_agent));
     auto& lowest = beast::get_lowest_layer(ws);
     lowest.expires_at(limit(opts.handshake_timeout, opts.deadline));
     // Locals, not temporaries or a conditional, in the awaited call: GCC 12 miscompiles those.

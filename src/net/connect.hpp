@@ -56,7 +56,8 @@ asio::awaitable<void> async_connect(tcp_stream& stream, const endpoint& ep, conn
 asio::awaitable<void> async_connect(tls_stream& stream, const endpoint& ep, connect_options opts = {});
 
 // The WebSocket opening handshake on a connected stream: Host from ep.host_header(), the
-// target ep.target, User-Agent `user_agent`, within opts.handshake_timeout (and deadline).
+// target ep.target, User-Agent `user_agent` (empty: Beast's own), within
+// opts.handshake_timeout (and deadline).
 // `res`, when given, receives the server's answer (a refused upgrade's status and body).
 // The stream's other settings (timeouts, binary) are the caller's.
 asio::awaitable<void> async_upgrade(websocket::stream<tcp_stream>& ws, const endpoint& ep,

@@ -1,19 +1,13 @@
-// Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
 #include "transcribe/transcribe_recognizer.hpp"
 
 #include "aws/endpoint.hpp"
 #include "aws/event_stream.hpp"
 #include "aws/sigv4.hpp"
+#include "net/asio.hpp"
+#include "net/backoff.hpp"
+#include "net/connect.hpp"
+#include "net/reason.hpp"
 #include "transcribe/transcript.hpp"
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -28,12 +22,9 @@
 
 namespace lt::transcribe {
 
+// Asio is `net` here, as in Beast's examples; the network layer is `lt::net`.
 namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace ssl = net::ssl;
 namespace es = aws::event_stream;
-using tcp = net::ip::tcp;
 using net::awaitable;
 using net::use_awaitable;
 using steady = std::chrono::steady_clock;
@@ -63,20 +54,6 @@ std::string secs(double s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f s", s);
     return buf;
-}
-
-std::string describe(const std::exception& e) {
-    if (auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
-        auto ec = se->code();
-        if (ec == websocket::error::closed)
-            return "the service closed the stream";
-        if (ec == beast::error::timeout)
-            return "timed out";
-        if (ec == net::error::operation_aborted)
-            return "aborted";
-        return ec.message();
-    }
-    return e.what();
 }
 
 // Exceptions that mean the credentials are wrong or stale rather than the request.
@@ -128,16 +105,9 @@ struct stream_error : std::runtime_error {
 class transcribe_engine final : public stt::recognizer {
 public:
     transcribe_engine(transcribe_options opts, aws::endpoint ep, std::string region)
-        : opts_(std::move(opts)), ep_(std::move(ep)), region_(std::move(region)) {
+        : opts_(std::move(opts)), ep_(std::move(ep)), region_(std::move(region)),
+          tls_(lt::net::make_tls_context(opts_.ca_file)) {
         chunk_ = std::max<std::uint64_t>(160, static_cast<std::uint64_t>(opts_.chunk.count()) * rate / 1000);
-        tls_.set_default_verify_paths();
-        tls_.set_verify_mode(ssl::verify_peer);
-        if (!opts_.ca_file.empty()) {
-            boost::system::error_code ec;
-            tls_.load_verify_file(opts_.ca_file, ec);
-            if (ec)
-                throw std::runtime_error("cannot load CA file " + opts_.ca_file + ": " + ec.message());
-        }
         net::co_spawn(ioc_, supervise(), [this](std::exception_ptr e) {
             if (e) {
                 try {
@@ -388,7 +358,7 @@ private:
         warned_drop_ = false;
         active_ = s;
         next_.reset();
-        backoff_ = backoff_initial;
+        backoff_.reset();
         s->wake.cancel();
     }
 
@@ -467,7 +437,7 @@ private:
             // It worked for a while: the service's limits or a network blip; reopen at once.
             emit(transcribe_event::kind::warning, "Transcribe stream " + std::to_string(s->id) + " ended (" +
                                                       (s->error.empty() ? "closed" : s->error) + "); reopening");
-            backoff_ = backoff_initial;
+            backoff_.reset();
             retry_at_ = steady::now();
             return;
         }
@@ -479,12 +449,12 @@ private:
             opts_.credentials->invalidate(); // a refreshing provider fetches anew
         if (stopping_)
             return;
+        auto delay = backoff_.next();
         emit(transcribe_event::kind::error, what + ": " + (s->error.empty() ? "closed" : s->error) +
                                                 "; retrying in " +
-                                                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(backoff_).count()) +
+                                                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) +
                                                 " s (audio is kept)");
-        retry_at_ = steady::now() + backoff_;
-        backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, backoff_max);
+        retry_at_ = steady::now() + delay;
     }
 
     void trim() {
@@ -593,7 +563,7 @@ private:
             s->auth_error = e.auth;
         } catch (const std::exception& e) {
             if (s->error.empty())
-                s->error = describe(e);
+                s->error = lt::net::reason(e);
         }
         s->close_socket = nullptr;
         s->ph = stream::phase::closed;
@@ -612,20 +582,16 @@ private:
             boost::system::error_code ec;
             tcp_layer.socket().close(ec);
         };
-        auto target = presigned_target(s->creds);
-        tcp::resolver resolver(ioc_);
-        tcp_layer.expires_after(connect_timeout);
-        auto addresses = co_await resolver.async_resolve(ep_.host, ep_.port, use_awaitable);
-        co_await tcp_layer.async_connect(addresses, use_awaitable);
-        if constexpr (std::is_same_v<WS, tls_ws>) {
-            if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), ep_.host.c_str()))
-                throw std::runtime_error("cannot set TLS server name " + ep_.host);
-            ws.next_layer().set_verify_callback(ssl::host_name_verification(ep_.host));
-            co_await ws.next_layer().async_handshake(ssl::stream_base::client, use_awaitable);
-        }
+        auto where = ep_;
+        where.target = presigned_target(s->creds);
+        // One time limit for connecting, TLS and the upgrade together.
+        lt::net::connect_options limits;
+        limits.connect_timeout = limits.handshake_timeout = connect_timeout;
+        limits.deadline = steady::now() + connect_timeout;
+        co_await lt::net::async_connect(ws.next_layer(), where, limits);
         websocket::response_type res;
         try {
-            co_await ws.async_handshake(res, ep_.host_header(), target, use_awaitable);
+            co_await lt::net::async_upgrade(ws, where, "", limits, &res);
         } catch (const boost::system::system_error& e) {
             if (e.code() != websocket::error::upgrade_declined)
                 throw;
@@ -638,7 +604,6 @@ private:
                                                                    : ""),
                                status == 401 || status == 403);
         }
-        tcp_layer.expires_never();
         websocket::stream_base::timeout t{};
         t.handshake_timeout = 5s; // the closing handshake
         t.idle_timeout = 20s;     // pings after 10 s without data, gone after 20
@@ -664,7 +629,7 @@ private:
                     if (s->error.empty() && !(s->eos_sent && dynamic_cast<const boost::system::system_error*>(&ex) &&
                                               static_cast<const boost::system::system_error&>(ex).code() ==
                                                   websocket::error::closed))
-                        s->error = describe(ex);
+                        s->error = lt::net::reason(ex);
                 }
             }
             s->reader_done = true;
@@ -675,7 +640,7 @@ private:
             co_await write_loop(ws, *s);
         } catch (const std::exception& e) {
             if (s->error.empty())
-                s->error = describe(e);
+                s->error = lt::net::reason(e);
         }
         // The reader refers to `ws`: it must end before `ws` goes.
         if (!s->reader_done)
@@ -773,7 +738,7 @@ private:
     std::uint64_t chunk_ = 1600;
 
     net::io_context ioc_;
-    ssl::context tls_{ssl::context::tls_client};
+    ssl::context tls_;
     net::thread_pool pool_{1};
     net::steady_timer wake_{ioc_};
     std::thread thread_;
@@ -788,7 +753,7 @@ private:
     utterance_counter counter_;
     int stream_ids_ = 0;
     steady::time_point retry_at_{}, finish_deadline_{}, last_progress_{};
-    std::chrono::milliseconds backoff_{backoff_initial};
+    lt::net::backoff backoff_{backoff_initial, backoff_max}; // no jitter: one stream per speaker
     bool checking_ = false;
     bool warned_drop_ = false;
     bool finishing_ = false;
