@@ -251,7 +251,7 @@ struct service_client::impl {
                    "; check AWS_ENDPOINT_URL_" + service.env_id + " / AWS_ENDPOINT_URL or AWS_REGION, and that "
                    "the service is running)";
         if (net::is_tls_error(ec))
-            return std::string(stage) + ": " + net::reason(ec) +
+            return std::string(stage) + ": TLS error: " + ec.message() +
                    " (the server's certificate must be trusted by the system CA store" +
                    (opts.ca_file.empty() ? std::string() : " or " + opts.ca_file) + " and name host " + ep.host + ")";
         return std::string(stage) + ": " + net::reason(ec);

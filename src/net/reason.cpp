@@ -24,9 +24,10 @@ std::string reason(const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted)
         return "aborted";
     if (ec.category() == asio::error::get_ssl_category()) {
+        // "certificate verify failed", OpenSSL's words, which users search for.
         if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED)
-            return "TLS certificate verification failed (the server's certificate is not trusted or is not "
-                   "issued for this host name)";
+            return "TLS " + ec.message() + " (the server's certificate is not trusted here or is not issued "
+                   "for this host name)";
         return "TLS error: " + ec.message();
     }
     return ec.message();

@@ -1,6 +1,6 @@
 // Why a network operation failed, in words for the person at the console: "timed out",
 // "connection refused", "the server closed the connection", a TLS certificate that did not
-// verify named as such; otherwise the system's message.
+// verify named as such ("TLS certificate verify failed (...)"); otherwise the system's message.
 #pragma once
 
 #include <boost/system/error_code.hpp>
