@@ -13,8 +13,6 @@ namespace {
 
 using detail::lower;
 
-std::string default_port(const std::string& scheme) { return scheme == "https" ? "443" : "80"; }
-
 bool loopback(const std::string& host) {
     if (lower(host) == "localhost")
         return true;
@@ -27,82 +25,29 @@ bool loopback(const std::string& host) {
     return addr.is_loopback();
 }
 
-std::string bracketed(const std::string& host) {
-    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
 core::result<endpoint> parse(std::string_view url) {
     auto scheme_end = url.find("://");
     if (scheme_end == std::string_view::npos)
         return core::make_error("missing scheme: start with https:// or http://");
-    endpoint ep;
-    ep.scheme = lower(url.substr(0, scheme_end));
-    if (ep.scheme != "https" && ep.scheme != "http")
-        return core::make_error("unsupported scheme '" + ep.scheme + "': use https or http");
-    std::string_view rest = url.substr(scheme_end + 3);
-    auto auth_end = rest.find_first_of("/?#");
-    std::string_view authority = rest.substr(0, auth_end);
-    std::string_view path = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
-    if (authority.find('@') != std::string_view::npos)
-        return core::make_error("user info ('user@') is not allowed");
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        auto close = authority.find(']');
-        if (close == std::string_view::npos)
-            return core::make_error("unterminated IPv6 address: missing ']'");
-        ep.host = std::string(authority.substr(1, close - 1));
-        auto after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':')
-                return core::make_error("unexpected text after the IPv6 address");
-            port = after.substr(1);
-            if (port.empty())
-                return core::make_error("empty port after ':'");
-        }
-    } else {
-        auto colon = authority.find(':');
-        ep.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            port = authority.substr(colon + 1);
-            if (port.empty())
-                return core::make_error("empty port after ':'");
-        }
-    }
-    if (ep.host.empty())
-        return core::make_error("missing host");
-    for (char c : ep.host)
-        if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '[' || c == ']')
-            return core::make_error("invalid character in host '" + ep.host + "'");
-    if (!port.empty()) {
-        if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            return core::make_error("port '" + std::string(port) + "' is not a number");
-        int p = std::stoi(std::string(port));
-        if (p < 1 || p > 65535)
-            return core::make_error("port " + std::string(port) + " is out of range (1-65535)");
-        ep.port = std::to_string(p);
-    } else {
-        ep.port = default_port(ep.scheme);
-    }
+    auto scheme = lower(url.substr(0, scheme_end));
+    if (scheme != "https" && scheme != "http")
+        return core::make_error("unsupported scheme '" + scheme + "': use https or http");
+    auto r = net::parse_url(url);
+    if (!r)
+        return r;
+    endpoint ep = std::move(r).value();
+    std::string_view path = ep.target;
     if (!path.empty() && path.front() != '/')
         return core::make_error("a query or fragment is not allowed");
     if (path.find_first_of("?#") != std::string_view::npos)
         return core::make_error("a query or fragment is not allowed");
     while (!path.empty() && path.back() == '/')
         path.remove_suffix(1);
-    ep.base_path = std::string(path);
+    ep.target = std::string(path);
     return ep;
 }
 
 } // namespace
-
-std::string endpoint::host_header() const {
-    std::string out = bracketed(host);
-    if (port != default_port(scheme))
-        out += ":" + port;
-    return out;
-}
-
-std::string endpoint::url() const { return scheme + "://" + host_header() + base_path; }
 
 const service_info& translate_service() {
     static const service_info s{"TRANSLATE", "translate", "443", "translate"};

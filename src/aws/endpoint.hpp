@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "net/endpoint.hpp"
 
 #include <string>
 #include <string_view>
@@ -11,16 +12,9 @@
 
 namespace lt::aws {
 
-struct endpoint {
-    std::string scheme = "https"; // https | http (overrides only)
-    std::string host;             // no brackets for IPv6
-    std::string port;             // always set ("443", "8443", "4566", ...)
-    std::string base_path;        // from an override URL; "" or "/prefix" (no trailing slash)
-    bool tls() const { return scheme == "https"; }
-    // Host header value: host, with ":port" unless the port is the scheme's default.
-    std::string host_header() const;
-    std::string url() const;      // "https://translate.eu-west-2.amazonaws.com"
-};
+// scheme https or http (overrides only); host without brackets for IPv6; port always set;
+// target: the path prefix of an override URL, "" or "/prefix" (no trailing slash).
+using endpoint = lt::net::endpoint;
 
 struct service_info {
     std::string env_id;        // "TRANSLATE", "STS", "TRANSCRIBE_STREAMING"

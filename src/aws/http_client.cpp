@@ -1,13 +1,10 @@
 #include "aws/http_client.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include "net/asio.hpp"
+#include "net/backoff.hpp"
+#include "net/connect.hpp"
+#include "net/reason.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <poll.h>
@@ -15,19 +12,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cmath>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
 namespace lt::aws {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -98,22 +89,8 @@ std::string json_string(const nlohmann::json& j, std::initializer_list<const cha
     return {};
 }
 
-std::chrono::milliseconds backoff(const client_options& o, int retry) {
-    thread_local std::mt19937 rng{std::random_device{}()};
-    double base = static_cast<double>(o.base_backoff.count());
-    double delay = std::min(static_cast<double>(o.max_backoff.count()), base * std::pow(2.0, retry - 1));
-    std::uniform_real_distribution<double> jitter(0.5, 1.5);
-    return milliseconds(static_cast<long long>(delay * jitter(rng)));
-}
-
-bool is_ip_literal(const std::string& host) {
-    boost::system::error_code ec;
-    net::ip::make_address(host, ec);
-    return !ec;
-}
-
 struct connection {
-    net::io_context ioc; // first: destroyed after the streams that use it
+    asio::io_context ioc; // first: destroyed after the streams that use it
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
     beast::flat_buffer buffer;
@@ -124,7 +101,7 @@ struct connection {
     // Runs the io_context until the started operation has completed.
     template <class Start>
     beast::error_code run(Start&& start) {
-        beast::error_code result = net::error::would_block;
+        beast::error_code result = asio::error::would_block;
         start([&result](beast::error_code ec, auto&&...) { result = ec; });
         ioc.restart();
         ioc.run();
@@ -160,9 +137,9 @@ struct attempt_result {
 };
 
 bool stale_error(const beast::error_code& ec) {
-    return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
-           ec == net::error::broken_pipe || ec == net::error::connection_aborted ||
-           ec == net::ssl::error::stream_truncated;
+    return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+           ec == asio::ssl::error::stream_truncated;
 }
 
 std::string action_of_target(std::string_view target) {
@@ -218,7 +195,7 @@ struct service_client::impl {
     service_info service;
     std::shared_ptr<credentials_provider> creds;
     client_options opts;
-    ssl::context tls_ctx{ssl::context::tls_client};
+    std::optional<ssl::context> tls_ctx;
     std::string setup_error;
     std::mutex pool_mu;
     std::vector<std::unique_ptr<connection>> idle;
@@ -226,13 +203,11 @@ struct service_client::impl {
 
     impl(endpoint e, std::string r, service_info s, std::shared_ptr<credentials_provider> c, client_options o)
         : ep(std::move(e)), region(std::move(r)), service(std::move(s)), creds(std::move(c)), opts(std::move(o)) {
-        boost::system::error_code ec;
-        tls_ctx.set_default_verify_paths(ec);
-        tls_ctx.set_verify_mode(ssl::verify_peer);
-        if (!opts.ca_file.empty()) {
-            tls_ctx.load_verify_file(opts.ca_file, ec);
-            if (ec)
-                setup_error = "cannot load CA file " + opts.ca_file + ": " + ec.message();
+        try {
+            tls_ctx.emplace(net::make_tls_context(opts.ca_file));
+        } catch (const std::exception& ex) {
+            setup_error = ex.what(); // reported by every send()
+            tls_ctx.emplace(net::make_tls_context());
         }
         if (opts.max_attempts < 1)
             opts.max_attempts = 1;
@@ -268,77 +243,43 @@ struct service_client::impl {
     }
 
     std::string describe_network(const beast::error_code& ec, const char* stage) const {
-        if (ec == beast::error::timeout || ec == net::error::timed_out)
+        if (ec == beast::error::timeout || ec == asio::error::timed_out)
             return std::string(stage) + " timed out (connect timeout " + std::to_string(opts.connect_timeout.count()) +
                    " ms, request timeout " + std::to_string(opts.request_timeout.count()) + " ms)";
-        if (ec == net::error::connection_refused)
+        if (ec == asio::error::connection_refused)
             return std::string(stage) + ": connection refused (nothing listens at " + ep.host + ":" + ep.port +
                    "; check AWS_ENDPOINT_URL_" + service.env_id + " / AWS_ENDPOINT_URL or AWS_REGION, and that "
                    "the service is running)";
-        if (ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category())
+        if (net::is_tls_error(ec))
             return std::string(stage) + ": TLS error: " + ec.message() +
                    " (the server's certificate must be trusted by the system CA store" +
                    (opts.ca_file.empty() ? std::string() : " or " + opts.ca_file) + " and name host " + ep.host + ")";
-        return std::string(stage) + ": " + ec.message();
+        return std::string(stage) + ": " + net::reason(ec);
     }
 
-    // Resolve, connect and (for https) handshake, all before `deadline`.
+    // Resolve and connect within the connect timeout, then (https) the TLS handshake, all
+    // before `deadline`.
     bool connect(connection& c, steady::time_point deadline, std::string& error) {
-        auto connect_deadline = std::min(deadline, steady::now() + opts.connect_timeout);
-        tcp::resolver resolver(c.ioc);
-        tcp::resolver::results_type results;
-        net::steady_timer timer(c.ioc);
-        bool timed_out = false;
-        timer.expires_at(connect_deadline);
-        timer.async_wait([&](beast::error_code e) {
-            if (!e) {
-                timed_out = true;
-                resolver.cancel();
-            }
-        });
-        auto ec = c.run([&](auto handler) {
-            resolver.async_resolve(ep.host, ep.port,
-                                   [&, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
-                                       results = std::move(r);
-                                       timer.cancel();
-                                       handler(e);
-                                   });
-        });
-        if (timed_out)
-            ec = beast::error::timeout;
-        if (ec) {
-            error = "cannot resolve " + ep.host + ": " +
-                    (timed_out ? std::string("timed out") : ec.message()) + " (check the region and endpoint URL)";
-            return false;
+        net::connect_options o;
+        o.connect_timeout = opts.connect_timeout;
+        o.handshake_timeout = opts.request_timeout;
+        o.deadline = deadline;
+        o.no_delay = true;
+        net::connect_failure failed;
+        if (ep.tls()) {
+            c.tls = std::make_unique<net::tls_stream>(c.ioc, *tls_ctx);
+            failed = net::connect(c.ioc, *c.tls, ep, o);
+        } else {
+            c.plain = std::make_unique<net::tcp_stream>(c.ioc);
+            failed = net::connect(c.ioc, *c.plain, ep, o);
         }
-        if (ep.tls())
-            c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c.ioc, tls_ctx);
+        if (!failed)
+            return true;
+        if (failed.where == net::step::resolve)
+            error = "cannot resolve " + ep.host + ": " + net::reason(failed.code) + " (check the region and endpoint URL)";
         else
-            c.plain = std::make_unique<beast::tcp_stream>(c.ioc);
-        c.lowest().expires_at(connect_deadline);
-        ec = c.run([&](auto handler) {
-            c.lowest().async_connect(results, [handler](beast::error_code e, const tcp::endpoint&) mutable { handler(e); });
-        });
-        if (ec) {
-            error = describe_network(ec, "connect");
-            return false;
-        }
-        c.lowest().socket().set_option(tcp::no_delay(true), ec);
-        if (c.tls) {
-            // SNI (not for IP literals, RFC 6066) and hostname verification.
-            if (!is_ip_literal(ep.host) && !SSL_set_tlsext_host_name(c.tls->native_handle(), ep.host.c_str())) {
-                error = "cannot set the TLS server name " + ep.host;
-                return false;
-            }
-            c.tls->set_verify_callback(ssl::host_name_verification(ep.host));
-            c.lowest().expires_at(deadline);
-            ec = c.run([&](auto handler) { c.tls->async_handshake(ssl::stream_base::client, handler); });
-            if (ec) {
-                error = describe_network(ec, "TLS handshake");
-                return false;
-            }
-        }
-        return true;
+            error = describe_network(failed.code, failed.where == net::step::connect ? "connect" : "TLS handshake");
+        return false;
     }
 
     template <class Msg>
@@ -453,7 +394,7 @@ struct service_client::impl {
         std::string target = req.target.empty() ? "/" : req.target;
         if (target.front() != '/' && target.front() != '?')
             target = "/" + target;
-        target = ep.base_path + target;
+        target = ep.target + target;
         if (target.front() == '?')
             target = "/" + target;
         std::erase_if(req.headers, [](const auto& h) {
@@ -461,9 +402,10 @@ struct service_client::impl {
         });
 
         std::string last_error;
+        net::backoff delays(opts.base_backoff, opts.max_backoff, 0.5, 1.5);
         for (int n = 1; n <= opts.max_attempts; ++n) {
             if (n > 1)
-                std::this_thread::sleep_for(backoff(opts, n - 1));
+                std::this_thread::sleep_for(delays.next());
             auto c = creds->get();
             if (!c)
                 return core::make_error(service.signing_name + ": " + c.error_message());

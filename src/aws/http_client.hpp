@@ -51,7 +51,7 @@ public:
                    std::shared_ptr<credentials_provider> creds, client_options opts = {});
     ~service_client();
 
-    // Sends `req` (method, target relative to the endpoint's base_path, extra headers,
+    // Sends `req` (method, target below the endpoint's path prefix, extra headers,
     // body); Host, Content-Length and the signature are added. A non-2xx answer after the
     // retries is an error: "<service> <Code>: <Message>" plus a hint for auth failures
     // (bad key, expired token, missing permission).

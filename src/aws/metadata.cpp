@@ -1,12 +1,10 @@
 #include "aws/metadata.hpp"
 #include "aws/text.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "net/asio.hpp"
+#include "net/connect.hpp"
+#include "net/reason.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -19,10 +17,6 @@
 
 namespace lt::aws {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -47,8 +41,8 @@ std::string snippet(std::string_view body) {
 
 // Starts one asynchronous operation and runs the io_context until it has completed.
 template <class Start>
-beast::error_code run(net::io_context& ioc, Start&& start) {
-    beast::error_code result = net::error::would_block;
+beast::error_code run(asio::io_context& ioc, Start&& start) {
+    beast::error_code result = asio::error::would_block;
     start([&result](beast::error_code ec, auto&&...) { result = ec; });
     ioc.restart();
     ioc.run();
@@ -56,21 +50,21 @@ beast::error_code run(net::io_context& ioc, Start&& start) {
 }
 
 std::string describe(const beast::error_code& ec, const char* stage, std::chrono::milliseconds timeout) {
-    if (ec == beast::error::timeout || ec == net::error::timed_out)
+    if (ec == beast::error::timeout || ec == asio::error::timed_out)
         return std::string(stage) + " timed out after " + std::to_string(timeout.count()) + " ms";
-    if (ec == net::error::connection_refused)
+    if (ec == asio::error::connection_refused)
         return std::string(stage) + ": connection refused";
     return std::string(stage) + ": " + ec.message();
 }
 
-bool allowed_container_address(net::ip::address a) {
+bool allowed_container_address(asio::ip::address a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped())
-        a = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+        a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
     if (a.is_loopback())
         return true;
-    static const auto ecs = net::ip::make_address("169.254.170.2");
-    static const auto eks = net::ip::make_address("169.254.170.23");
-    static const auto eks6 = net::ip::make_address("fd00:ec2::23");
+    static const auto ecs = asio::ip::make_address("169.254.170.2");
+    static const auto eks = asio::ip::make_address("169.254.170.23");
+    static const auto eks6 = asio::ip::make_address("fd00:ec2::23");
     return a == ecs || a == eks || a == eks6;
 }
 
@@ -82,13 +76,13 @@ const char* allowed_hosts_text =
 // token and the answer never cross the network. Names must resolve only to such addresses.
 core::result<bool> check_full_uri_host(const std::string& host) {
     boost::system::error_code ec;
-    auto literal = net::ip::make_address(host, ec);
+    auto literal = asio::ip::make_address(host, ec);
     if (!ec) {
         if (allowed_container_address(literal))
             return true;
         return core::make_error("host " + host + " is not allowed");
     }
-    net::io_context ioc;
+    asio::io_context ioc;
     tcp::resolver resolver(ioc);
     auto results = resolver.resolve(host, "80", ec);
     if (ec)
@@ -157,23 +151,18 @@ core::result<metadata_reply> metadata_request(const endpoint& ep, std::string_vi
     for (int n = 1; n <= attempts; ++n) {
         if (n > 1)
             std::this_thread::sleep_for(50ms);
-        net::io_context ioc;
-        boost::system::error_code ec;
-        tcp::resolver resolver(ioc);
-        auto results = resolver.resolve(ep.host, ep.port, ec);
-        if (ec) {
-            last_error = "cannot resolve " + ep.host + ": " + ec.message();
-            continue;
-        }
+        asio::io_context ioc;
         beast::tcp_stream stream(ioc);
-        stream.expires_after(opts.connect_timeout);
-        ec = run(ioc, [&](auto handler) {
-            stream.async_connect(results, [handler](beast::error_code e, const tcp::endpoint&) mutable { handler(e); });
-        });
-        if (ec) {
-            last_error = describe(ec, "connect", opts.connect_timeout);
+        net::connect_options limits;
+        limits.connect_timeout = opts.connect_timeout;
+        auto failed = net::connect(ioc, stream, ep, limits);
+        if (failed) {
+            last_error = failed.where == net::step::resolve
+                             ? "cannot resolve " + ep.host + ": " + net::reason(failed.code)
+                             : describe(failed.code, "connect", opts.connect_timeout);
             continue;
         }
+        beast::error_code ec;
         stream.expires_after(opts.read_timeout);
         ec = run(ioc, [&](auto handler) { http::async_write(stream, req, handler); });
         beast::flat_buffer buffer;
@@ -349,7 +338,7 @@ core::result<credentials> imds_fetcher::fetch() {
 
     auto new_token = [&]() -> core::result<bool> {
         st.token.clear();
-        auto r = metadata_request(ep, "PUT", ep.base_path + "/latest/api/token",
+        auto r = metadata_request(ep, "PUT", ep.target + "/latest/api/token",
                                   {{"X-aws-ec2-metadata-token-ttl-seconds", imds_token_ttl}}, st.opts);
         if (!r)
             return core::make_error(what + " is unreachable: " + r.error_message());
@@ -373,7 +362,7 @@ core::result<credentials> imds_fetcher::fetch() {
             if (auto t = new_token(); !t)
                 return core::make_error(t.error_message());
         for (int round = 0;; ++round) {
-            auto r = metadata_request(ep, "GET", ep.base_path + path, {{"X-aws-ec2-metadata-token", st.token}},
+            auto r = metadata_request(ep, "GET", ep.target + path, {{"X-aws-ec2-metadata-token", st.token}},
                                       st.opts);
             if (!r)
                 return core::make_error(what + " is unreachable: " + r.error_message());

@@ -208,6 +208,30 @@ std::string serialize_error(std::string_view message, std::string_view code) {
     return envelope("error", {{"message", message}, {"code", code}});
 }
 
+namespace {
+json token_data(const token_response& m) {
+    if (!m.credentials)
+        return json{{"status", "error"}, {"error", m.error}};
+    const auto& c = *m.credentials;
+    json creds{{"AccessKeyId", c.access_key_id},
+               {"SecretAccessKey", c.secret_access_key},
+               {"SessionToken", c.session_token},
+               {"Expiration", c.expiration}};
+    return json{{"status", "success"}, {"credentials", std::move(creds)}, {"region", m.region}};
+}
+} // namespace
+
+std::string serialize_token_data(const token_response& m) {
+    return token_data(m).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string serialize(const token_response& m) {
+    json d = token_data(m);
+    if (!m.credentials && !m.code.empty())
+        d["code"] = m.code;
+    return envelope("token_response", std::move(d));
+}
+
 std::string serialize_token_response(std::string_view data_json, std::string_view code) {
     auto d = json::parse(data_json, nullptr, false);
     if (!d.is_object())
@@ -226,6 +250,39 @@ std::string serialize(const new_text& m) {
     if (m.partial)
         d["partial"] = true;
     return envelope("new_text", std::move(d));
+}
+
+std::string serialize(const generate_token& m) {
+    json d = json::object();
+    if (m.api_key)
+        d["api_key"] = *m.api_key;
+    return envelope("generate_token", std::move(d));
+}
+
+core::result<token_response> parse_token_response(std::string_view frame) {
+    auto j = json::parse(frame, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
+        return make_error("the server sent a frame that is not a protocol message");
+    const auto& type = j["type"].get_ref<const std::string&>();
+    if (type != "token_response")
+        return make_error("unexpected '" + type + "' frame");
+    static const json empty = json::object();
+    const json& d = j.contains("data") && j["data"].is_object() ? j["data"] : empty;
+    auto str = [](const json& o, const char* key) {
+        auto it = o.find(key);
+        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    token_response r;
+    if (str(d, "status") != "success") {
+        r.error = str(d, "error");
+        r.code = str(d, "code");
+        return r;
+    }
+    const json& c = d.contains("credentials") && d["credentials"].is_object() ? d["credentials"] : empty;
+    r.credentials = token_credentials{str(c, "AccessKeyId"), str(c, "SecretAccessKey"), str(c, "SessionToken"),
+                                      str(c, "Expiration")};
+    r.region = str(d, "region");
+    return r;
 }
 
 core::result<speaker_reply> parse_speaker_reply(std::string_view frame) {

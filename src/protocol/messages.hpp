@@ -31,6 +31,7 @@ struct set_language {
     bool partials = false;              // viewer wants live partial lines
 };
 
+// Asks for short-lived AWS credentials for Transcribe; answered with token_response.
 struct generate_token {
     std::optional<std::string> api_key;
 };
@@ -85,14 +86,39 @@ std::string serialize(const translation_result& m);
 std::string serialize_text_ack(std::string_view id, std::uint64_t seq);
 // `code` is a short machine-readable reason (unauthorized, bad_request, ...).
 std::string serialize_error(std::string_view message, std::string_view code);
-// token_response around `data_json` ({"status":"success","credentials":..} or
-// {"status":"error","error":..}); a non-empty `code` is added to data as "code".
+
+// The answer to generate_token, in the reference's shape: {"status":"success",
+// "credentials":{AccessKeyId, SecretAccessKey, SessionToken, Expiration}, "region"} or
+// {"status":"error","error":...}, plus our `code` on errors.
+struct token_credentials {
+    std::string access_key_id;     // AccessKeyId
+    std::string secret_access_key; // SecretAccessKey
+    std::string session_token;     // SessionToken
+    std::string expiration;        // Expiration, ISO 8601 as STS gave it
+};
+struct token_response {
+    std::optional<token_credentials> credentials; // set: status "success"; unset: "error"
+    std::string region;                           // with credentials: where the role lives
+    std::string error;                            // without: why (the reference's texts)
+    std::string code; // without: not_configured, rate_limited, busy, sts_failed, ... (addition)
+};
+std::string serialize(const token_response& m);
+// The data object alone, without `code`: the body of POST /generate_token, whose HTTP
+// status says what `code` says.
+std::string serialize_token_data(const token_response& m);
+// token_response around `data_json` (serialize_token_data's output); a non-empty `code` is
+// added to data as "code".
 std::string serialize_token_response(std::string_view data_json, std::string_view code);
 
 // ---- speaker side (lt-speech, lt-send) ----
 
 // The reference fields always; `id`, `partial` (only when true) and `lang` as additions.
 std::string serialize(const new_text& m);
+// data {"api_key": ...}, or {} without a key.
+std::string serialize(const generate_token& m);
+// A token_response frame. Missing credential fields are left empty (the caller says which
+// it needs). Errors: not a protocol message, or another type ("unexpected 'x' frame").
+core::result<token_response> parse_token_response(std::string_view frame);
 
 // What a speaker needs from the server's frames: acknowledgements, errors, and the
 // connection greeting. Other types are `other` (viewer frames a speaker may still get).

@@ -9,6 +9,7 @@
 // that subscribe()/unsubscribe() and the destructor signal; replies are taken with
 // redisGetReplyFromReader(). The connect itself is polled too, so stopping never waits for
 // a connect timeout (only name resolution, getaddrinfo, cannot be interrupted).
+#include "net/backoff.hpp"
 #include "redis/detail.hpp"
 #include "redis/redis.hpp"
 
@@ -20,7 +21,6 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
-#include <random>
 #include <system_error>
 
 namespace lt::redis {
@@ -125,8 +125,8 @@ void subscriber::run() {
     sigaddset(&block, SIGPIPE);
     ::pthread_sigmask(SIG_BLOCK, &block, nullptr);
 
-    std::minstd_rand rng(std::random_device{}());
-    milliseconds wait = options_.backoff_min;
+    // Half to all of the current step: nodes that lost Redis together do not return together.
+    net::backoff wait(options_.backoff_min, options_.backoff_max, 0.5, 1.0);
     bool reported_down = false;
     while (!stopping_) {
         std::string reason;
@@ -141,7 +141,7 @@ void subscriber::run() {
         if (stopping_) break;
         reason = "redis " + to_string(address_) + ": " + reason;
         if (was_up) {
-            wait = options_.backoff_min;
+            wait.reset();
             set_state(false, reason);
         } else if (!reported_down) {
             set_state(false, reason); // the first failure; later ones only update last_error
@@ -151,13 +151,13 @@ void subscriber::run() {
         }
         reported_down = true;
 
-        auto lo = std::max<milliseconds::rep>(1, wait.count() / 2);
-        milliseconds sleep{std::uniform_int_distribution<milliseconds::rep>(lo, wait.count())(rng)};
+        milliseconds sleep = std::max(wait.next(), milliseconds(1));
+        if (was_up)
+            wait.reset(); // the first two tries after a lost session both wait the least
         {
             std::unique_lock lock(mutex_);
             if (stopped_cv_.wait_for(lock, sleep, [this] { return stop_; })) break;
         }
-        if (!was_up) wait = std::min(wait * 2, options_.backoff_max);
     }
     connected_ = false;
 }

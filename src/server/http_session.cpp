@@ -12,9 +12,9 @@
 namespace lt::server {
 
 void fail(beast::error_code ec, const char* what) {
-    if (ec == net::error::operation_aborted || ec == websocket::error::closed ||
-        ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
-        ec == net::error::broken_pipe || ec == http::error::end_of_stream)
+    if (ec == asio::error::operation_aborted || ec == websocket::error::closed ||
+        ec == beast::error::timeout || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::broken_pipe || ec == http::error::end_of_stream)
         return;
     spdlog::debug("{}: {}", what, ec.message());
 }
@@ -29,7 +29,7 @@ http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> s
 http_session::~http_session() { state_->metrics.http_sessions.add(-1); }
 
 void http_session::run() {
-    net::dispatch(stream_.get_executor(),
+    asio::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
@@ -266,7 +266,7 @@ void http_session::generate_token(const http::request<http::string_body>& req, s
     stream_.expires_after(std::chrono::seconds(90));
     auto self = shared_from_this();
     state_->tokens->request(ticket_.ip(), [self, &req](token_answer a) {
-        net::post(self->stream_.get_executor(), [self, &req, a = std::move(a)]() mutable {
+        asio::post(self->stream_.get_executor(), [self, &req, a = std::move(a)]() mutable {
             auto res = text_response(req, static_cast<http::status>(a.http_status), "application/json",
                                      std::move(a.data));
             if (a.http_status == 429 || a.http_status == 503)
@@ -300,18 +300,18 @@ void http_session::do_close() {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-listener::listener(std::vector<std::unique_ptr<net::io_context>>& pool, tcp::endpoint endpoint,
+listener::listener(std::vector<std::unique_ptr<asio::io_context>>& pool, tcp::endpoint endpoint,
                    std::shared_ptr<server_state> state)
     : pool_(pool), acceptor_(*pool.front()), state_(std::move(state)), retry_(acceptor_.get_executor()) {
     beast::error_code ec;
     auto where = [&] { return endpoint.address().to_string() + ":" + std::to_string(endpoint.port()); };
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec)
-        acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+        acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec)
         acceptor_.bind(endpoint, ec);
     if (!ec)
-        acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
         throw std::system_error(ec, "cannot listen on " + where());
 }
@@ -319,7 +319,7 @@ listener::listener(std::vector<std::unique_ptr<net::io_context>>& pool, tcp::end
 void listener::run() { do_accept(); }
 
 void listener::stop() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
         beast::error_code ec;
         self->retry_.cancel();
         self->acceptor_.close(ec);
@@ -335,7 +335,7 @@ void listener::do_accept() {
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor_.is_open())
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open())
         return;
     if (ec) {
         // Out of file descriptors, most often: wait instead of spinning.

@@ -45,7 +45,7 @@ private:
 // over the network threads' io_contexts (one thread each).
 class listener : public std::enable_shared_from_this<listener> {
 public:
-    listener(std::vector<std::unique_ptr<net::io_context>>& pool, tcp::endpoint endpoint,
+    listener(std::vector<std::unique_ptr<asio::io_context>>& pool, tcp::endpoint endpoint,
              std::shared_ptr<server_state> state);
     void run();
     void stop();
@@ -55,11 +55,11 @@ private:
     void do_accept();
     void on_accept(beast::error_code ec, tcp::socket socket);
 
-    std::vector<std::unique_ptr<net::io_context>>& pool_;
+    std::vector<std::unique_ptr<asio::io_context>>& pool_;
     std::size_t next_ = 0;
     tcp::acceptor acceptor_;
     std::shared_ptr<server_state> state_;
-    net::steady_timer retry_;
+    asio::steady_timer retry_;
 };
 
 } // namespace lt::server

@@ -1,21 +1,10 @@
-// Beast/Asio aliases shared by the session classes. Internal to the server module.
+// What the session classes share besides lt's Asio/Beast names (net/asio.hpp). Internal to
+// the server module.
 #pragma once
 
-// Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include "net/asio.hpp"
 
 namespace lt::server {
-
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 
 // Logs a failed operation, except the ones that are a normal end of a connection.
 void fail(beast::error_code ec, const char* what);

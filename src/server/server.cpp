@@ -100,27 +100,27 @@ std::unique_ptr<token_vendor> make_tokens(const server_config& config) {
 struct server::impl {
     // One io_context per network thread: a connection lives on one thread, so it needs no
     // strand, and a caption reaches thousands of viewers as one task per thread.
-    std::vector<std::unique_ptr<net::io_context>> pool;
+    std::vector<std::unique_ptr<asio::io_context>> pool;
     std::shared_ptr<server_state> state;
     std::shared_ptr<listener> acceptor;
-    net::signal_set signals;
-    net::steady_timer drain;
+    asio::signal_set signals;
+    asio::steady_timer drain;
     std::chrono::steady_clock::time_point drain_deadline;
     std::atomic<bool> stopping{false};
 
-    static std::vector<std::unique_ptr<net::io_context>> make_pool(unsigned threads) {
+    static std::vector<std::unique_ptr<asio::io_context>> make_pool(unsigned threads) {
         if (threads == 0)
             threads = std::max(1u, std::thread::hardware_concurrency());
-        std::vector<std::unique_ptr<net::io_context>> p;
+        std::vector<std::unique_ptr<asio::io_context>> p;
         for (unsigned i = 0; i < threads; ++i)
-            p.push_back(std::make_unique<net::io_context>(1));
+            p.push_back(std::make_unique<asio::io_context>(1));
         return p;
     }
 
     impl(server_config config, std::shared_ptr<translate::translator> backend)
         : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM),
           drain(*pool.front()) {
-        auto address = net::ip::make_address(config.host);
+        auto address = asio::ip::make_address(config.host);
         tcp::endpoint endpoint{address, config.port};
         state = make_state(std::move(config), std::move(backend));
         acceptor = std::make_shared<listener>(pool, endpoint, state);
@@ -164,7 +164,7 @@ struct server::impl {
         }
         for (std::size_t t = 0; t < pool.size(); ++t)
             if (!by_thread[t].empty())
-                net::post(*pool[t], [list = std::move(by_thread[t]), frame] {
+                asio::post(*pool[t], [list = std::move(by_thread[t]), frame] {
                     for (const auto& s : list)
                         s->push(frame);
                 });
@@ -216,7 +216,7 @@ void server::run() {
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < m.pool.size(); ++i)
         threads.emplace_back([&m, i] {
-            auto work = net::make_work_guard(*m.pool[i]); // idle threads wait for connections
+            auto work = asio::make_work_guard(*m.pool[i]); // idle threads wait for connections
             m.pool[i]->run();
         });
     m.pool.front()->run();
@@ -227,7 +227,7 @@ void server::run() {
 }
 
 void server::stop() {
-    net::post(*impl_->pool.front(), [m = impl_.get()] { m->begin_stop(); });
+    asio::post(*impl_->pool.front(), [m = impl_.get()] { m->begin_stop(); });
 }
 
 } // namespace lt::server

@@ -180,7 +180,7 @@ void ws_session::handle(std::string_view text) {
                     out.error = r.error_message();
                 }
                 auto frame = std::make_shared<const std::string>(protocol::serialize(out));
-                net::post(self->ws_.get_executor(), [self, frame] { self->push(frame); });
+                asio::post(self->ws_.get_executor(), [self, frame] { self->push(frame); });
             });
         if (!queued)
             send_error("server busy: translation queue is full", "busy");
@@ -189,7 +189,7 @@ void ws_session::handle(std::string_view text) {
 }
 
 void ws_session::deliver(hub::frame_ptr frame) {
-    net::post(ws_.get_executor(),
+    asio::post(ws_.get_executor(),
               [self = shared_from_this(), frame = std::move(frame)]() mutable { self->push(std::move(frame)); });
 }
 
@@ -216,7 +216,7 @@ void ws_session::push(hub::frame_ptr frame) {
 
 void ws_session::do_write() {
     ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front()),
+    ws_.async_write(asio::buffer(*queue_.front()),
                     beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
@@ -256,7 +256,7 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
 }
 
 void ws_session::shutdown() {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
         self->close_with(websocket::close_code::going_away, "server shutting down");
     });
 }

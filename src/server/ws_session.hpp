@@ -55,7 +55,7 @@ private:
     bool chose_language_ = false; // has sent set_language: keeps watching even as a speaker
     rate_limiter messages_;
     rate_limiter captions_;
-    net::steady_timer close_timer_;
+    asio::steady_timer close_timer_;
 };
 
 } // namespace lt::server

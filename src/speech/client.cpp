@@ -1,32 +1,20 @@
-// Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
 #include "speech/client.hpp"
 
+#include "net/asio.hpp"
+#include "net/backoff.hpp"
+#include "net/connect.hpp"
+#include "net/reason.hpp"
 #include "protocol/messages.hpp"
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 
 namespace lt::speech {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using net::awaitable;
-using net::use_awaitable;
+using asio::awaitable;
+using asio::use_awaitable;
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -51,39 +39,19 @@ std::string clip_utf8(std::string text) {
     return text;
 }
 
-std::string reason(const std::exception& e) {
-    if (auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
-        auto ec = se->code();
-        if (ec == websocket::error::closed)
-            return "the server closed the connection";
-        if (ec == beast::error::timeout)
-            return "timed out";
-        return ec.message();
-    }
-    return e.what();
-}
-
 } // namespace
 
 class client::impl {
 public:
     impl(client_options opts, event_fn on_event)
-        : opts_(std::move(opts)), on_event_(std::move(on_event)), box_(opts_.outbox_capacity),
-          rng_(std::random_device{}()) {
-        tls_.set_default_verify_paths();
-        tls_.set_verify_mode(ssl::verify_peer);
-        if (!opts_.ca_file.empty()) {
-            boost::system::error_code ec;
-            tls_.load_verify_file(opts_.ca_file, ec);
-            if (ec)
-                throw std::runtime_error("cannot load CA file " + opts_.ca_file + ": " + ec.message());
-        }
-        net::co_spawn(ioc_, run(), [this](std::exception_ptr) { finished(); });
+        : opts_(std::move(opts)), on_event_(std::move(on_event)), tls_(net::make_tls_context(opts_.ca_file)),
+          box_(opts_.outbox_capacity), backoff_(opts_.backoff_initial, opts_.backoff_max, 0.8, 1.2) {
+        asio::co_spawn(ioc_, run(), [this](std::exception_ptr) { finished(); });
         thread_ = std::thread([this] { ioc_.run(); });
     }
 
     ~impl() {
-        net::post(ioc_, [this] { abort(); });
+        asio::post(ioc_, [this] { abort(); });
         // A stuck resolve or TLS handshake must not hold up the exit.
         std::unique_lock lock(mutex_);
         if (!done_cv_.wait_for(lock, 3s, [&] { return done_; }))
@@ -94,7 +62,7 @@ public:
 
     void send_partial(caption c) {
         c.text = clip_utf8(std::move(c.text));
-        net::post(ioc_, [this, c = std::move(c)]() mutable {
+        asio::post(ioc_, [this, c = std::move(c)]() mutable {
             partial_ = std::move(c);
             wake();
         });
@@ -102,7 +70,7 @@ public:
 
     void send_final(caption c) {
         c.text = clip_utf8(std::move(c.text));
-        net::post(ioc_, [this, c = std::move(c)]() mutable {
+        asio::post(ioc_, [this, c = std::move(c)]() mutable {
             if (partial_ && partial_->id == c.id)
                 partial_.reset(); // the final replaces it
             if (auto lost = box_.push(std::move(c)))
@@ -115,7 +83,7 @@ public:
     }
 
     std::size_t finish(std::chrono::milliseconds timeout) {
-        net::post(ioc_, [this] {
+        asio::post(ioc_, [this] {
             finishing_ = true;
             retry_timer_.cancel();
             wake();
@@ -123,7 +91,7 @@ public:
         std::unique_lock lock(mutex_);
         if (!done_cv_.wait_for(lock, timeout, [&] { return done_; })) {
             lock.unlock();
-            net::post(ioc_, [this] { abort(); });
+            asio::post(ioc_, [this] { abort(); });
             lock.lock();
             done_cv_.wait_for(lock, 3s, [&] { return done_; });
         }
@@ -163,7 +131,7 @@ private:
     awaitable<void> sleep_until_woken(clock_type::time_point deadline) {
         wake_.expires_at(deadline);
         boost::system::error_code ec;
-        co_await wake_.async_wait(net::redirect_error(use_awaitable, ec));
+        co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
     }
 
     void abort() {
@@ -182,20 +150,14 @@ private:
         done_cv_.notify_all();
     }
 
-    std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
-        std::uniform_real_distribution<double> d(0.8, 1.2);
-        return std::chrono::milliseconds(static_cast<long>(static_cast<double>(base.count()) * d(rng_)));
-    }
-
     awaitable<void> run() {
-        auto backoff = opts_.backoff_initial;
         while (!stopping_ && !(finishing_ && box_.empty())) {
             emit({client_event::kind::connecting, opts_.server.url()});
             std::string why;
             bool had_connection = false;
             bool fatal = false;
             try {
-                if (opts_.server.tls)
+                if (opts_.server.tls())
                     co_await session<tls_ws>(had_connection);
                 else
                     co_await session<plain_ws>(had_connection);
@@ -207,7 +169,7 @@ private:
                 fatal = true;
                 stopping_ = true;
             } catch (const std::exception& e) {
-                why = reason(e);
+                why = net::reason(e);
             }
             {
                 std::lock_guard lock(mutex_);
@@ -221,13 +183,12 @@ private:
             if (stopping_ || (finishing_ && box_.empty()))
                 break;
             if (had_connection)
-                backoff = opts_.backoff_initial;
-            auto delay = jittered(backoff);
+                backoff_.reset();
+            auto delay = backoff_.next();
             emit({client_event::kind::disconnected, why, delay});
             retry_timer_.expires_after(delay);
             boost::system::error_code ec;
-            co_await retry_timer_.async_wait(net::redirect_error(use_awaitable, ec));
-            backoff = std::min(backoff * 2, opts_.backoff_max);
+            co_await retry_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
         }
     }
 
@@ -238,29 +199,11 @@ private:
         auto& tcp_layer = beast::get_lowest_layer(ws);
         close_socket_ = [&tcp_layer] { tcp_layer.socket().close(); };
 
-        tcp::resolver resolver(ioc_);
-        auto addresses = co_await resolver.async_resolve(ep.host, ep.port, use_awaitable);
-        tcp_layer.expires_after(opts_.connect_timeout);
-        co_await tcp_layer.async_connect(addresses, use_awaitable);
-        if constexpr (std::is_same_v<WS, tls_ws>) {
-            if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), ep.host.c_str()))
-                throw std::runtime_error("cannot set TLS server name " + ep.host);
-            ws.next_layer().set_verify_callback(ssl::host_name_verification(ep.host));
-            tcp_layer.expires_after(opts_.connect_timeout);
-            co_await ws.next_layer().async_handshake(ssl::stream_base::client, use_awaitable);
-        }
-        tcp_layer.expires_never();
+        net::connect_options limits;
+        limits.connect_timeout = limits.handshake_timeout = opts_.connect_timeout;
+        co_await net::async_connect(ws.next_layer(), ep, limits);
         ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-        ws.set_option(websocket::stream_base::decorator([name = opts_.client_name](websocket::request_type& req) {
-            req.set(beast::http::field::user_agent, name);
-        }));
-        std::string host_header = ep.host;
-        if (ep.port != (ep.tls ? "443" : "80"))
-            host_header += ":" + ep.port;
-        // The handshake has no timeout of its own until the stream's suggested ones apply.
-        tcp_layer.expires_after(opts_.connect_timeout);
-        co_await ws.async_handshake(host_header, ep.target, use_awaitable);
-        tcp_layer.expires_never();
+        co_await net::async_upgrade(ws, ep, opts_.client_name, limits);
         had_connection = true;
         {
             std::lock_guard lock(mutex_);
@@ -270,12 +213,12 @@ private:
         emit({client_event::kind::connected, ep.url()});
 
         auto conn = std::make_shared<connection>();
-        net::co_spawn(ioc_, read_loop(ws, conn), [this, conn](std::exception_ptr e) {
+        asio::co_spawn(ioc_, read_loop(ws, conn), [this, conn](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
                 } catch (const std::exception& ex) {
-                    conn->reader_error = reason(ex);
+                    conn->reader_error = net::reason(ex);
                 }
             }
             conn->reader_done = true;
@@ -286,7 +229,7 @@ private:
         try {
             co_await write_loop(ws, *conn);
         } catch (const std::exception& e) {
-            error = reason(e);
+            error = net::reason(e);
         }
         // The reader holds a reference to `ws`: it must end before `ws` goes away.
         if (!conn->reader_done)
@@ -330,7 +273,7 @@ private:
             }
             if (!in_flight && !box_.empty() && now >= not_before_) {
                 const caption& c = *box_.front();
-                co_await ws.async_write(net::buffer(frame(c, false)), use_awaitable);
+                co_await ws.async_write(asio::buffer(frame(c, false)), use_awaitable);
                 {
                     std::lock_guard lock(mutex_);
                     ++stats_.finals_sent;
@@ -349,7 +292,7 @@ private:
                 partial_.reset();
                 if (!conn.acks)
                     continue; // the reference server would show each partial as a caption
-                co_await ws.async_write(net::buffer(frame(p, true)), use_awaitable);
+                co_await ws.async_write(asio::buffer(frame(p, true)), use_awaitable);
                 std::lock_guard lock(mutex_);
                 ++stats_.partials_sent;
                 continue;
@@ -453,10 +396,10 @@ private:
 
     client_options opts_;
     event_fn on_event_;
-    net::io_context ioc_;
-    ssl::context tls_{ssl::context::tls_client};
-    net::steady_timer wake_{ioc_};
-    net::steady_timer retry_timer_{ioc_};
+    asio::io_context ioc_;
+    ssl::context tls_;
+    asio::steady_timer wake_{ioc_};
+    asio::steady_timer retry_timer_{ioc_};
     std::thread thread_;
 
     // Owned by the network thread.
@@ -469,7 +412,7 @@ private:
     bool finishing_ = false;
     bool stopping_ = false;
     std::uint64_t refused_ = 0;
-    std::mt19937 rng_;
+    net::backoff backoff_;
 
     mutable std::mutex mutex_;
     std::condition_variable done_cv_;

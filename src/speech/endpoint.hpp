@@ -2,19 +2,16 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "net/endpoint.hpp"
 
 #include <string>
 #include <string_view>
 
 namespace lt::speech {
 
-struct endpoint {
-    bool tls = false;
-    std::string host;   // without brackets for IPv6
-    std::string port;
-    std::string target; // WebSocket path, "/ws" unless the URL names another
-    std::string url() const; // normalised, for the console: "ws://host:5050/ws"
-};
+// scheme ws or wss; host without brackets for IPv6; target the WebSocket path, "/ws" unless
+// the URL names another. url() is the normalised form for the console ("ws://host:5050/ws").
+using endpoint = net::endpoint;
 
 // Accepts http, https, ws and wss URLs (http means ws, https means wss), with or without a
 // port and path; a bare "host:port" is taken as http. A path of "" or "/" becomes "/ws"

@@ -29,7 +29,7 @@ TEST(endpoint, regional_defaults) {
     EXPECT_EQ(t.value().scheme, "https");
     EXPECT_EQ(t.value().host, "translate.eu-west-2.amazonaws.com");
     EXPECT_EQ(t.value().port, "443");
-    EXPECT_EQ(t.value().base_path, "");
+    EXPECT_EQ(t.value().target, "");
     EXPECT_EQ(t.value().host_header(), "translate.eu-west-2.amazonaws.com");
     EXPECT_EQ(t.value().url(), "https://translate.eu-west-2.amazonaws.com");
 
@@ -71,7 +71,7 @@ TEST(endpoint, service_override_wins_over_the_global_one) {
     EXPECT_FALSE(t.value().tls());
     EXPECT_EQ(t.value().host, "127.0.0.1");
     EXPECT_EQ(t.value().port, "4566");
-    EXPECT_EQ(t.value().base_path, "/prefix");
+    EXPECT_EQ(t.value().target, "/prefix");
     EXPECT_EQ(t.value().url(), "http://127.0.0.1:4566/prefix");
     EXPECT_TRUE(warnings.empty()) << warnings.front();
 
@@ -135,11 +135,11 @@ TEST(endpoint, parse_endpoint_url_cases) {
     auto b = parse_endpoint_url("http://example.com:80/");
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(b.value().port, "80");
-    EXPECT_EQ(b.value().base_path, "");
+    EXPECT_EQ(b.value().target, "");
     EXPECT_EQ(b.value().host_header(), "example.com");
     auto c = parse_endpoint_url("https://example.com:8443/a/b//");
     ASSERT_TRUE(c.ok());
-    EXPECT_EQ(c.value().base_path, "/a/b");
+    EXPECT_EQ(c.value().target, "/a/b");
     EXPECT_EQ(c.value().url(), "https://example.com:8443/a/b");
     auto d = parse_endpoint_url("http://[fe80::1]");
     ASSERT_TRUE(d.ok());

@@ -290,7 +290,7 @@ TEST(http_client, query_protocol_and_base_path) {
         return r;
     });
     auto ep = local(server.port());
-    ep.base_path = "/prefix";
+    ep.target = "/prefix";
     auto creds = test_credentials();
     service_client client(ep, "us-east-1", sts_service(), make_static_provider(creds), fast_options());
     auto r = client.call_query({{"Action", "GetCallerIdentity"}, {"Version", "2011-06-15"}, {"X", "a b&c=d/é"}});
@@ -303,7 +303,7 @@ TEST(http_client, query_protocol_and_base_path) {
     EXPECT_EQ(reqs[0].body, "Action=GetCallerIdentity&Version=2011-06-15&X=a%20b%26c%3Dd%2F%C3%A9");
     EXPECT_EQ(reqs[0].header("x-amz-security-token"), "");
     expect_valid_signature(reqs[0], creds, "us-east-1", "sts");
-    EXPECT_EQ(client.where().base_path, "/prefix");
+    EXPECT_EQ(client.where().target, "/prefix");
 }
 
 TEST(http_client, send_passes_method_target_and_headers) {

@@ -17,19 +17,19 @@ endpoint parse_ok(const std::string& url) {
 
 TEST(endpoint, http_and_ws_schemes_map_to_the_socket_path) {
     auto a = parse_ok("http://localhost:5050");
-    EXPECT_FALSE(a.tls);
+    EXPECT_FALSE(a.tls());
     EXPECT_EQ(a.host, "localhost");
     EXPECT_EQ(a.port, "5050");
     EXPECT_EQ(a.target, "/ws");
     EXPECT_EQ(a.url(), "ws://localhost:5050/ws");
 
     auto b = parse_ok("https://captions.example.org/");
-    EXPECT_TRUE(b.tls);
+    EXPECT_TRUE(b.tls());
     EXPECT_EQ(b.port, "443");
     EXPECT_EQ(b.target, "/ws");
 
     auto c = parse_ok("wss://example.org:8443/custom/socket?room=hall-a");
-    EXPECT_TRUE(c.tls);
+    EXPECT_TRUE(c.tls());
     EXPECT_EQ(c.port, "8443");
     EXPECT_EQ(c.target, "/custom/socket?room=hall-a");
 
@@ -46,7 +46,7 @@ TEST(endpoint, http_and_ws_schemes_map_to_the_socket_path) {
 
 TEST(endpoint, bare_host_port_and_ipv6) {
     auto a = parse_ok("127.0.0.1:6000");
-    EXPECT_FALSE(a.tls);
+    EXPECT_FALSE(a.tls());
     EXPECT_EQ(a.host, "127.0.0.1");
     EXPECT_EQ(a.port, "6000");
 

@@ -1,6 +1,7 @@
 #include "server/routes/token_vending.hpp"
 
-#include <nlohmann/json.hpp>
+#include "protocol/messages.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -52,19 +53,27 @@ token_answer token_error(int http_status, std::string code, const std::string& m
     token_answer a;
     a.http_status = http_status;
     a.code = std::move(code);
-    a.data = nlohmann::json{{"status", "error"}, {"error", message}}.dump();
+    protocol::token_response r;
+    r.error = message;
+    a.data = protocol::serialize_token_data(r);
     return a;
 }
 
 core::result<std::string> parse_assume_role(std::string_view xml, const std::string& region) {
-    nlohmann::json creds;
-    for (const char* field : {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}) {
+    protocol::token_credentials creds;
+    for (auto [field, value] : {std::pair<const char*, std::string*>{"AccessKeyId", &creds.access_key_id},
+                                {"SecretAccessKey", &creds.secret_access_key},
+                                {"SessionToken", &creds.session_token},
+                                {"Expiration", &creds.expiration}}) {
         auto v = element(xml, field);
         if (!v || v->empty())
             return core::make_error(std::string("STS AssumeRole answer has no ") + field);
-        creds[field] = *v;
+        *value = *v;
     }
-    return nlohmann::json{{"status", "success"}, {"credentials", creds}, {"region", region}}.dump();
+    protocol::token_response r;
+    r.credentials = std::move(creds);
+    r.region = region;
+    return protocol::serialize_token_data(r);
 }
 
 token_vendor::token_vendor(token_settings settings, std::shared_ptr<aws::service_client> sts)

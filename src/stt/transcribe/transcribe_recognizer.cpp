@@ -1,19 +1,13 @@
-// Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
 #include "stt/transcribe/transcribe_recognizer.hpp"
 
 #include "aws/endpoint.hpp"
 #include "aws/event_stream.hpp"
 #include "aws/sigv4.hpp"
+#include "net/asio.hpp"
+#include "net/backoff.hpp"
+#include "net/connect.hpp"
+#include "net/reason.hpp"
 #include "stt/transcribe/transcript.hpp"
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -28,14 +22,9 @@
 
 namespace lt::stt::transcribe {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace ssl = net::ssl;
 namespace es = aws::event_stream;
-using tcp = net::ip::tcp;
-using net::awaitable;
-using net::use_awaitable;
+using asio::awaitable;
+using asio::use_awaitable;
 using steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -63,20 +52,6 @@ std::string secs(double s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f s", s);
     return buf;
-}
-
-std::string describe(const std::exception& e) {
-    if (auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
-        auto ec = se->code();
-        if (ec == websocket::error::closed)
-            return "the service closed the stream";
-        if (ec == beast::error::timeout)
-            return "timed out";
-        if (ec == net::error::operation_aborted)
-            return "aborted";
-        return ec.message();
-    }
-    return e.what();
 }
 
 // Exceptions that mean the credentials are wrong or stale rather than the request.
@@ -128,17 +103,10 @@ struct stream_error : std::runtime_error {
 class transcribe_engine final : public stt::recognizer {
 public:
     transcribe_engine(transcribe_options opts, aws::endpoint ep, std::string region)
-        : opts_(std::move(opts)), ep_(std::move(ep)), region_(std::move(region)) {
+        : opts_(std::move(opts)), ep_(std::move(ep)), region_(std::move(region)),
+          tls_(net::make_tls_context(opts_.ca_file)) {
         chunk_ = std::max<std::uint64_t>(160, static_cast<std::uint64_t>(opts_.chunk.count()) * rate / 1000);
-        tls_.set_default_verify_paths();
-        tls_.set_verify_mode(ssl::verify_peer);
-        if (!opts_.ca_file.empty()) {
-            boost::system::error_code ec;
-            tls_.load_verify_file(opts_.ca_file, ec);
-            if (ec)
-                throw std::runtime_error("cannot load CA file " + opts_.ca_file + ": " + ec.message());
-        }
-        net::co_spawn(ioc_, supervise(), [this](std::exception_ptr e) {
+        asio::co_spawn(ioc_, supervise(), [this](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -154,7 +122,7 @@ public:
     }
 
     ~transcribe_engine() override {
-        net::post(ioc_, [this] {
+        asio::post(ioc_, [this] {
             stopping_ = true;
             wake_all();
         });
@@ -178,7 +146,7 @@ public:
         fed_ += pcm.size();
         if (!take_posted_) {
             take_posted_ = true;
-            net::post(ioc_, [this] { take_incoming(); });
+            asio::post(ioc_, [this] { take_incoming(); });
         }
         return std::exchange(results_, {});
     }
@@ -188,7 +156,7 @@ public:
             std::lock_guard lock(mu_);
             finished_ = false;
         }
-        net::post(ioc_, [this] {
+        asio::post(ioc_, [this] {
             take_incoming();
             finishing_ = true;
             finish_deadline_ = steady::now() + opts_.finish_timeout;
@@ -205,7 +173,7 @@ private:
     using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
     struct stream {
-        explicit stream(net::io_context& ioc, utterance_counter& c) : wake(ioc), mapper(c) {}
+        explicit stream(asio::io_context& ioc, utterance_counter& c) : wake(ioc), mapper(c) {}
         enum class phase { connecting, ready, active, draining, closed };
         int id = 0;
         phase ph = phase::connecting;
@@ -219,7 +187,7 @@ private:
         bool reader_done = false;
         std::string error;
         bool auth_error = false;
-        net::steady_timer wake;
+        asio::steady_timer wake;
         transcript_mapper mapper;
         std::function<void()> close_socket;
     };
@@ -279,12 +247,12 @@ private:
         };
         auto st = std::make_shared<state>();
         auto provider = opts_.credentials;
-        net::post(pool_, [st, provider] {
+        asio::post(pool_, [st, provider] {
             auto r = provider->get();
             std::lock_guard lock(st->mu);
             st->value.emplace(std::move(r));
         });
-        net::steady_timer t(ioc_);
+        asio::steady_timer t(ioc_);
         for (;;) {
             {
                 std::lock_guard lock(st->mu);
@@ -293,7 +261,7 @@ private:
             }
             t.expires_after(20ms);
             boost::system::error_code ec;
-            co_await t.async_wait(net::redirect_error(use_awaitable, ec));
+            co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
         }
     }
 
@@ -335,13 +303,13 @@ private:
                     check_finished(now);
                 else if (active_ && !next_ && now >= next_check && !checking_) {
                     next_check = now + 1s;
-                    net::co_spawn(ioc_, check_rotation(active_), net::detached);
+                    asio::co_spawn(ioc_, check_rotation(active_), asio::detached);
                 }
                 trim();
             }
             wake_.expires_after(100ms);
             boost::system::error_code ec;
-            co_await wake_.async_wait(net::redirect_error(use_awaitable, ec));
+            co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
         }
     }
 
@@ -372,7 +340,7 @@ private:
         auto s = std::make_shared<stream>(ioc_, counter_);
         s->id = ++stream_ids_;
         streams_.push_back(s);
-        net::co_spawn(ioc_, run_stream(s), [this, s](std::exception_ptr) {
+        asio::co_spawn(ioc_, run_stream(s), [this, s](std::exception_ptr) {
             s->ph = stream::phase::closed;
             s->reader_done = true;
             wake_.cancel();
@@ -388,7 +356,7 @@ private:
         warned_drop_ = false;
         active_ = s;
         next_.reset();
-        backoff_ = backoff_initial;
+        backoff_.reset();
         s->wake.cancel();
     }
 
@@ -467,7 +435,7 @@ private:
             // It worked for a while: the service's limits or a network blip; reopen at once.
             emit(transcribe_event::kind::warning, "Transcribe stream " + std::to_string(s->id) + " ended (" +
                                                       (s->error.empty() ? "closed" : s->error) + "); reopening");
-            backoff_ = backoff_initial;
+            backoff_.reset();
             retry_at_ = steady::now();
             return;
         }
@@ -479,12 +447,12 @@ private:
             opts_.credentials->invalidate(); // a refreshing provider fetches anew
         if (stopping_)
             return;
+        auto delay = backoff_.next();
         emit(transcribe_event::kind::error, what + ": " + (s->error.empty() ? "closed" : s->error) +
                                                 "; retrying in " +
-                                                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(backoff_).count()) +
+                                                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) +
                                                 " s (audio is kept)");
-        retry_at_ = steady::now() + backoff_;
-        backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, backoff_max);
+        retry_at_ = steady::now() + delay;
     }
 
     void trim() {
@@ -567,7 +535,7 @@ private:
         aws::http_request_parts req;
         req.method = "GET";
         // Query keys in canonical (sorted) order, values already URI-safe.
-        req.target = ep_.base_path + "/stream-transcription-websocket?enable-partial-results-stabilization=true" +
+        req.target = ep_.target + "/stream-transcription-websocket?enable-partial-results-stabilization=true" +
                      "&language-code=" + aws::uri_encode(opts_.language_code) +
                      "&media-encoding=pcm&partial-results-stability=high&sample-rate=" + std::to_string(rate);
         req.headers = {{"host", ep_.host_header()}};
@@ -593,7 +561,7 @@ private:
             s->auth_error = e.auth;
         } catch (const std::exception& e) {
             if (s->error.empty())
-                s->error = describe(e);
+                s->error = net::reason(e);
         }
         s->close_socket = nullptr;
         s->ph = stream::phase::closed;
@@ -612,20 +580,16 @@ private:
             boost::system::error_code ec;
             tcp_layer.socket().close(ec);
         };
-        auto target = presigned_target(s->creds);
-        tcp::resolver resolver(ioc_);
-        tcp_layer.expires_after(connect_timeout);
-        auto addresses = co_await resolver.async_resolve(ep_.host, ep_.port, use_awaitable);
-        co_await tcp_layer.async_connect(addresses, use_awaitable);
-        if constexpr (std::is_same_v<WS, tls_ws>) {
-            if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), ep_.host.c_str()))
-                throw std::runtime_error("cannot set TLS server name " + ep_.host);
-            ws.next_layer().set_verify_callback(ssl::host_name_verification(ep_.host));
-            co_await ws.next_layer().async_handshake(ssl::stream_base::client, use_awaitable);
-        }
+        auto where = ep_;
+        where.target = presigned_target(s->creds);
+        // One time limit for connecting, TLS and the upgrade together.
+        net::connect_options limits;
+        limits.connect_timeout = limits.handshake_timeout = connect_timeout;
+        limits.deadline = steady::now() + connect_timeout;
+        co_await net::async_connect(ws.next_layer(), where, limits);
         websocket::response_type res;
         try {
-            co_await ws.async_handshake(res, ep_.host_header(), target, use_awaitable);
+            co_await net::async_upgrade(ws, where, "", limits, &res);
         } catch (const boost::system::system_error& e) {
             if (e.code() != websocket::error::upgrade_declined)
                 throw;
@@ -638,7 +602,6 @@ private:
                                                                    : ""),
                                status == 401 || status == 403);
         }
-        tcp_layer.expires_never();
         websocket::stream_base::timeout t{};
         t.handshake_timeout = 5s; // the closing handshake
         t.idle_timeout = 20s;     // pings after 10 s without data, gone after 20
@@ -651,7 +614,7 @@ private:
         info("stream " + std::to_string(s->id) + " open (" + s->creds.source + expires + ")");
         wake_.cancel();
 
-        net::co_spawn(ioc_, read_loop(ws, s), [this, s](std::exception_ptr e) {
+        asio::co_spawn(ioc_, read_loop(ws, s), [this, s](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -664,7 +627,7 @@ private:
                     if (s->error.empty() && !(s->eos_sent && dynamic_cast<const boost::system::system_error*>(&ex) &&
                                               static_cast<const boost::system::system_error&>(ex).code() ==
                                                   websocket::error::closed))
-                        s->error = describe(ex);
+                        s->error = net::reason(ex);
                 }
             }
             s->reader_done = true;
@@ -675,7 +638,7 @@ private:
             co_await write_loop(ws, *s);
         } catch (const std::exception& e) {
             if (s->error.empty())
-                s->error = describe(e);
+                s->error = net::reason(e);
         }
         // The reader refers to `ws`: it must end before `ws` goes.
         if (!s->reader_done)
@@ -683,7 +646,7 @@ private:
         while (!s->reader_done) {
             s->wake.expires_after(100ms);
             boost::system::error_code ec;
-            co_await s->wake.async_wait(net::redirect_error(use_awaitable, ec));
+            co_await s->wake.async_wait(asio::redirect_error(use_awaitable, ec));
         }
         s->close_socket = nullptr;
     }
@@ -710,7 +673,7 @@ private:
                     }
                     s.next_sample += n;
                     frame = es::encode(es::audio_event(pcm));
-                    co_await ws.async_write(net::buffer(frame), use_awaitable);
+                    co_await ws.async_write(asio::buffer(frame), use_awaitable);
                     last_progress_ = steady::now();
                     continue;
                 }
@@ -719,7 +682,7 @@ private:
                     s.ph = stream::phase::draining;
                     s.drain_since = now;
                     frame = es::encode(es::end_of_stream());
-                    co_await ws.async_write(net::buffer(frame), use_awaitable);
+                    co_await ws.async_write(asio::buffer(frame), use_awaitable);
                     continue;
                 }
             }
@@ -733,7 +696,7 @@ private:
             }
             s.wake.expires_at(deadline);
             boost::system::error_code ec;
-            co_await s.wake.async_wait(net::redirect_error(use_awaitable, ec));
+            co_await s.wake.async_wait(asio::redirect_error(use_awaitable, ec));
         }
     }
 
@@ -772,10 +735,10 @@ private:
     std::string region_;
     std::uint64_t chunk_ = 1600;
 
-    net::io_context ioc_;
-    ssl::context tls_{ssl::context::tls_client};
-    net::thread_pool pool_{1};
-    net::steady_timer wake_{ioc_};
+    asio::io_context ioc_;
+    ssl::context tls_;
+    asio::thread_pool pool_{1};
+    asio::steady_timer wake_{ioc_};
     std::thread thread_;
 
     // Owned by the io thread.
@@ -788,7 +751,7 @@ private:
     utterance_counter counter_;
     int stream_ids_ = 0;
     steady::time_point retry_at_{}, finish_deadline_{}, last_progress_{};
-    std::chrono::milliseconds backoff_{backoff_initial};
+    net::backoff backoff_{backoff_initial, backoff_max}; // no jitter: one stream per speaker
     bool checking_ = false;
     bool warned_drop_ = false;
     bool finishing_ = false;
