@@ -29,9 +29,9 @@ using clock_type = std::chrono::steady_clock;
 std::vector<std::string> make_sentences(std::size_t n) {
     const char* subjects[] = {"The speaker", "My colleague", "Our team", "The students", "Everybody"};
     const char* verbs[] = {"presented", "discussed", "explained", "reviewed", "described"};
-    const char* objects[] = {"the new results", "the budget for next year", "the main problem",
-                             "three different options", "the plan for the meeting",
-                             "the history of the city", "a short example", "the final report"};
+    const char* objects[] = {"the new results",         "the budget for next year", "the main problem",
+                             "three different options", "the plan for the meeting", "the history of the city",
+                             "a short example",         "the final report"};
     std::vector<std::string> out;
     for (std::size_t i = 0; out.size() < n; ++i) {
         out.push_back(std::string(subjects[i % 5]) + " " + verbs[(i / 5) % 5] + " " + objects[i % 8] +
@@ -176,17 +176,17 @@ int main(int argc, char** argv) {
 
         auto es = run_persistent(t, "es", sentences);
         auto fr = run_persistent(t, "fr", sentences);
-        std::vector<std::string> few(sentences.begin(),
-                                     sentences.begin() + static_cast<long>(std::min(spawn_n, sentences.size())));
+        std::vector<std::string> few(
+            sentences.begin(), sentences.begin() + static_cast<long>(std::min(spawn_n, sentences.size())));
         auto spawned = run_spawned(few, params.modes_dir.string());
 
-        std::printf("apertium_bench --sentences %zu --spawn %zu  (one caption at a time)\n\n",
-                    sentences_n, spawn_n);
-        std::printf("| %-44s | %5s | %9s | %9s | %9s | %6s |\n", "path", "n", "p50 ms", "p99 ms",
-                    "mean ms", "errors");
+        std::printf("apertium_bench --sentences %zu --spawn %zu  (one caption at a time)\n\n", sentences_n,
+                    spawn_n);
+        std::printf("| %-44s | %5s | %9s | %9s | %9s | %6s |\n", "path", "n", "p50 ms", "p99 ms", "mean ms",
+                    "errors");
         std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(46, '-').c_str(), std::string(7, '-').c_str(),
-                    std::string(11, '-').c_str(), std::string(11, '-').c_str(),
-                    std::string(11, '-').c_str(), std::string(8, '-').c_str());
+                    std::string(11, '-').c_str(), std::string(11, '-').c_str(), std::string(11, '-').c_str(),
+                    std::string(8, '-').c_str());
         print_row("en→es persistent pipeline (eng-spa)", es);
         print_row("en→fr persistent, pivot (eng-spa + es-fr)", fr);
         print_row("en→es `apertium -u eng-spa` per caption", spawned);

@@ -8,17 +8,17 @@
 #include "librivox.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <mutex>
 #include <random>
 #include <regex>
-#include <atomic>
-#include <mutex>
-#include <thread>
 #include <sstream>
+#include <thread>
 
 using namespace lt::test;
 using lt::stt::testing::read_wav;
@@ -33,7 +33,7 @@ double percentile(std::vector<double> v, double p) {
     if (v.empty())
         return NAN;
     std::sort(v.begin(), v.end());
-    auto i = static_cast<std::size_t>(std::ceil(p / 100 * double(v.size()))) ;
+    auto i = static_cast<std::size_t>(std::ceil(p / 100 * double(v.size())));
     return v[std::min(v.size() - 1, i ? i - 1 : 0)];
 }
 
@@ -82,16 +82,18 @@ int main(int argc, char** argv) {
     es.receive_type("language_set");
     en.receive_type("language_set");
 
-    child_process speaker("apps/lt-speech/lt-speech",
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--input", "-", "-v", "--no-meter"},
-                          {{"API_KEY", key}});
+    child_process speaker(
+        "apps/lt-speech/lt-speech",
+        {"http://127.0.0.1:" + std::to_string(server.port()), "--input", "-", "-v", "--no-meter"},
+        {{"API_KEY", key}});
     std::mutex m;
     std::map<std::string, clock_type::time_point> es_arrival;
     std::vector<clock_type::time_point> partial_arrival;
     std::atomic<bool> reading{true};
     std::thread readers([&] {
         while (reading) {
-            if (auto f = es.receive_type("translated_text", 20ms); f && !(*f)["data"].value("partial", false)) {
+            if (auto f = es.receive_type("translated_text", 20ms);
+                f && !(*f)["data"].value("partial", false)) {
                 std::lock_guard lock(m);
                 es_arrival[(*f)["data"]["id"]] = clock_type::now();
             }
@@ -146,8 +148,9 @@ int main(int argc, char** argv) {
         auto spoken = written[(utts[u].end - 1) / block];
         double d = std::chrono::duration<double>(es_arrival[lf->second.first] - spoken).count();
         delays.push_back(d);
-        std::printf("utterance %2zu: speech ends %6.2f s, final covers to %6.2f s, Spanish caption after %.3f s\n",
-                    u + 1, utts[u].end / 16000.0, lf->second.second, d);
+        std::printf(
+            "utterance %2zu: speech ends %6.2f s, final covers to %6.2f s, Spanish caption after %.3f s\n",
+            u + 1, utts[u].end / 16000.0, lf->second.second, d);
     }
     std::vector<double> gaps;
     for (std::size_t i = 1; i < partial_arrival.size(); ++i) {

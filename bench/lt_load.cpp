@@ -15,11 +15,11 @@
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (C++20).
 #include <utility>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <sys/resource.h>
@@ -133,20 +133,20 @@ private:
 
 // Counters every connection updates; atomics because clients run on up to two threads.
 struct shared_stats {
-    std::atomic<std::size_t> pending{0};      // handshakes in flight
-    std::atomic<std::size_t> finished{0};     // connect attempts done (ok or failed)
+    std::atomic<std::size_t> pending{0};  // handshakes in flight
+    std::atomic<std::size_t> finished{0}; // connect attempts done (ok or failed)
     std::atomic<std::size_t> connected{0};
     std::atomic<std::size_t> connect_failed{0};
     std::atomic<std::size_t> subscribed{0};
-    std::atomic<std::size_t> open{0};         // read loops still running
-    std::atomic<std::size_t> received{0};     // first receipts of our captions
+    std::atomic<std::size_t> open{0};     // read loops still running
+    std::atomic<std::size_t> received{0}; // first receipts of our captions
     std::atomic<std::size_t> duplicates{0};
     std::atomic<std::size_t> out_of_order{0};
     std::atomic<std::size_t> wrong_lang{0};
     std::atomic<std::size_t> marker_mismatch{0};
-    std::atomic<std::size_t> foreign{0};      // captions not from this run (catch-up)
-    std::atomic<std::size_t> dropped{0};      // closed by the server before we closed
-    std::atomic<bool> closing{false};         // from here on a close is ours
+    std::atomic<std::size_t> foreign{0}; // captions not from this run (catch-up)
+    std::atomic<std::size_t> dropped{0}; // closed by the server before we closed
+    std::atomic<bool> closing{false};    // from here on a close is ours
     reason_counter connect_failures;
     reason_counter drop_reasons;
     reason_counter server_errors;
@@ -236,7 +236,8 @@ private:
         request_ = json{{"type", "set_language"}, {"data", {{"lang", lang_}}}}.dump();
         writing_ = true;
         ws_.text(true);
-        ws_.async_write(net::buffer(request_), beast::bind_front_handler(&viewer::on_write, shared_from_this()));
+        ws_.async_write(net::buffer(request_),
+                        beast::bind_front_handler(&viewer::on_write, shared_from_this()));
     }
 
     void connect_failed(const std::string& why) {
@@ -510,8 +511,8 @@ private:
         if (k >= send_ns_.size() || !open_)
             return;
         std::string id = id_prefix_ + std::to_string(k);
-        std::string text = std::string(sentences[k % sentences.size()]) + ", part " + std::to_string(k / sentences.size() + 1) +
-                           ". [" + id + "]";
+        std::string text = std::string(sentences[k % sentences.size()]) + ", part " +
+                           std::to_string(k / sentences.size() + 1) + ". [" + id + "]";
         json d{{"text", text}, {"timestamp", now_hms()}, {"id", id}};
         if (!api_key_.empty())
             d["api_key"] = api_key_;
@@ -531,16 +532,17 @@ private:
 
     void do_write() {
         ws_.text(true);
-        ws_.async_write(net::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) {
-                self->stats_.server_errors.add("speaker write: " + ec.message());
-                self->queue_.clear();
-                return;
-            }
-            self->queue_.pop_front();
-            if (!self->queue_.empty())
-                self->do_write();
-        });
+        ws_.async_write(net::buffer(queue_.front()),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec) {
+                                self->stats_.server_errors.add("speaker write: " + ec.message());
+                                self->queue_.clear();
+                                return;
+                            }
+                            self->queue_.pop_front();
+                            if (!self->queue_.empty())
+                                self->do_write();
+                        });
     }
 
     void do_read() {
@@ -549,9 +551,9 @@ private:
             if (ec) {
                 self->open_ = false;
                 if (!self->stats_.closing.load())
-                    self->stats_.server_errors.add("speaker closed: " +
-                                                   (ec == websocket::error::closed ? close_text(self->ws_.reason())
-                                                                                   : ec.message()));
+                    self->stats_.server_errors.add("speaker closed: " + (ec == websocket::error::closed
+                                                                             ? close_text(self->ws_.reason())
+                                                                             : ec.message()));
                 return;
             }
             auto data = self->buffer_.data();
@@ -675,14 +677,17 @@ children_usage read_descendants(int pid) {
     };
     std::map<int, proc_row> rows;
     const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", std::filesystem::directory_options::skip_permission_denied)) {
+    for (const auto& entry : std::filesystem::directory_iterator(
+             "/proc", std::filesystem::directory_options::skip_permission_denied)) {
         const std::string name = entry.path().filename();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
             continue;
         auto f = read_stat_fields(entry.path() / "stat");
         if (f.empty())
             continue;
-        rows[std::stoi(name)] = {std::stoi(f[1]), (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / tick};
+        rows[std::stoi(name)] = {std::stoi(f[1]),
+                                 (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) /
+                                     tick};
     }
     // Bounded walk up the parent chain (the tree is shallow; 64 hops is plenty).
     for (const auto& [child, row] : rows) {
@@ -798,7 +803,8 @@ private:
             samples_.push_back({std::chrono::duration<double>(t0 - origin_).count(),
                                 std::chrono::duration<double, std::milli>(t1 - t0).count(), frames,
                                 stats_.received.load()});
-            next += std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(interval_));
+            next +=
+                std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(interval_));
             while (!stop_ && clock_type::now() < next)
                 std::this_thread::sleep_for(10ms);
         }
@@ -845,24 +851,23 @@ private:
     std::vector<sample> samples_;
 };
 
-
 struct params {
     std::string host = "127.0.0.1";
     std::uint16_t port = 5050;
     std::size_t viewers = 100;
-    double rate = 2;              // captions per second
-    double duration = 15;         // seconds of captions
-    std::size_t count = 0;        // captions; 0 = rate * duration
-    double connect_rate = 1000;   // new viewer connections per second
+    double rate = 2;               // captions per second
+    double duration = 15;          // seconds of captions
+    std::size_t count = 0;         // captions; 0 = rate * duration
+    double connect_rate = 1000;    // new viewer connections per second
     std::size_t max_pending = 256; // handshakes in flight
     int server_pid = 0;
     std::string api_key;
-    double drain = 5;             // seconds to wait for the last deliveries
-    double settle = 1;            // seconds idle before reading the idle RSS
-    double deadline = 0;          // whole-run limit in seconds; 0 = derived from the others
+    double drain = 5;    // seconds to wait for the last deliveries
+    double settle = 1;   // seconds idle before reading the idle RSS
+    double deadline = 0; // whole-run limit in seconds; 0 = derived from the others
     unsigned threads = 2;
     std::string label;
-    double probe_interval = 0.5; // seconds between /metrics polls; 0 = no probe
+    double probe_interval = 0.5;             // seconds between /metrics polls; 0 = no probe
     std::vector<std::uint16_t> viewer_ports; // empty = --port
     std::vector<int> cpu_pids;               // more processes whose CPU to report
 };
@@ -888,7 +893,8 @@ int run(const params& p) {
         throw std::invalid_argument("only loopback hosts are allowed, got " + p.host);
     tcp::endpoint ep{address, p.port};
     std::string host_header = p.host + ":" + std::to_string(p.port);
-    const std::vector<std::uint16_t> vports = p.viewer_ports.empty() ? std::vector<std::uint16_t>{p.port} : p.viewer_ports;
+    const std::vector<std::uint16_t> vports =
+        p.viewer_ports.empty() ? std::vector<std::uint16_t>{p.port} : p.viewer_ports;
 
     std::size_t count = p.count ? p.count : static_cast<std::size_t>(std::llround(p.rate * p.duration));
     if (count == 0 || p.rate <= 0)
@@ -896,10 +902,12 @@ int run(const params& p) {
     if (p.viewers * count > 50'000'000)
         throw std::invalid_argument("viewers x captions is over 50 million receipts; lower one of them");
     double caption_seconds = count / p.rate;
-    double deadline_s = p.deadline > 0 ? p.deadline
-                                       : 60 + p.viewers / p.connect_rate * 2 + caption_seconds + p.drain + p.settle + 30;
+    double deadline_s = p.deadline > 0
+                            ? p.deadline
+                            : 60 + p.viewers / p.connect_rate * 2 + caption_seconds + p.drain + p.settle + 30;
     const auto t_begin = clock_type::now();
-    const auto deadline = t_begin + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(deadline_s));
+    const auto deadline =
+        t_begin + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(deadline_s));
     auto phase_limit = [&](double seconds) {
         return std::min(deadline, clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                           std::chrono::duration<double>(seconds)));
@@ -940,10 +948,9 @@ int run(const params& p) {
     // --translator none.
     for (std::size_t i = 0; i < p.viewers; ++i) {
         std::size_t node = i % vports.size();
-        viewers.push_back(std::make_shared<viewer>(ioc, tcp::endpoint{address, vports[node]},
-                                                   p.host + ":" + std::to_string(vports[node]),
-                                                   viewer_languages[i % viewer_languages.size()], id_prefix, count,
-                                                   stats, node));
+        viewers.push_back(std::make_shared<viewer>(
+            ioc, tcp::endpoint{address, vports[node]}, p.host + ":" + std::to_string(vports[node]),
+            viewer_languages[i % viewer_languages.size()], id_prefix, count, stats, node));
     }
     auto conn = std::make_shared<connector>(ioc, viewers, p.connect_rate, p.max_pending, stats);
     const auto t_connect = clock_type::now();
@@ -978,12 +985,12 @@ int run(const params& p) {
         probe.start(t_captions);
     spk->start(p.rate);
     if (!wait_until([&] { return spk->sent.load() >= count; }, phase_limit(caption_seconds + 10)))
-        notes.push_back("speaker sent only " + std::to_string(spk->sent.load()) + " of " + std::to_string(count));
+        notes.push_back("speaker sent only " + std::to_string(spk->sent.load()) + " of " +
+                        std::to_string(count));
     // Drain: stop early once every viewer that is still open has everything.
     wait_until(
         [&] {
-            return stats.received.load() >= spk->sent.load() * subscribed_at_start ||
-                   stats.open.load() == 0;
+            return stats.received.load() >= spk->sent.load() * subscribed_at_start || stats.open.load() == 0;
         },
         phase_limit(p.drain));
     double caption_phase_seconds = std::chrono::duration<double>(clock_type::now() - t_captions).count();
@@ -1131,23 +1138,27 @@ int run(const params& p) {
           {"p999", round2(percentile(lat, 99.9))},
           {"max", round2(lat.empty() ? 0 : lat.back())},
           {"mean", round2(mean)}}},
-        {"latency_by_lang_ms", [&] {
+        {"latency_by_lang_ms",
+         [&] {
              json o = json::object();
              for (auto& [lang, v] : lat_by_lang) {
                  std::sort(v.begin(), v.end());
-                 o[lang] = {{"p50", round2(percentile(v, 50))}, {"p99", round2(percentile(v, 99))},
+                 o[lang] = {{"p50", round2(percentile(v, 50))},
+                            {"p99", round2(percentile(v, 99))},
                             {"max", round2(v.back())}};
              }
              return o;
          }()},
-        {"per_caption_max_ms", [&] {
+        {"per_caption_max_ms",
+         [&] {
              json a = json::array();
              for (double x : per_caption_max)
                  a.push_back(round2(x));
              return a;
          }()},
         // Time to the first viewer of each caption: the server's own path, before fan-out.
-        {"per_caption_min_ms", [&] {
+        {"per_caption_min_ms",
+         [&] {
              json a = json::array();
              for (std::size_t k = 0; k < sent; ++k)
                  a.push_back(per_caption_got[k] ? round2(per_caption_min[k]) : -1.0);
@@ -1177,7 +1188,8 @@ int run(const params& p) {
         {"probe", probe.to_json()},
         {"caption_phase_seconds", round2(caption_phase_seconds)},
         {"client_cpu_seconds", round2(self_after - self_before)},
-        {"client_cpu_us_per_delivery", lat.empty() ? -1.0 : round2((self_after - self_before) * 1e6 / lat.size())},
+        {"client_cpu_us_per_delivery",
+         lat.empty() ? -1.0 : round2((self_after - self_before) * 1e6 / lat.size())},
         {"client_threads", p.threads},
         {"loadavg_before", load_before},
         {"loadavg_after", load_after},
@@ -1205,9 +1217,11 @@ int run(const params& p) {
         out["by_port"] = a;
         // Percentiles do not add up across ports: computed here over the pooled receipts.
         // first_ms: per caption, the first viewer of the group to get it (the path before fan-out).
-        out["speaker_node"] = {{"lost", same_node.lost}, {"latency_ms", latency_json(same_node.lat)},
+        out["speaker_node"] = {{"lost", same_node.lost},
+                               {"latency_ms", latency_json(same_node.lat)},
                                {"first_ms", latency_json(same_node.first)}};
-        out["other_nodes"] = {{"lost", other_nodes.lost}, {"latency_ms", latency_json(other_nodes.lat)},
+        out["other_nodes"] = {{"lost", other_nodes.lost},
+                              {"latency_ms", latency_json(other_nodes.lat)},
                               {"first_ms", latency_json(other_nodes.first)}};
     }
     if (!p.cpu_pids.empty()) {
@@ -1228,19 +1242,21 @@ int run(const params& p) {
                   "%zu/%zu delivered, lost %zu (%zu at live viewers), dropped %zu; latency ms "
                   "p50 %.1f p99 %.1f max %.1f; server RSS %+.2f KiB/idle viewer, peak %.1f MiB, CPU %.2f s "
                   "(+%.2f s in %zu child processes; client CPU %.2f s); /metrics answered in max %.0f ms",
-                  p.label.empty() ? "" : " ", p.label.c_str(), connected, p.viewers, stats.connect_failed.load(),
-                  sent, subscribed_at_start, lat.size(), expected, lost, lost_alive, stats.dropped.load(),
-                  percentile(lat, 50), percentile(lat, 99), lat.empty() ? 0.0 : lat.back(), kib_per_viewer,
-                  mem_after.hwm_kib / 1024.0, server_cpu, kids_after.cpu_seconds - kids_before.cpu_seconds,
-                  kids_after.processes, self_after - self_before, out["probe"]["response_ms_max"].get<double>());
+                  p.label.empty() ? "" : " ", p.label.c_str(), connected, p.viewers,
+                  stats.connect_failed.load(), sent, subscribed_at_start, lat.size(), expected, lost,
+                  lost_alive, stats.dropped.load(), percentile(lat, 50), percentile(lat, 99),
+                  lat.empty() ? 0.0 : lat.back(), kib_per_viewer, mem_after.hwm_kib / 1024.0, server_cpu,
+                  kids_after.cpu_seconds - kids_before.cpu_seconds, kids_after.processes,
+                  self_after - self_before, out["probe"]["response_ms_max"].get<double>());
     std::cout << line << "\n";
     if (!p.viewer_ports.empty()) {
         for (std::size_t i = 0; i < vports.size(); ++i) {
             const auto& ps = by_port[i];
             std::snprintf(line, sizeof line,
-                          "lt_load: port %u%s: %zu/%zu viewers connected, latency ms p50 %.1f p99 %.1f max %.1f, lost %zu",
-                          static_cast<unsigned>(vports[i]), vports[i] == p.port ? " (speaker's)" : "", ps.connected,
-                          ps.viewers, percentile(ps.lat, 50), percentile(ps.lat, 99),
+                          "lt_load: port %u%s: %zu/%zu viewers connected, latency ms p50 %.1f p99 %.1f max "
+                          "%.1f, lost %zu",
+                          static_cast<unsigned>(vports[i]), vports[i] == p.port ? " (speaker's)" : "",
+                          ps.connected, ps.viewers, percentile(ps.lat, 50), percentile(ps.lat, 99),
                           ps.lat.empty() ? 0.0 : ps.lat.back(), ps.lost);
             std::cout << line << "\n";
         }
@@ -1272,10 +1288,14 @@ int main(int argc, char** argv) {
     app.add_option("--max-pending", p.max_pending, "Handshakes in flight at most")->capture_default_str();
     app.add_option("--server-pid", p.server_pid, "lt-server pid, for RSS and CPU from /proc");
     app.add_option("--api-key", p.api_key, "Speaker key (default: $API_KEY)");
-    app.add_option("--drain", p.drain, "Seconds to wait for deliveries after the last caption")->capture_default_str();
+    app.add_option("--drain", p.drain, "Seconds to wait for deliveries after the last caption")
+        ->capture_default_str();
     app.add_option("--settle", p.settle, "Idle seconds before the idle RSS is read")->capture_default_str();
-    app.add_option("--deadline", p.deadline, "Limit for the whole run in seconds (0 = derived)")->capture_default_str();
-    app.add_option("--threads", p.threads, "Client io threads")->check(CLI::Range(1u, 2u))->capture_default_str();
+    app.add_option("--deadline", p.deadline, "Limit for the whole run in seconds (0 = derived)")
+        ->capture_default_str();
+    app.add_option("--threads", p.threads, "Client io threads")
+        ->check(CLI::Range(1u, 2u))
+        ->capture_default_str();
     app.add_option("--label", p.label, "Name for this run in the output");
     app.add_option("--probe-interval", p.probe_interval,
                    "Seconds between GET /metrics polls during the caption phase (0 = off)")

@@ -23,7 +23,8 @@ using namespace lt::stt::testing;
 namespace {
 
 double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
+    if (v.empty())
+        return 0;
     std::sort(v.begin(), v.end());
     const double pos = p / 100 * static_cast<double>(v.size() - 1);
     const auto lo = static_cast<std::size_t>(pos);
@@ -36,7 +37,8 @@ std::string run_binary(const std::string& wav) {
     std::string out;
     if (FILE* p = popen(cmd.c_str(), "r")) {
         char buf[4096];
-        while (std::fgets(buf, sizeof buf, p)) out += buf;
+        while (std::fgets(buf, sizeof buf, p))
+            out += buf;
         pclose(p);
     }
     return out;
@@ -57,21 +59,29 @@ int main(int argc, char** argv) {
             }
             return std::atof(argv[++i]);
         };
-        if (a == "--baseline") baseline = true;
-        else if (a == "--per-final") per_final = true;
-        else if (a == "--end-silence") end_silence = next();
-        else if (a == "--gap") gap = next();
-        else if (a == "--block-ms") block_ms = static_cast<int>(next());
-        else if (a == "--repeat") repeat = static_cast<int>(next());
+        if (a == "--baseline")
+            baseline = true;
+        else if (a == "--per-final")
+            per_final = true;
+        else if (a == "--end-silence")
+            end_silence = next();
+        else if (a == "--gap")
+            gap = next();
+        else if (a == "--block-ms")
+            block_ms = static_cast<int>(next());
+        else if (a == "--repeat")
+            repeat = static_cast<int>(next());
         else {
-            std::cerr << "usage: stt_bench [--baseline] [--per-final] [--end-silence S] [--block-ms N] [--gap S] [--repeat N]\n";
+            std::cerr << "usage: stt_bench [--baseline] [--per-final] [--end-silence S] [--block-ms N] "
+                         "[--gap S] [--repeat N]\n";
             return 2;
         }
     }
 
     const auto clips = load_librivox();
     std::vector<clip> all;
-    for (int r = 0; r < repeat; ++r) all.insert(all.end(), clips.begin(), clips.end());
+    for (int r = 0; r < repeat; ++r)
+        all.insert(all.end(), clips.begin(), clips.end());
     const auto s = build_stream(all, gap);
 
     engine_options opts;
@@ -95,7 +105,8 @@ int main(int argc, char** argv) {
     std::vector<double> delays;
     std::map<std::size_t, const timed_result*> last_final;
     for (const auto& t : results) {
-        if (t.r.final) last_final[owner(s, t.r)] = &t;
+        if (t.r.final)
+            last_final[owner(s, t.r)] = &t;
     }
     for (const auto& [i, t] : last_final) {
         delays.push_back(t->emitted_audio_s - s.placed[i].speech_end / 16000.0 + t->feed_wall_s);
@@ -109,7 +120,8 @@ int main(int argc, char** argv) {
     std::size_t partials = 0, finals = 0;
     for (const auto& t : results) {
         (t.r.final ? finals : partials)++;
-        if (t.r.final) continue;
+        if (t.r.final)
+            continue;
         auto it = last_at.find(t.r.utterance);
         const double prev = it == last_at.end() ? t.r.start_s : it->second;
         gaps.push_back(t.emitted_audio_s - prev);
@@ -139,8 +151,9 @@ int main(int argc, char** argv) {
             std::printf("  baseline %-33s %s", c.id.c_str(), hyp.c_str());
         }
         const double bw = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::printf("  WER (pocketsphinx_continuous -infile) %.1f%% (%zu/%zu), %.1f s wall incl. model loads\n",
-                    100.0 * double(errors) / double(ref_words), errors, ref_words, bw);
+        std::printf(
+            "  WER (pocketsphinx_continuous -infile) %.1f%% (%zu/%zu), %.1f s wall incl. model loads\n",
+            100.0 * double(errors) / double(ref_words), errors, ref_words, bw);
     }
     return 0;
 }

@@ -29,7 +29,8 @@ namespace {
 bool emit(const lt::stt::recognizer& rec, const std::vector<lt::stt::result>& results) {
     for (const auto& r : results) {
         const std::string text = rec.needs_truecasing() ? lt::stt::truecase(r.text, r.final) : r.text;
-        if (text.empty()) continue;
+        if (text.empty())
+            continue;
         nlohmann::json j;
         j["final"] = r.final;
         j["text"] = text;
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
     CLI::App app{"lt-stt-pipe: raw s16le 16 kHz mono PCM on stdin -> JSON lines of partial and final "
                  "results on stdout ({\"final\",\"text\",\"utterance\",\"start\",\"end\"})"};
     std::string engines;
-    for (const auto& n : lt::stt::engine_names()) engines += (engines.empty() ? "" : ", ") + n;
+    for (const auto& n : lt::stt::engine_names())
+        engines += (engines.empty() ? "" : ", ") + n;
     app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines)->capture_default_str();
     app.add_option("--lang", ro.lang, "Language spoken (engines that support one)")->capture_default_str();
     app.add_option("--model-dir", ro.pocketsphinx.model_dir, "Acoustic model folder (default: the engine's)");
@@ -60,9 +62,12 @@ int main(int argc, char** argv) {
     app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
     app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends an utterance")
         ->capture_default_str();
-    app.add_option("--partial-interval", ro.endpoint.partial_interval_s, "Most speech in seconds between partials")
+    app.add_option("--partial-interval", ro.endpoint.partial_interval_s,
+                   "Most speech in seconds between partials")
         ->capture_default_str();
-    app.add_option("--block", block, "Largest read from stdin in bytes")->capture_default_str()->check(CLI::Range(2, 1 << 20));
+    app.add_option("--block", block, "Largest read from stdin in bytes")
+        ->capture_default_str()
+        ->check(CLI::Range(2, 1 << 20));
     app.add_flag("-v,--verbose", verbosity, "Engine logging on stderr");
     CLI11_PARSE(app, argc, argv);
     ro.verbose = verbosity > 0;
@@ -81,18 +86,22 @@ int main(int argc, char** argv) {
     for (;;) {
         const ssize_t n = ::read(STDIN_FILENO, buf.data() + carry, block);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             std::cerr << "lt-stt-pipe: reading stdin: " << std::strerror(errno) << "\n";
             return 1;
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         const std::size_t have = carry + static_cast<std::size_t>(n);
         const std::size_t samples = have / 2;
         pcm.resize(samples);
         std::memcpy(pcm.data(), buf.data(), samples * 2); // little-endian hosts (x86, arm64)
         carry = have % 2;
-        if (carry) buf[0] = buf[have - 1];
-        if (!emit(rec, rec.feed(pcm))) return 0;
+        if (carry)
+            buf[0] = buf[have - 1];
+        if (!emit(rec, rec.feed(pcm)))
+            return 0;
     }
     emit(rec, rec.finish());
     return 0;

@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
                 client.send_final({run + "-" + std::to_string(++n), line, lang, now_hms()});
                 std::cout << now_hms() << "  " << line << std::endl;
                 // Pace by acknowledgements so a long file does not overflow the outbox.
-                for (int i = 0; i < 3000 && client.snapshot().pending > 0 && !client.snapshot().failed &&
-                                !interrupted;
+                for (int i = 0;
+                     i < 3000 && client.snapshot().pending > 0 && !client.snapshot().failed && !interrupted;
                      ++i)
                     std::this_thread::sleep_for(10ms);
                 if (client.snapshot().failed)

@@ -10,7 +10,8 @@
 
 namespace lt::speech_cli {
 
-console::console(bool verbose, bool meter) : verbose_(verbose), tty_(isatty(STDOUT_FILENO)), meter_(meter && tty_) {}
+console::console(bool verbose, bool meter)
+    : verbose_(verbose), tty_(isatty(STDOUT_FILENO)), meter_(meter && tty_) {}
 
 void console::event(const speech::client_event& e) {
     using kind = speech::client_event::kind;

@@ -41,8 +41,10 @@ int main(int argc, char** argv) {
             engines += (engines.empty() ? "" : ", ") + n;
         app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines + " (LT_ENGINE)")
             ->capture_default_str();
-        app.add_option("--lang", ro.lang, "Language spoken, sent with each caption (LT_LANG)")->capture_default_str();
-        app.add_option("--model-dir", ro.pocketsphinx.model_dir, "Acoustic model folder (default: the engine's)");
+        app.add_option("--lang", ro.lang, "Language spoken, sent with each caption (LT_LANG)")
+            ->capture_default_str();
+        app.add_option("--model-dir", ro.pocketsphinx.model_dir,
+                       "Acoustic model folder (default: the engine's)");
         app.add_option("--dict", ro.pocketsphinx.dict, "Pronunciation dictionary (default: the model's)");
         app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
         app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
@@ -99,7 +101,9 @@ int main(int argc, char** argv) {
                 using kind = lt::stt::transcribe::transcribe_event::kind;
                 if (e.untranscribed_s > 0)
                     audio_lost = true;
-                out.notice(std::string(e.type == kind::error ? "error: " : e.type == kind::warning ? "warning: " : "") +
+                out.notice(std::string(e.type == kind::error     ? "error: "
+                                       : e.type == kind::warning ? "warning: "
+                                                                 : "") +
                            e.message);
             };
         }
@@ -117,7 +121,8 @@ int main(int argc, char** argv) {
 
         std::mt19937_64 rng{std::random_device{}()};
         char run_id[16];
-        std::snprintf(run_id, sizeof run_id, "%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
+        std::snprintf(run_id, sizeof run_id, "%08llx",
+                      static_cast<unsigned long long>(rng() & 0xffffffffULL));
 
         speech::pipeline_options po;
         // Captions carry the language alone ("en-GB" -> "en"): translators key on it.

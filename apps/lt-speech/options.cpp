@@ -15,25 +15,25 @@ settings settings_from_env(const core::env_source& env) {
 void describe(CLI::App& app) {
     app.description("lt-speech: recognise speech and send live captions to lt-server "
                     "(API_KEY from the environment or .env)");
-    app.footer(
-        "Engine aws (AWS Transcribe streaming): credentials come from the server (generate_token; "
-        "the server needs TRANSCRIBE_ROLE_ARN), refreshed every 20 minutes, and the region from the "
-        "token unless AWS_REGION is set. With LT_LOCAL_TOKEN=true they come from the environment "
-        "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or ~/.aws (AWS_PROFILE), "
-        "with AWS_REGION. AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING or AWS_ENDPOINT_URL override the "
-        "endpoint, AWS_CA_BUNDLE adds a CA. --lang en means en-US, de de-DE, es es-US, fr fr-FR; "
-        "a full code such as en-GB is used as it is. A refused key or a Transcribe error is "
-        "printed and the stream retried (1 s doubling to 16 s) while audio is kept (5 minutes); "
-        "a server refusing the API key ends lt-speech at start (exit status 2), and audio still "
-        "not transcribed at the end gives exit status 4.");
+    app.footer("Engine aws (AWS Transcribe streaming): credentials come from the server (generate_token; "
+               "the server needs TRANSCRIBE_ROLE_ARN), refreshed every 20 minutes, and the region from the "
+               "token unless AWS_REGION is set. With LT_LOCAL_TOKEN=true they come from the environment "
+               "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or ~/.aws (AWS_PROFILE), "
+               "with AWS_REGION. AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING or AWS_ENDPOINT_URL override the "
+               "endpoint, AWS_CA_BUNDLE adds a CA. --lang en means en-US, de de-DE, es es-US, fr fr-FR; "
+               "a full code such as en-GB is used as it is. A refused key or a Transcribe error is "
+               "printed and the stream retried (1 s doubling to 16 s) while audio is kept (5 minutes); "
+               "a server refusing the API key ends lt-speech at start (exit status 2), and audio still "
+               "not transcribed at the end gives exit status 4.");
 }
 
 void add_source_options(CLI::App& app, settings& s) {
     app.add_option("url", s.url, "Server URL: http, https, ws or wss (LT_ENDPOINT)")->capture_default_str();
     app.add_flag("-l,--list-devices", s.list, "List audio input devices and exit");
     app.add_option("-d,--device", s.device, "Input device: index or part of its name (LT_AUDIO_DEVICE)");
-    app.add_option("-i,--input", s.input, "Read audio from a file (WAV, FLAC, ...) or '-' for raw "
-                                          "16-bit 16 kHz mono PCM on stdin, instead of a device");
+    app.add_option("-i,--input", s.input,
+                   "Read audio from a file (WAV, FLAC, ...) or '-' for raw "
+                   "16-bit 16 kHz mono PCM on stdin, instead of a device");
     app.add_flag("--fast", s.fast, "With --input FILE: read as fast as possible, not in real time");
     app.add_option("--stop-after", s.stop_after, "Stop after this many seconds of audio");
 }
@@ -42,15 +42,17 @@ void add_delivery_options(CLI::App& app, settings& s) {
     app.add_option("--finish-timeout", s.finish_timeout,
                    "At exit, seconds to keep trying to deliver captions not yet acknowledged")
         ->capture_default_str();
-    app.add_option("--ca-file", s.ca_file, "Also trust this CA (PEM) for wss, e.g. a self-signed server (LT_CA_FILE)");
+    app.add_option("--ca-file", s.ca_file,
+                   "Also trust this CA (PEM) for wss, e.g. a self-signed server (LT_CA_FILE)");
     app.add_flag("--no-meter", s.no_meter, "Do not show the input level");
     app.add_flag("-v,--verbose", s.verbosity, "Debug output: partials, delivery; -vv adds the engine's log");
 }
 
 void export_aws_settings(const core::env_source& env) {
-    for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-                             "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                             "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", "AWS_CA_BUNDLE"}) {
+    for (const char* name :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+          "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+          "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", "AWS_CA_BUNDLE"}) {
         if (std::getenv(name))
             continue;
         if (auto v = env.get(name))

@@ -45,7 +45,7 @@ struct file_options {
 std::unique_ptr<audio_source> open_file(const std::string& path, file_options opts = {});
 
 struct device_info {
-    int index = -1;  // PortAudio device index
+    int index = -1; // PortAudio device index
     std::string name;
     std::string host_api; // "ALSA", ...
     int max_input_channels = 0;

@@ -47,15 +47,19 @@ void quiet_alsa(const char*, int, const char*, int, const char*, ...) {}
 class stderr_muted {
 public:
     stderr_muted() {
-        if (verbose()) return;
+        if (verbose())
+            return;
         std::fflush(stderr);
         saved_ = ::dup(STDERR_FILENO);
         const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (saved_ >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
-        if (null >= 0) ::close(null);
+        if (saved_ >= 0 && null >= 0)
+            ::dup2(null, STDERR_FILENO);
+        if (null >= 0)
+            ::close(null);
     }
     ~stderr_muted() {
-        if (saved_ < 0) return;
+        if (saved_ < 0)
+            return;
         std::fflush(stderr);
         ::dup2(saved_, STDERR_FILENO);
         ::close(saved_);
@@ -74,7 +78,8 @@ public:
         std::lock_guard lock(mutex_);
         if (count_ == 0) {
 #ifdef LT_HAVE_ALSA
-            if (!verbose()) snd_lib_error_set_handler(quiet_alsa);
+            if (!verbose())
+                snd_lib_error_set_handler(quiet_alsa);
 #endif
             PaError err;
             {
@@ -109,7 +114,8 @@ std::vector<device_info> enumerate() {
     std::vector<device_info> out;
     for (int i = 0; i < count; ++i) {
         const PaDeviceInfo* info = Pa_GetDeviceInfo(i);
-        if (!info || info->maxInputChannels <= 0) continue;
+        if (!info || info->maxInputChannels <= 0)
+            continue;
         device_info d;
         d.index = i;
         d.name = info->name ? info->name : "";
@@ -142,15 +148,15 @@ public:
             p.channelCount = channels_;
             if (PaError err = Pa_IsFormatSupported(&p, nullptr, rate_); err != paFormatIsSupported)
                 throw audio_error("input device " + device_label(info_) + " cannot record " +
-                                  std::to_string(std::lround(rate_)) + " Hz, " +
-                                  std::to_string(channels_) + " ch: " + Pa_GetErrorText(err));
+                                  std::to_string(std::lround(rate_)) + " Hz, " + std::to_string(channels_) +
+                                  " ch: " + Pa_GetErrorText(err));
         }
         resampler_ = std::make_unique<resampler>(rate_, channels_);
-        ring_ = std::make_unique<spsc_ring<std::int16_t>>(
-            static_cast<std::size_t>(rate_ * ring_seconds) * channels_);
+        ring_ = std::make_unique<spsc_ring<std::int16_t>>(static_cast<std::size_t>(rate_ * ring_seconds) *
+                                                          channels_);
         scratch_.resize(4096 * channels_);
-        PaError err = Pa_OpenStream(&stream_, &p, nullptr, rate_, paFramesPerBufferUnspecified,
-                                    paClipOff, &device_source::on_audio, this);
+        PaError err = Pa_OpenStream(&stream_, &p, nullptr, rate_, paFramesPerBufferUnspecified, paClipOff,
+                                    &device_source::on_audio, this);
         if (err != paNoError) {
             stream_ = nullptr;
             throw audio_error("cannot open input device " + device_label(info_) + ": " +
@@ -172,17 +178,19 @@ public:
     std::size_t read(std::span<std::int16_t> out) override {
         auto last_data = clock::now();
         for (;;) {
-            if (stopped_.load()) return 0;
+            if (stopped_.load())
+                return 0;
             if (pending_pos_ < pending_.size()) {
                 const std::size_t n = std::min(out.size(), pending_.size() - pending_pos_);
-                std::copy_n(pending_.begin() + static_cast<std::ptrdiff_t>(pending_pos_), n,
-                            out.begin());
+                std::copy_n(pending_.begin() + static_cast<std::ptrdiff_t>(pending_pos_), n, out.begin());
                 pending_pos_ += n;
                 return n;
             }
-            if (out.empty()) return 0;
+            if (out.empty())
+                return 0;
             if (resampler_->same_rate() && channels_ == 1) { // no conversion: pop straight out
-                if (std::size_t n = ring_->pop(out.data(), out.size())) return n;
+                if (std::size_t n = ring_->pop(out.data(), out.size()))
+                    return n;
             } else {
                 std::size_t frames = std::min(ring_->size() / channels_, scratch_.size() / channels_);
                 if (frames > 0) {
@@ -221,10 +229,11 @@ public:
 
 private:
     // Real-time thread: no locks, allocation, I/O or exceptions.
-    static int on_audio(const void* input, void*, unsigned long frames,
-                        const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags, void* user) noexcept {
+    static int on_audio(const void* input, void*, unsigned long frames, const PaStreamCallbackTimeInfo*,
+                        PaStreamCallbackFlags, void* user) noexcept {
         auto* self = static_cast<device_source*>(user);
-        if (!input) return paContinue;
+        if (!input)
+            return paContinue;
         const std::size_t n = frames * self->channels_;
         const std::size_t written =
             self->ring_->push(static_cast<const std::int16_t*>(input), n, self->channels_);
@@ -233,9 +242,7 @@ private:
         return paContinue;
     }
 
-    static void on_finished(void* user) noexcept {
-        static_cast<device_source*>(user)->finished_.store(true);
-    }
+    static void on_finished(void* user) noexcept { static_cast<device_source*>(user)->finished_.store(true); }
 
     pa_session session_; // first member: PortAudio lives until the stream is closed
     device_info info_;

@@ -48,21 +48,23 @@ public:
         }
         // Input frames per block: enough for one 20 ms output block when paced.
         block_frames_ = opts_.realtime
-                            ? (paced_block * static_cast<std::size_t>(rate_) + sample_rate - 1) /
-                                  sample_rate
+                            ? (paced_block * static_cast<std::size_t>(rate_) + sample_rate - 1) / sample_rate
                             : fast_block;
     }
 
     ~sndfile_source() override { sf_close(file_); }
 
     std::size_t read(std::span<std::int16_t> out) override {
-        if (out.empty() || stopped_.load()) return 0;
+        if (out.empty() || stopped_.load())
+            return 0;
         while (pending_pos_ == pending_.size()) {
-            if (eof_) return 0;
+            if (eof_)
+                return 0;
             fill();
         }
         const std::size_t n = std::min(out.size(), pending_.size() - pending_pos_);
-        if (opts_.realtime && !pace(delivered_ + n)) return 0;
+        if (opts_.realtime && !pace(delivered_ + n))
+            return 0;
         std::copy_n(pending_.begin() + static_cast<std::ptrdiff_t>(pending_pos_), n, out.begin());
         pending_pos_ += n;
         delivered_ += n;
@@ -78,8 +80,7 @@ public:
     }
 
     std::string describe() const override {
-        return "file " + path_ + " (" + std::to_string(rate_) + " Hz, " +
-               std::to_string(channels_) + " ch)";
+        return "file " + path_ + " (" + std::to_string(rate_) + " Hz, " + std::to_string(channels_) + " ch)";
     }
 
 private:
@@ -93,19 +94,16 @@ private:
             shorts_.resize(block_frames_ * channels_);
             got = sf_readf_short(file_, shorts_.data(), static_cast<sf_count_t>(block_frames_));
             if (got > 0)
-                resampler_->process(
-                    std::span<const std::int16_t>(shorts_.data(), got * channels_), pending_);
+                resampler_->process(std::span<const std::int16_t>(shorts_.data(), got * channels_), pending_);
         } else {
             floats_.resize(block_frames_ * channels_);
             got = sf_readf_float(file_, floats_.data(), static_cast<sf_count_t>(block_frames_));
             if (got > 0)
-                resampler_->process(std::span<const float>(floats_.data(), got * channels_),
-                                    pending_);
+                resampler_->process(std::span<const float>(floats_.data(), got * channels_), pending_);
         }
         if (got <= 0) {
             if (sf_error(file_) != SF_ERR_NO_ERROR)
-                throw audio_error("error reading audio file '" + path_ +
-                                  "': " + sf_strerror(file_));
+                throw audio_error("error reading audio file '" + path_ + "': " + sf_strerror(file_));
             resampler_->flush(pending_);
             eof_ = true;
         }
@@ -149,28 +147,35 @@ class raw_fd_source final : public audio_source {
 public:
     raw_fd_source(int fd, std::string name, bool owns) : fd_(fd), name_(std::move(name)), owns_(owns) {}
     ~raw_fd_source() override {
-        if (owns_) ::close(fd_);
+        if (owns_)
+            ::close(fd_);
     }
 
     std::size_t read(std::span<std::int16_t> out) override {
-        if (out.empty()) return 0;
+        if (out.empty())
+            return 0;
         buf_.resize(out.size() * 2);
         for (;;) {
-            if (stopped_.load() || eof_) return 0;
+            if (stopped_.load() || eof_)
+                return 0;
             // poll with a timeout so stop() is noticed without closing the caller's fd.
             pollfd p{fd_, POLLIN, 0};
             const int r = ::poll(&p, 1, 50);
             if (r < 0) {
-                if (errno == EINTR) continue;
+                if (errno == EINTR)
+                    continue;
                 throw audio_error(name_ + ": poll failed: " + std::strerror(errno));
             }
-            if (r == 0) continue;
+            if (r == 0)
+                continue;
             // One byte of a sample may be left over from the previous read.
             std::size_t have = carry_ ? 1 : 0;
-            if (carry_) buf_[0] = *carry_;
+            if (carry_)
+                buf_[0] = *carry_;
             const ssize_t got = ::read(fd_, buf_.data() + have, buf_.size() - have);
             if (got < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
+                if (errno == EINTR || errno == EAGAIN)
+                    continue;
                 throw audio_error(name_ + ": read failed: " + std::strerror(errno));
             }
             if (got == 0) { // end of input; a trailing odd byte is not a sample
@@ -183,8 +188,10 @@ public:
                 out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(buf_[2 * i]) |
                                                    static_cast<std::uint16_t>(buf_[2 * i + 1]) << 8);
             carry_.reset();
-            if (have % 2) carry_ = buf_[have - 1];
-            if (n > 0) return n;
+            if (have % 2)
+                carry_ = buf_[have - 1];
+            if (n > 0)
+                return n;
         }
     }
 
@@ -211,7 +218,8 @@ std::unique_ptr<audio_source> open_raw_fd(int fd, std::string name, bool owns_fd
 }
 
 std::unique_ptr<audio_source> open_file(const std::string& path, file_options opts) {
-    if (path == "-") return open_raw_fd(STDIN_FILENO, "stdin", false);
+    if (path == "-")
+        return open_raw_fd(STDIN_FILENO, "stdin", false);
     return std::make_unique<sndfile_source>(path, opts);
 }
 

@@ -15,13 +15,15 @@ constexpr std::uint64_t frame_samples = sample_rate / 100; // 10 ms
 constexpr double calibration_percentile = 0.2;
 
 double energy_to_dbfs(double sum_squares, std::uint64_t n) {
-    if (n == 0 || sum_squares <= 0) return floor_db;
+    if (n == 0 || sum_squares <= 0)
+        return floor_db;
     const double rms = std::sqrt(sum_squares / double(n)) / 32768.0;
     return std::max(floor_db, 20 * std::log10(rms));
 }
 
 double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return floor_db;
+    if (v.empty())
+        return floor_db;
     const auto k = static_cast<std::size_t>(p * double(v.size() - 1));
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     return v[k];
@@ -30,7 +32,8 @@ double percentile(std::vector<double> v, double p) {
 
 double rms_dbfs(std::span<const std::int16_t> pcm) {
     double sum = 0;
-    for (std::int16_t s : pcm) sum += double(s) * s;
+    for (std::int16_t s : pcm)
+        sum += double(s) * s;
     return energy_to_dbfs(sum, pcm.size());
 }
 
@@ -58,7 +61,8 @@ void level_monitor::add(std::span<const std::int16_t> pcm) {
         ++samples_;
         zero_run_ = s == 0 ? zero_run_ + 1 : 0;
         frame_energy_ += double(s) * s;
-        if (++frame_fill_ < frame_samples) continue;
+        if (++frame_fill_ < frame_samples)
+            continue;
         end_frame();
     }
 }
@@ -74,7 +78,8 @@ void level_monitor::end_frame() {
     // Recomputed from the stored frames now and then so float drift cannot accumulate.
     if (recent_pos_ == 0) {
         recent_energy_ = 0;
-        for (double e : recent_) recent_energy_ += e;
+        for (double e : recent_)
+            recent_energy_ += e;
     }
     current_ = energy_to_dbfs(recent_energy_, recent_fill_ * frame_samples);
     if (!calibrated_) {
@@ -97,9 +102,7 @@ double level_monitor::noise_floor_dbfs() const {
 
 double level_monitor::current_dbfs() const { return current_; }
 
-double level_monitor::silent_seconds() const {
-    return double(std::max(zero_run_, quiet_run_)) / sample_rate;
-}
+double level_monitor::silent_seconds() const { return double(std::max(zero_run_, quiet_run_)) / sample_rate; }
 
 double level_monitor::seconds_seen() const { return double(samples_) / sample_rate; }
 

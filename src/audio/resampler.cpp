@@ -16,8 +16,7 @@ constexpr int converter = SRC_SINC_FASTEST;
 constexpr std::size_t out_chunk = 4096;
 } // namespace
 
-resampler::resampler(double in_rate, int channels)
-    : ratio_(sample_rate / in_rate), channels_(channels) {
+resampler::resampler(double in_rate, int channels) : ratio_(sample_rate / in_rate), channels_(channels) {
     if (channels < 1 || !(in_rate >= 1000 && in_rate <= 384000))
         throw audio_error("unsupported audio format: " + std::to_string(in_rate) + " Hz, " +
                           std::to_string(channels) + " channels");
@@ -31,7 +30,8 @@ resampler::resampler(double in_rate, int channels)
 }
 
 resampler::~resampler() {
-    if (state_) src_delete(state_);
+    if (state_)
+        src_delete(state_);
 }
 
 void resampler::process(std::span<const std::int16_t> in, std::vector<std::int16_t>& out) {
@@ -43,7 +43,8 @@ void resampler::process(std::span<const std::int16_t> in, std::vector<std::int16
     if (!state_) { // 16 kHz multichannel: integer average, no float round trip
         for (std::size_t f = 0; f < frames; ++f) {
             long sum = 0;
-            for (int c = 0; c < channels_; ++c) sum += in[f * channels_ + c];
+            for (int c = 0; c < channels_; ++c)
+                sum += in[f * channels_ + c];
             out.push_back(static_cast<std::int16_t>(std::lround(double(sum) / channels_)));
         }
         return;
@@ -51,7 +52,8 @@ void resampler::process(std::span<const std::int16_t> in, std::vector<std::int16
     mono_.resize(frames);
     for (std::size_t f = 0; f < frames; ++f) {
         float sum = 0;
-        for (int c = 0; c < channels_; ++c) sum += in[f * channels_ + c];
+        for (int c = 0; c < channels_; ++c)
+            sum += in[f * channels_ + c];
         mono_[f] = sum / (32768.0f * channels_);
     }
     convert(false, out);
@@ -62,7 +64,8 @@ void resampler::process(std::span<const float> in, std::vector<std::int16_t>& ou
     mono_.resize(frames);
     for (std::size_t f = 0; f < frames; ++f) {
         float sum = 0;
-        for (int c = 0; c < channels_; ++c) sum += in[f * channels_ + c];
+        for (int c = 0; c < channels_; ++c)
+            sum += in[f * channels_ + c];
         mono_[f] = sum / channels_;
     }
     if (!state_) {
@@ -75,7 +78,8 @@ void resampler::process(std::span<const float> in, std::vector<std::int16_t>& ou
 }
 
 void resampler::flush(std::vector<std::int16_t>& out) {
-    if (!state_) return;
+    if (!state_)
+        return;
     mono_.clear();
     convert(true, out);
 }
@@ -101,8 +105,10 @@ void resampler::convert(bool end_of_input, std::vector<std::int16_t>& out) {
         }
         d.data_in += d.input_frames_used;
         d.input_frames -= d.input_frames_used;
-        if (d.input_frames == 0 && (!end_of_input || d.output_frames_gen == 0)) break;
-        if (d.input_frames_used == 0 && d.output_frames_gen == 0) break; // no progress
+        if (d.input_frames == 0 && (!end_of_input || d.output_frames_gen == 0))
+            break;
+        if (d.input_frames_used == 0 && d.output_frames_gen == 0)
+            break; // no progress
     }
 }
 

@@ -16,8 +16,8 @@ class spsc_ring {
 public:
     // Capacity is min_capacity rounded up to a power of two, so indices wrap with a mask.
     explicit spsc_ring(std::size_t min_capacity)
-        : capacity_(std::bit_ceil(std::max<std::size_t>(min_capacity, 2))),
-          mask_(capacity_ - 1), buf_(std::make_unique<T[]>(capacity_)) {}
+        : capacity_(std::bit_ceil(std::max<std::size_t>(min_capacity, 2))), mask_(capacity_ - 1),
+          buf_(std::make_unique<T[]>(capacity_)) {}
 
     spsc_ring(const spsc_ring&) = delete;
     spsc_ring& operator=(const spsc_ring&) = delete;

@@ -142,7 +142,7 @@ core::result<std::optional<ini_file>> read_optional(const std::string& path, boo
 
 // Keys from one section; nullopt when it has none at all.
 core::result<std::optional<credentials>> keys_from(const ini_file& file, const ini_section& s,
-                                                    const std::string& profile) {
+                                                   const std::string& profile) {
     auto get = [&](const char* k) -> const ini_entry* {
         auto it = s.keys.find(k);
         return it == s.keys.end() ? nullptr : &it->second;
@@ -153,8 +153,8 @@ core::result<std::optional<credentials>> keys_from(const ini_file& file, const i
         return std::optional<credentials>{};
     if (!id || id->value.empty() || !secret || secret->value.empty()) {
         const ini_entry* present = id ? id : secret;
-        return core::make_error(file.path + " line " + std::to_string(present->line) + ": profile '" + profile +
-                                "' needs both aws_access_key_id and aws_secret_access_key");
+        return core::make_error(file.path + " line " + std::to_string(present->line) + ": profile '" +
+                                profile + "' needs both aws_access_key_id and aws_secret_access_key");
     }
     credentials c;
     c.access_key_id = id->value;
@@ -224,8 +224,9 @@ public:
         const std::string conf_file = config_path(files_);
         std::vector<std::string> looked{
             "the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset)",
-            "profile [" + profile + "] in " + (creds_file.empty() ? std::string("~/.aws/credentials") : creds_file) +
-                " and " + (conf_file.empty() ? std::string("~/.aws/config") : conf_file) + " (none there)"};
+            "profile [" + profile + "] in " +
+                (creds_file.empty() ? std::string("~/.aws/credentials") : creds_file) + " and " +
+                (conf_file.empty() ? std::string("~/.aws/config") : conf_file) + " (none there)"};
         auto looked_text = [&] {
             std::string text;
             for (const auto& l : looked)
@@ -243,8 +244,8 @@ public:
             } else {
                 auto c = fetch_container_credentials();
                 if (c) {
-                    found_ = refreshing_from(std::move(c.value()), [] { return fetch_container_credentials(); },
-                                             refresh_opts());
+                    found_ = refreshing_from(
+                        std::move(c.value()), [] { return fetch_container_credentials(); }, refresh_opts());
                     auto found = found_;
                     lock.unlock();
                     return found->get();
@@ -270,8 +271,8 @@ public:
             auto c = imds_.fetch();
             if (c) {
                 imds_failed_at_.reset();
-                found_ = refreshing_from(std::move(c.value()), [imds = imds_]() mutable { return imds.fetch(); },
-                                         refresh_opts());
+                found_ = refreshing_from(
+                    std::move(c.value()), [imds = imds_]() mutable { return imds.fetch(); }, refresh_opts());
                 auto found = found_;
                 lock.unlock();
                 return found->get();
@@ -282,10 +283,11 @@ public:
         }
         return core::make_error(
             "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for "
-            "temporary keys), or put aws_access_key_id and aws_secret_access_key under [" + profile + "] in " +
-            (creds_file.empty() ? std::string("~/.aws/credentials") : creds_file) +
+            "temporary keys), or put aws_access_key_id and aws_secret_access_key under [" +
+            profile + "] in " + (creds_file.empty() ? std::string("~/.aws/credentials") : creds_file) +
             " (AWS_PROFILE selects the profile), or run with an ECS task role or an EC2 instance profile. "
-            "Looked at: " + looked_text());
+            "Looked at: " +
+            looked_text());
     }
 
     void invalidate() override {
@@ -314,9 +316,7 @@ private:
     std::string container_error_, imds_error_;
 };
 
-bool still_valid(const credentials& c, clock::time_point now) {
-    return !c.expiration || now < *c.expiration;
-}
+bool still_valid(const credentials& c, clock::time_point now) { return !c.expiration || now < *c.expiration; }
 
 } // namespace
 
@@ -456,11 +456,13 @@ core::result<std::optional<credentials>> credentials_from_profile(const profile_
     if (conf_file.value()) {
         auto it = conf_file.value()->sections.find(profile);
         if (it != conf_file.value()->sections.end()) {
-            for (const char* k : {"sso_session", "sso_start_url", "role_arn", "credential_process", "web_identity_token_file"})
+            for (const char* k : {"sso_session", "sso_start_url", "role_arn", "credential_process",
+                                  "web_identity_token_file"})
                 if (it->second.keys.count(k))
                     note = " (it uses " + std::string(k) +
                            ", which this program does not support: export keys with `aws configure "
-                           "export-credentials --profile " + profile + " --format env`)";
+                           "export-credentials --profile " +
+                           profile + " --format env`)";
         }
     }
     return core::make_error("AWS profile '" + profile + "' has no aws_access_key_id/aws_secret_access_key" +

@@ -23,7 +23,7 @@ struct credentials {
     std::string secret_access_key;
     std::string session_token; // empty for long-term keys
     std::optional<clock::time_point> expiration;
-    std::string source;        // "environment", "profile default (~/.aws/credentials)", ...
+    std::string source; // "environment", "profile default (~/.aws/credentials)", ...
 };
 
 // ISO 8601 / RFC 3339 ("2026-11-26T12:00:00Z", fractions and offsets accepted) <-> time.
@@ -80,7 +80,7 @@ std::shared_ptr<credentials_provider> make_default_chain(profile_files files = {
 // `retry_after`.
 struct refresh_options {
     std::chrono::seconds refresh_after{20 * 60};
-    std::chrono::seconds margin{5 * 60};       // capped at a third of the credentials' lifetime
+    std::chrono::seconds margin{5 * 60}; // capped at a third of the credentials' lifetime
     std::chrono::seconds retry_after{5};
 };
 class refreshing_provider : public credentials_provider {

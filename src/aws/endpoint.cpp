@@ -80,8 +80,8 @@ core::result<endpoint> resolve_endpoint(const service_info& service, std::string
             continue;
         auto r = parse(value);
         if (!r)
-            return core::make_error(name + "='" + value + "' is not a valid endpoint URL: " + r.error_message() +
-                                    " (expected http(s)://host[:port][/path])");
+            return core::make_error(name + "='" + value + "' is not a valid endpoint URL: " +
+                                    r.error_message() + " (expected http(s)://host[:port][/path])");
         if (!r.value().tls() && warnings && !loopback(r.value().host))
             warnings->push_back(name + " uses plain http to " + r.value().host +
                                 ": requests and responses cross the network unencrypted; use https unless "
@@ -93,7 +93,8 @@ core::result<endpoint> resolve_endpoint(const service_info& service, std::string
                                 ": set AWS_REGION (or AWS_DEFAULT_REGION, or region in the ~/.aws/config "
                                 "profile), e.g. AWS_REGION=eu-west-2");
     for (char c : region)
-        if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+        if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+              c == '-'))
             return core::make_error("invalid AWS region '" + std::string(region) +
                                     "': expected lower-case letters, digits and '-', e.g. eu-west-2");
     endpoint ep;

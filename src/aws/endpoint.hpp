@@ -17,10 +17,10 @@ namespace lt::aws {
 using endpoint = lt::net::endpoint;
 
 struct service_info {
-    std::string env_id;        // "TRANSLATE", "STS", "TRANSCRIBE_STREAMING"
-    std::string host_prefix;   // "translate", "sts", "transcribestreaming"
-    std::string port = "443";  // Transcribe streaming: "8443"
-    std::string signing_name;  // "translate", "sts", "transcribe"
+    std::string env_id;       // "TRANSLATE", "STS", "TRANSCRIBE_STREAMING"
+    std::string host_prefix;  // "translate", "sts", "transcribestreaming"
+    std::string port = "443"; // Transcribe streaming: "8443"
+    std::string signing_name; // "translate", "sts", "transcribe"
 };
 const service_info& translate_service();
 const service_info& sts_service();

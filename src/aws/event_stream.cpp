@@ -13,20 +13,22 @@
 namespace lt::aws::event_stream {
 namespace {
 
-constexpr std::size_t prelude_size = 12;  // total length, headers length, prelude CRC
-constexpr std::size_t overhead = 16;      // prelude + message CRC
+constexpr std::size_t prelude_size = 12; // total length, headers length, prelude CRC
+constexpr std::size_t overhead = 16;     // prelude + message CRC
 constexpr std::size_t max_name_size = 255;
 constexpr std::size_t max_value_size = 32767; // string and bytes values (u16 length, signed limit)
 
 void put_u8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    for (int i = bytes - 1; i >= 0; --i)
+        out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
 std::uint64_t get_be(std::string_view in, std::size_t at, int bytes) {
     std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[at + i]);
+    for (int i = 0; i < bytes; ++i)
+        v = (v << 8) | static_cast<unsigned char>(in[at + i]);
     return v;
 }
 
@@ -41,15 +43,24 @@ core::error fail(const std::string& what) { return core::make_error("event-strea
 // The type byte of a header value, in the variant's order (bool is 0 or 1 by value).
 std::uint8_t type_of(const header_value& v) {
     switch (v.index()) {
-    case 0: return std::get<bool>(v) ? 0 : 1;
-    case 1: return 2; // int8
-    case 2: return 3; // int16
-    case 3: return 4; // int32
-    case 4: return 5; // int64
-    case 5: return 6; // bytes
-    case 6: return 7; // string
-    case 7: return 8; // timestamp
-    default: return 9; // uuid
+    case 0:
+        return std::get<bool>(v) ? 0 : 1;
+    case 1:
+        return 2; // int8
+    case 2:
+        return 3; // int16
+    case 3:
+        return 4; // int32
+    case 4:
+        return 5; // int64
+    case 5:
+        return 6; // bytes
+    case 6:
+        return 7; // string
+    case 7:
+        return 8; // timestamp
+    default:
+        return 9; // uuid
     }
 }
 
@@ -102,7 +113,8 @@ core::result<std::vector<header>> decode_headers(std::string_view in) {
     while (at < in.size()) {
         const std::size_t start = at;
         const std::size_t name_len = static_cast<unsigned char>(in[at++]);
-        if (name_len == 0) return fail("empty header name at header offset " + std::to_string(start));
+        if (name_len == 0)
+            return fail("empty header name at header offset " + std::to_string(start));
         if (!need(name_len + 1)) // the name and the type byte
             return fail("truncated header at header offset " + std::to_string(start));
         header h;
@@ -110,26 +122,34 @@ core::result<std::vector<header>> decode_headers(std::string_view in) {
         at += name_len;
         const std::uint8_t type = static_cast<std::uint8_t>(in[at++]);
         switch (type) {
-        case 0: h.value = true; break;
-        case 1: h.value = false; break;
+        case 0:
+            h.value = true;
+            break;
+        case 1:
+            h.value = false;
+            break;
         case 2:
-            if (!need(1)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(1))
+                return fail("truncated value of header '" + h.name + "'");
             h.value = static_cast<std::int8_t>(get_be(in, at, 1));
             at += 1;
             break;
         case 3:
-            if (!need(2)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(2))
+                return fail("truncated value of header '" + h.name + "'");
             h.value = static_cast<std::int16_t>(get_be(in, at, 2));
             at += 2;
             break;
         case 4:
-            if (!need(4)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(4))
+                return fail("truncated value of header '" + h.name + "'");
             h.value = static_cast<std::int32_t>(get_be(in, at, 4));
             at += 4;
             break;
         case 5:
         case 8: {
-            if (!need(8)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(8))
+                return fail("truncated value of header '" + h.name + "'");
             const auto v = static_cast<std::int64_t>(get_be(in, at, 8));
             at += 8;
             if (type == 5)
@@ -140,13 +160,15 @@ core::result<std::vector<header>> decode_headers(std::string_view in) {
         }
         case 6:
         case 7: {
-            if (!need(2)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(2))
+                return fail("truncated value of header '" + h.name + "'");
             const std::size_t len = get_be(in, at, 2);
             at += 2;
             if (len > max_value_size)
                 return fail("header '" + h.name + "' value is " + std::to_string(len) +
                             " bytes, the limit is " + std::to_string(max_value_size));
-            if (!need(len)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(len))
+                return fail("truncated value of header '" + h.name + "'");
             std::string data(in.substr(at, len));
             at += len;
             if (type == 6)
@@ -156,9 +178,11 @@ core::result<std::vector<header>> decode_headers(std::string_view in) {
             break;
         }
         case 9: {
-            if (!need(16)) return fail("truncated value of header '" + h.name + "'");
+            if (!need(16))
+                return fail("truncated value of header '" + h.name + "'");
             uuid u;
-            for (std::size_t i = 0; i < 16; ++i) u.data[i] = static_cast<std::uint8_t>(in[at + i]);
+            for (std::size_t i = 0; i < 16; ++i)
+                u.data[i] = static_cast<std::uint8_t>(in[at + i]);
             at += 16;
             h.value = u;
             break;
@@ -167,7 +191,8 @@ core::result<std::vector<header>> decode_headers(std::string_view in) {
             return fail("unknown type " + std::to_string(type) + " of header '" + h.name + "'");
         }
         for (const auto& prev : out) {
-            if (prev.name == h.name) return fail("duplicate header '" + h.name + "'");
+            if (prev.name == h.name)
+                return fail("duplicate header '" + h.name + "'");
         }
         out.push_back(std::move(h));
     }
@@ -206,7 +231,8 @@ core::result<prelude> check_prelude(std::string_view in) {
 
 const std::string* message::string_header(std::string_view name) const {
     for (const auto& h : headers) {
-        if (h.name == name) return std::get_if<std::string>(&h.value);
+        if (h.name == name)
+            return std::get_if<std::string>(&h.value);
     }
     return nullptr;
 }
@@ -242,7 +268,8 @@ core::result<message> decode(std::string_view frame) {
     if (frame.size() < overhead)
         return fail("message too short (" + std::to_string(frame.size()) + " bytes, the minimum is 16)");
     auto p = check_prelude(frame);
-    if (!p) return core::make_error(p.error_message());
+    if (!p)
+        return core::make_error(p.error_message());
     if (p.value().total != frame.size())
         return fail("total length " + std::to_string(p.value().total) + " does not match the " +
                     std::to_string(frame.size()) + " bytes received");
@@ -251,7 +278,8 @@ core::result<message> decode(std::string_view frame) {
     if (got != computed)
         return fail("message CRC mismatch (got " + hex32(got) + ", computed " + hex32(computed) + ")");
     auto headers = decode_headers(frame.substr(prelude_size, p.value().headers));
-    if (!headers) return core::make_error(headers.error_message());
+    if (!headers)
+        return core::make_error(headers.error_message());
     message m;
     m.headers = std::move(headers).value();
     const std::size_t payload_at = prelude_size + p.value().headers;
@@ -260,12 +288,15 @@ core::result<message> decode(std::string_view frame) {
 }
 
 void decoder::feed(std::string_view data) {
-    if (failed_.empty()) buffer_.append(data);
+    if (failed_.empty())
+        buffer_.append(data);
 }
 
 core::result<std::optional<message>> decoder::next() {
-    if (!failed_.empty()) return core::make_error(failed_);
-    if (buffer_.size() < prelude_size) return std::optional<message>{};
+    if (!failed_.empty())
+        return core::make_error(failed_);
+    if (buffer_.size() < prelude_size)
+        return std::optional<message>{};
     auto p = check_prelude(buffer_);
     if (!p) {
         failed_ = p.error_message();
@@ -273,7 +304,8 @@ core::result<std::optional<message>> decoder::next() {
         return core::make_error(failed_);
     }
     const std::size_t total = p.value().total;
-    if (buffer_.size() < total) return std::optional<message>{};
+    if (buffer_.size() < total)
+        return std::optional<message>{};
     auto m = decode(std::string_view(buffer_).substr(0, total));
     if (!m) {
         failed_ = m.error_message();

@@ -17,13 +17,19 @@
 
 namespace lt::aws::event_stream {
 
-struct bytes { std::string data; };          // type 6
-struct timestamp { std::int64_t ms = 0; };   // type 8, ms since the epoch
-struct uuid { std::array<std::uint8_t, 16> data{}; }; // type 9
+struct bytes {
+    std::string data;
+}; // type 6
+struct timestamp {
+    std::int64_t ms = 0;
+}; // type 8, ms since the epoch
+struct uuid {
+    std::array<std::uint8_t, 16> data{};
+}; // type 9
 
 // Types 0/1 (bool true/false), 2 (byte), 3 (int16), 4 (int32), 5 (int64), 6, 7 (string), 8, 9.
-using header_value = std::variant<bool, std::int8_t, std::int16_t, std::int32_t, std::int64_t,
-                                  bytes, std::string, timestamp, uuid>;
+using header_value = std::variant<bool, std::int8_t, std::int16_t, std::int32_t, std::int64_t, bytes,
+                                  std::string, timestamp, uuid>;
 
 struct header {
     std::string name;
@@ -61,7 +67,7 @@ private:
 };
 
 // Transcribe helpers.
-message audio_event(std::string_view pcm_s16le);  // :message-type event, :event-type AudioEvent
-message end_of_stream();                           // an AudioEvent with an empty payload
+message audio_event(std::string_view pcm_s16le); // :message-type event, :event-type AudioEvent
+message end_of_stream();                         // an AudioEvent with an empty payload
 
 } // namespace lt::aws::event_stream

@@ -30,7 +30,8 @@ constexpr auto idle_limit = std::chrono::seconds(50);
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -137,9 +138,9 @@ struct attempt_result {
 };
 
 bool stale_error(const beast::error_code& ec) {
-    return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
-           ec == asio::ssl::error::stream_truncated;
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
 }
 
 std::string action_of_target(std::string_view target) {
@@ -180,13 +181,27 @@ service_error parse_service_error(const http_response& r) {
 bool is_retryable(const service_error& e) {
     if (e.status >= 500 || e.status == 429)
         return true;
-    static const std::unordered_set<std::string> codes = {
-        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-        "RequestLimitExceeded", "BandwidthLimitExceeded", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-        "EC2ThrottledException", "InternalError", "InternalFailure", "InternalServerException",
-        "ServiceUnavailable", "ServiceUnavailableException", "IDPCommunicationError"};
-    return codes.count(e.code) > 0 || starts_with(e.code, "Throttling") || starts_with(e.code, "TooManyRequests");
+    static const std::unordered_set<std::string> codes = {"Throttling",
+                                                          "ThrottlingException",
+                                                          "ThrottledException",
+                                                          "RequestThrottledException",
+                                                          "TooManyRequestsException",
+                                                          "ProvisionedThroughputExceededException",
+                                                          "TransactionInProgressException",
+                                                          "RequestLimitExceeded",
+                                                          "BandwidthLimitExceeded",
+                                                          "RequestThrottled",
+                                                          "SlowDown",
+                                                          "PriorRequestNotComplete",
+                                                          "EC2ThrottledException",
+                                                          "InternalError",
+                                                          "InternalFailure",
+                                                          "InternalServerException",
+                                                          "ServiceUnavailable",
+                                                          "ServiceUnavailableException",
+                                                          "IDPCommunicationError"};
+    return codes.count(e.code) > 0 || starts_with(e.code, "Throttling") ||
+           starts_with(e.code, "TooManyRequests");
 }
 
 struct service_client::impl {
@@ -202,7 +217,8 @@ struct service_client::impl {
     std::atomic<std::uint64_t> attempts{0};
 
     impl(endpoint e, std::string r, service_info s, std::shared_ptr<credentials_provider> c, client_options o)
-        : ep(std::move(e)), region(std::move(r)), service(std::move(s)), creds(std::move(c)), opts(std::move(o)) {
+        : ep(std::move(e)), region(std::move(r)), service(std::move(s)), creds(std::move(c)),
+          opts(std::move(o)) {
         try {
             tls_ctx.emplace(net::make_tls_context(opts.ca_file));
         } catch (const std::exception& ex) {
@@ -244,16 +260,19 @@ struct service_client::impl {
 
     std::string describe_network(const beast::error_code& ec, const char* stage) const {
         if (ec == beast::error::timeout || ec == asio::error::timed_out)
-            return std::string(stage) + " timed out (connect timeout " + std::to_string(opts.connect_timeout.count()) +
-                   " ms, request timeout " + std::to_string(opts.request_timeout.count()) + " ms)";
+            return std::string(stage) + " timed out (connect timeout " +
+                   std::to_string(opts.connect_timeout.count()) + " ms, request timeout " +
+                   std::to_string(opts.request_timeout.count()) + " ms)";
         if (ec == asio::error::connection_refused)
-            return std::string(stage) + ": connection refused (nothing listens at " + ep.host + ":" + ep.port +
-                   "; check AWS_ENDPOINT_URL_" + service.env_id + " / AWS_ENDPOINT_URL or AWS_REGION, and that "
+            return std::string(stage) + ": connection refused (nothing listens at " + ep.host + ":" +
+                   ep.port + "; check AWS_ENDPOINT_URL_" + service.env_id +
+                   " / AWS_ENDPOINT_URL or AWS_REGION, and that "
                    "the service is running)";
         if (net::is_tls_error(ec))
             return std::string(stage) + ": TLS error: " + ec.message() +
                    " (the server's certificate must be trusted by the system CA store" +
-                   (opts.ca_file.empty() ? std::string() : " or " + opts.ca_file) + " and name host " + ep.host + ")";
+                   (opts.ca_file.empty() ? std::string() : " or " + opts.ca_file) + " and name host " +
+                   ep.host + ")";
         return std::string(stage) + ": " + net::reason(ec);
     }
 
@@ -276,9 +295,11 @@ struct service_client::impl {
         if (!failed)
             return true;
         if (failed.where == net::step::resolve)
-            error = "cannot resolve " + ep.host + ": " + net::reason(failed.code) + " (check the region and endpoint URL)";
+            error = "cannot resolve " + ep.host + ": " + net::reason(failed.code) +
+                    " (check the region and endpoint URL)";
         else
-            error = describe_network(failed.code, failed.where == net::step::connect ? "connect" : "TLS handshake");
+            error = describe_network(failed.code,
+                                     failed.where == net::step::connect ? "connect" : "TLS handshake");
         return false;
     }
 
@@ -323,7 +344,7 @@ struct service_client::impl {
                 if (reused && stale_error(ec) && !parser.got_some())
                     continue;
                 out.network_error = true;
-                const char* stage = !sent ? "sending the request"
+                const char* stage = !sent               ? "sending the request"
                                     : parser.got_some() ? "reading the response"
                                                         : "waiting for the response";
                 out.error = describe_network(ec, stage);
@@ -346,11 +367,13 @@ struct service_client::impl {
     std::string hint(const service_error& e, const std::string& action) const {
         const std::string& code = e.code;
         if (code == "UnrecognizedClientException" || code == "InvalidClientTokenId")
-            return " (the access key ID is not valid: check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id, "
+            return " (the access key ID is not valid: check AWS_ACCESS_KEY_ID or the profile's "
+                   "aws_access_key_id, "
                    "and that a session token comes with temporary keys)";
         if (code == "InvalidSignatureException" || code == "SignatureDoesNotMatch" ||
             code == "IncompleteSignature")
-            return " (the secret access key does not match the key ID, or this machine's clock is off by more "
+            return " (the secret access key does not match the key ID, or this machine's clock is off by "
+                   "more "
                    "than 5 minutes: check AWS_SECRET_ACCESS_KEY and the system time)";
         if (code == "RequestExpired" || code == "SignatureExpired" || code == "RequestTimeTooSkewed")
             return " (this machine's clock is off: sync the system time, e.g. with NTP)";
@@ -364,8 +387,8 @@ struct service_client::impl {
                 auto end = e.message.find_first_of(" \t,;", start);
                 what = e.message.substr(start, end == std::string::npos ? std::string::npos : end - start);
             }
-            return " (the IAM identity lacks a permission: allow " + (what.empty() ? std::string("this action") : what) +
-                   " in its IAM policy)";
+            return " (the IAM identity lacks a permission: allow " +
+                   (what.empty() ? std::string("this action") : what) + " in its IAM policy)";
         }
         if (is_retryable(e))
             return " (gave up after " + std::to_string(opts.max_attempts) + " attempt" +
@@ -479,7 +502,8 @@ core::result<std::string> service_client::call_json(std::string_view target, std
     return std::move(r.value().body);
 }
 
-core::result<std::string> service_client::call_query(const std::vector<std::pair<std::string, std::string>>& params) {
+core::result<std::string>
+service_client::call_query(const std::vector<std::pair<std::string, std::string>>& params) {
     http_request_parts req;
     req.method = "POST";
     req.target = "/";

@@ -27,7 +27,7 @@ struct http_response {
 // <Error><Code>..</Code><Message>..</Message></Error>.
 struct service_error {
     int status = 0;
-    std::string code;     // "ThrottlingException", "ExpiredTokenException", ...
+    std::string code; // "ThrottlingException", "ExpiredTokenException", ...
     std::string message;
 };
 service_error parse_service_error(const http_response& r);
@@ -38,10 +38,10 @@ struct client_options {
     std::chrono::milliseconds connect_timeout{3000};
     std::chrono::milliseconds request_timeout{10000}; // per attempt, connect included
     int max_attempts = 3;
-    std::chrono::milliseconds base_backoff{100};      // doubles, jittered x0.5-1.5
+    std::chrono::milliseconds base_backoff{100}; // doubles, jittered x0.5-1.5
     std::chrono::milliseconds max_backoff{2000};
     std::size_t max_idle_connections = 16;
-    std::string ca_file;                              // extra CA (tests); system store too
+    std::string ca_file; // extra CA (tests); system store too
 };
 
 // One AWS service at one endpoint with one credentials provider.
@@ -61,8 +61,7 @@ public:
     // Content-Type application/x-amz-json-1.1.
     core::result<std::string> call_json(std::string_view target, std::string body);
     // Query protocol (STS): POST / form-encoded Action=..&Version=..&params.
-    core::result<std::string> call_query(
-        const std::vector<std::pair<std::string, std::string>>& params);
+    core::result<std::string> call_query(const std::vector<std::pair<std::string, std::string>>& params);
 
     const endpoint& where() const;
     std::uint64_t attempts() const; // every attempt sent, retries included (tests, metrics)

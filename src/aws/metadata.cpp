@@ -92,7 +92,8 @@ core::result<bool> check_full_uri_host(const std::string& host) {
     for (const auto& r : results) {
         auto a = r.endpoint().address();
         if (!allowed_container_address(a))
-            return core::make_error("host " + host + " resolves to " + a.to_string() + ", which is not allowed");
+            return core::make_error("host " + host + " resolves to " + a.to_string() +
+                                    ", which is not allowed");
     }
     return true;
 }
@@ -128,9 +129,9 @@ core::result<credentials> parse_credentials(std::string_view body, const std::st
 
 } // namespace
 
-core::result<metadata_reply> metadata_request(const endpoint& ep, std::string_view method, std::string_view target,
-                                              const header_list& headers, const metadata_options& opts,
-                                              bool* network_error) {
+core::result<metadata_reply> metadata_request(const endpoint& ep, std::string_view method,
+                                              std::string_view target, const header_list& headers,
+                                              const metadata_options& opts, bool* network_error) {
     if (network_error)
         *network_error = false;
     const std::string where = std::string(method) + " " + ep.url() + std::string(target);
@@ -221,13 +222,16 @@ core::result<container_source> container_source_from_env() {
     } else if (!full.empty()) {
         const std::string var = "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + full;
         auto scheme_end = full.find("://");
-        auto path_start = scheme_end == std::string::npos ? std::string::npos : full.find_first_of("/?#", scheme_end + 3);
+        auto path_start =
+            scheme_end == std::string::npos ? std::string::npos : full.find_first_of("/?#", scheme_end + 3);
         auto ep = parse_endpoint_url(full.substr(0, path_start));
         if (!ep)
             return core::make_error(var + " is not a valid URL: " + ep.error_message());
         if (ep.value().tls())
-            return core::make_error(var + ": https is not supported for the container credentials endpoint; use "
-                                    "an http:// URL whose host is " + std::string(allowed_hosts_text));
+            return core::make_error(var +
+                                    ": https is not supported for the container credentials endpoint; use "
+                                    "an http:// URL whose host is " +
+                                    std::string(allowed_hosts_text));
         if (auto ok = check_full_uri_host(ep.value().host); !ok)
             return core::make_error(var + " is refused: " + ok.error_message() +
                                     "; over plain http the host must be " + allowed_hosts_text +
@@ -286,7 +290,8 @@ core::result<credentials> fetch_container_credentials(const metadata_options& op
                          "AWS_CONTAINER_AUTHORIZATION_TOKEN)"
                        : " (it refused the Authorization token)";
         return core::make_error(what + " answered HTTP " + std::to_string(r.value().status) +
-                                (r.value().body.empty() ? std::string() : ": " + snippet(r.value().body)) + hint);
+                                (r.value().body.empty() ? std::string() : ": " + snippet(r.value().body)) +
+                                hint);
     }
     auto c = parse_credentials(r.value().body, what, false);
     if (c)
@@ -306,7 +311,8 @@ core::result<endpoint> imds_endpoint() {
         if (mode == "ipv6")
             url = "http://[fd00:ec2::254]";
         else if (mode != "ipv4")
-            return core::make_error("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE='" + mode + "': use IPv4 or IPv6");
+            return core::make_error("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE='" + mode +
+                                    "': use IPv4 or IPv6");
     }
     auto ep = parse_endpoint_url(url);
     if (!ep)
@@ -343,11 +349,12 @@ core::result<credentials> imds_fetcher::fetch() {
         if (!r)
             return core::make_error(what + " is unreachable: " + r.error_message());
         if (r.value().status != 200)
-            return core::make_error(what + " refused the session token request (PUT /latest/api/token): HTTP " +
-                                    std::to_string(r.value().status) +
-                                    (r.value().status == 403 ? " (instance metadata is turned off for this instance, or "
-                                                               "something else answered at that address)"
-                                                             : std::string()));
+            return core::make_error(
+                what + " refused the session token request (PUT /latest/api/token): HTTP " +
+                std::to_string(r.value().status) +
+                (r.value().status == 403 ? " (instance metadata is turned off for this instance, or "
+                                           "something else answered at that address)"
+                                         : std::string()));
         auto token = trim(r.value().body);
         if (token.empty())
             return core::make_error(what + " answered an empty session token");
@@ -380,7 +387,8 @@ core::result<credentials> imds_fetcher::fetch() {
     if (roles.value().status == 404)
         return core::make_error(what + ": no IAM role (instance profile) is attached to this instance");
     if (roles.value().status != 200)
-        return core::make_error(what + " answered HTTP " + std::to_string(roles.value().status) + " for " + base);
+        return core::make_error(what + " answered HTTP " + std::to_string(roles.value().status) + " for " +
+                                base);
     std::string role = trim(roles.value().body);
     role = trim(role.substr(0, role.find('\n')));
     if (role.empty())
@@ -390,8 +398,8 @@ core::result<credentials> imds_fetcher::fetch() {
     if (!r)
         return core::make_error(r.error_message());
     if (r.value().status != 200)
-        return core::make_error(what + " answered HTTP " + std::to_string(r.value().status) + " for the role " +
-                                role + "'s credentials");
+        return core::make_error(what + " answered HTTP " + std::to_string(r.value().status) +
+                                " for the role " + role + "'s credentials");
     auto c = parse_credentials(r.value().body, what, true);
     if (c)
         c.value().source = "EC2 instance metadata (role " + role + ")";

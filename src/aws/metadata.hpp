@@ -29,9 +29,9 @@ struct metadata_reply {
 
 // One plain-http request. `network_error` (optional) is set when nothing answered
 // (refused, timed out, reset): the service is unreachable rather than unhappy.
-core::result<metadata_reply> metadata_request(const endpoint& ep, std::string_view method, std::string_view target,
-                                              const header_list& headers, const metadata_options& opts,
-                                              bool* network_error = nullptr);
+core::result<metadata_reply> metadata_request(const endpoint& ep, std::string_view method,
+                                              std::string_view target, const header_list& headers,
+                                              const metadata_options& opts, bool* network_error = nullptr);
 
 // --- ECS / EKS container credentials ---
 
@@ -54,7 +54,8 @@ core::result<container_source> container_source_from_env();
 // more patience than for IMDS (2 s connect, 5 s read, 3 attempts).
 metadata_options container_metadata_options();
 // GET the credentials JSON {AccessKeyId, SecretAccessKey, Token, Expiration}.
-core::result<credentials> fetch_container_credentials(const metadata_options& opts = container_metadata_options());
+core::result<credentials>
+fetch_container_credentials(const metadata_options& opts = container_metadata_options());
 
 // --- EC2 instance metadata (IMDSv2) ---
 

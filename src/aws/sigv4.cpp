@@ -16,9 +16,7 @@ using detail::lower;
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 
-bool unreserved(unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
+bool unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9')
@@ -50,7 +48,8 @@ std::string percent_decode(std::string_view s) {
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -151,7 +150,7 @@ std::string canonical_query(const param_list& params) {
 }
 
 struct canonical_headers_t {
-    std::string text;   // "name:value\n" lines
+    std::string text; // "name:value\n" lines
     std::string signed_names;
 };
 
@@ -179,14 +178,16 @@ void remove_header(header_list& headers, std::string_view name) {
 
 // Replaces the first header of that name in place (keeping the order), drops the others.
 void set_header(header_list& headers, std::string_view name, const std::string& value) {
-    auto it = std::find_if(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
+    auto it =
+        std::find_if(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
     if (it == headers.end()) {
         headers.emplace_back(std::string(name), value);
         return;
     }
     it->second = value;
-    headers.erase(std::remove_if(std::next(it), headers.end(), [&](const auto& h) { return iequals(h.first, name); }),
-                  headers.end());
+    headers.erase(
+        std::remove_if(std::next(it), headers.end(), [&](const auto& h) { return iequals(h.first, name); }),
+        headers.end());
 }
 
 std::string find_header(const header_list& headers, std::string_view name) {
@@ -210,7 +211,8 @@ std::string payload_hash(const http_request_parts& req, const signing_params& p)
 // Fills string_to_sign and signature from canonical_request.
 void finish(signature_steps& s, const credentials& creds, const signing_params& p, const std::string& stamp,
             const std::string& scope) {
-    s.string_to_sign = std::string(algorithm) + "\n" + stamp + "\n" + scope + "\n" + sha256_hex(s.canonical_request);
+    s.string_to_sign =
+        std::string(algorithm) + "\n" + stamp + "\n" + scope + "\n" + sha256_hex(s.canonical_request);
     s.signature = hex(hmac_sha256(signing_key(creds, stamp.substr(0, 8), p), s.string_to_sign));
 }
 
@@ -241,9 +243,11 @@ std::string amz_date(clock::time_point t) {
     return buf;
 }
 
-signature_steps sign_request(http_request_parts& req, const credentials& creds, const signing_params& params) {
+signature_steps sign_request(http_request_parts& req, const credentials& creds,
+                             const signing_params& params) {
     const std::string stamp = amz_date(params.when);
-    const std::string scope = stamp.substr(0, 8) + "/" + params.region + "/" + params.service + "/aws4_request";
+    const std::string scope =
+        stamp.substr(0, 8) + "/" + params.region + "/" + params.service + "/aws4_request";
     const std::string body_hash = payload_hash(req, params);
 
     // Re-signing a request replaces the previous signature and date.
@@ -274,7 +278,8 @@ signature_steps sign_request(http_request_parts& req, const credentials& creds, 
 std::string presign(const http_request_parts& req, const credentials& creds, const signing_params& params,
                     std::chrono::seconds expires, signature_steps* steps) {
     const std::string stamp = amz_date(params.when);
-    const std::string scope = stamp.substr(0, 8) + "/" + params.region + "/" + params.service + "/aws4_request";
+    const std::string scope =
+        stamp.substr(0, 8) + "/" + params.region + "/" + params.service + "/aws4_request";
     expires = std::clamp(expires, std::chrono::seconds(1), std::chrono::seconds(7 * 24 * 3600));
 
     std::string_view target = req.target;
@@ -294,11 +299,12 @@ std::string presign(const http_request_parts& req, const credentials& creds, con
     const std::string query_text = canonical_query(params_list);
 
     signature_steps s;
-    s.canonical_request = req.method + "\n" + canonical_path(path, params.normalize_path) + "\n" + query_text +
-                          "\nhost:" + trim_all(find_header(req.headers, "Host")) + "\n\nhost\n" +
+    s.canonical_request = req.method + "\n" + canonical_path(path, params.normalize_path) + "\n" +
+                          query_text + "\nhost:" + trim_all(find_header(req.headers, "Host")) + "\n\nhost\n" +
                           payload_hash(req, params);
     finish(s, creds, params, stamp, scope);
-    std::string out = std::string(path.empty() ? "/" : path) + "?" + query_text + "&X-Amz-Signature=" + s.signature;
+    std::string out =
+        std::string(path.empty() ? "/" : path) + "?" + query_text + "&X-Amz-Signature=" + s.signature;
     if (steps)
         *steps = std::move(s);
     return out;

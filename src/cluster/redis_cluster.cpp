@@ -9,7 +9,8 @@ namespace lt::cluster {
 namespace {
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -75,7 +76,8 @@ void redis_cluster::stop() {
 
 void redis_cluster::start(ingest_fn ingest, local_fn local, rejoin_fn rejoin) {
     local_ = std::move(local);
-    auto on_message = [this, ingest = std::move(ingest)](const std::string& channel, const std::string& payload) {
+    auto on_message = [this, ingest = std::move(ingest)](const std::string& channel,
+                                                         const std::string& payload) {
         // lt:<room>:captions
         auto room = channel.substr(3, channel.size() - 3 - std::string_view(":captions").size());
         ++received_;
@@ -132,14 +134,18 @@ void redis_cluster::numberer() {
     }
 }
 
-std::optional<hub::cluster_assignment> redis_cluster::assign_now(const std::string& room, const std::string& id) {
+std::optional<hub::cluster_assignment> redis_cluster::assign_now(const std::string& room,
+                                                                 const std::string& id) {
     if (now_ms() < assign_paused_until_)
         return std::nullopt; // Redis failed a moment ago: do not make every caption wait for it
-    auto r = commands_.command({"EVAL", assign_script, "3", key(room, "seq"), id.empty() ? "" : key(room, "id:") + id,
-                                key(room, "demand"), std::to_string(now_ms())});
+    auto r = commands_.command({"EVAL", assign_script, "3", key(room, "seq"),
+                                id.empty() ? "" : key(room, "id:") + id, key(room, "demand"),
+                                std::to_string(now_ms())});
     if (!r || r.value().is_error() || r.value().elements.size() != 3) {
         spdlog::warn("cluster: cannot number a final in room {}: {}", room,
-                     !r ? r.error_message() : r.value().str.empty() ? "unexpected reply" : r.value().str);
+                     !r                      ? r.error_message()
+                     : r.value().str.empty() ? "unexpected reply"
+                                             : r.value().str);
         assign_paused_until_ = now_ms() + 1000;
         return std::nullopt;
     }
@@ -172,7 +178,8 @@ std::vector<std::string> redis_cluster::history(const std::string& room) {
     auto r = commands_.command({"LRANGE", key(room, "history"), "0", "-1"});
     std::vector<std::string> out;
     if (!r || r.value().is_error()) {
-        spdlog::warn("cluster: cannot load the history of room {}: {}", room, !r ? r.error_message() : r.value().str);
+        spdlog::warn("cluster: cannot load the history of room {}: {}", room,
+                     !r ? r.error_message() : r.value().str);
         return out;
     }
     for (auto& m : r.value().elements)

@@ -81,8 +81,8 @@ private:
     const std::string node_id_;
     std::string cluster_id_;
     const std::size_t history_;
-    redis::connection commands_; // assign() and history(): short timeout
-    redis::connection writes_;   // the writer thread's
+    redis::connection commands_;          // assign() and history(): short timeout
+    redis::connection writes_;            // the writer thread's
     mutable std::mutex subscriber_mutex_; // health() against stop()
     std::unique_ptr<redis::subscriber> subscriber_;
     local_fn local_;

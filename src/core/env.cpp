@@ -22,9 +22,8 @@ std::string trim(std::string_view s) {
 bool valid_key(const std::string& key) {
     if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0])))
         return false;
-    return std::all_of(key.begin(), key.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-    });
+    return std::all_of(key.begin(), key.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 } // namespace
@@ -46,7 +45,8 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
             throw std::invalid_argument(".env line " + std::to_string(number) + ": expected KEY=VALUE");
         std::string key = trim(t.substr(0, eq));
         if (!valid_key(key))
-            throw std::invalid_argument(".env line " + std::to_string(number) + ": invalid name '" + key + "'");
+            throw std::invalid_argument(".env line " + std::to_string(number) + ": invalid name '" + key +
+                                        "'");
         std::string raw = trim(t.substr(eq + 1));
         std::string value;
         if (!raw.empty() && (raw[0] == '"' || raw[0] == '\'')) {

@@ -19,8 +19,7 @@ public:
     // Reads the process environment at each get(); `dotenv` is read once, if it exists.
     static env_source from_process(const std::filesystem::path& dotenv = ".env");
     // For tests: both maps given explicitly.
-    env_source(std::map<std::string, std::string> environment,
-               std::map<std::string, std::string> dotenv);
+    env_source(std::map<std::string, std::string> environment, std::map<std::string, std::string> dotenv);
 
     // The first set name wins; the environment is checked for every name before the file.
     std::optional<std::string> get(std::initializer_list<const char*> names) const;

@@ -29,8 +29,7 @@ void histogram::render(std::string& out, std::string_view name, std::string_view
     out += fmt::format("{}_count{} {}\n", name, braces, total);
 }
 
-void render_header(std::string& out, std::string_view name, std::string_view type,
-                   std::string_view help) {
+void render_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 

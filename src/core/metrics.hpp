@@ -34,7 +34,7 @@ private:
 class histogram {
 public:
     static constexpr std::array<double, 14> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1,    0.25,  0.5,    1.0,   2.5,   5.0,  10.0};
+                                                   0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
     void observe(double seconds) noexcept;
     std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
     // Appends `name_bucket{labels,le=..}`, `name_sum` and `name_count` lines.
@@ -47,7 +47,6 @@ private:
 };
 
 // Appends "# HELP" and "# TYPE" lines.
-void render_header(std::string& out, std::string_view name, std::string_view type,
-                   std::string_view help);
+void render_header(std::string& out, std::string_view name, std::string_view type, std::string_view help);
 
 } // namespace lt::core

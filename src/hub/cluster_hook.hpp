@@ -11,8 +11,8 @@
 namespace lt::hub {
 
 struct cluster_assignment {
-    std::uint64_t seq = 0;    // cluster-wide number of the final
-    bool duplicate = false;   // the id was published before (by any node): seq is its number
+    std::uint64_t seq = 0;              // cluster-wide number of the final
+    bool duplicate = false;             // the id was published before (by any node): seq is its number
     std::vector<std::string> languages; // chosen by viewers anywhere in the cluster
 };
 

@@ -65,7 +65,8 @@ core::result<cluster_message> decode(std::string_view text) {
     if (seq == m.end() || !seq->is_number_unsigned())
         return missing("seq", "an unsigned integer");
     f.seq = seq->get<std::uint64_t>();
-    for (auto [name, field] : {std::pair{"id", &f.id}, std::pair{"text", &f.text}, std::pair{"lang", &f.lang}}) {
+    for (auto [name, field] :
+         {std::pair{"id", &f.id}, std::pair{"text", &f.text}, std::pair{"lang", &f.lang}}) {
         auto it = m.find(name);
         if (it == m.end() || !it->is_string())
             return missing(name, "a string");

@@ -135,25 +135,26 @@ void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
     }
     auto id = in.id;
     std::weak_ptr<hub> weak = weak_from_this();
-    cluster->assign(params_.room, id,
-                    [weak, in = std::move(in), done = std::move(done)](std::optional<cluster_assignment> a) mutable {
-                        auto h = weak.lock();
-                        if (!h)
-                            return;
-                        if (a && a->duplicate) {
-                            h->duplicates.inc();
-                            done(a->seq);
-                            return;
-                        }
-                        if (a) {
-                            // Redis settled the number (and the id): acknowledge before the
-                            // fan-out is queued on the speaker's thread, not behind it.
-                            done(a->seq);
-                            h->publish_final(std::move(in), a);
-                        } else {
-                            done(h->publish_final(std::move(in), a));
-                        }
-                    });
+    cluster->assign(
+        params_.room, id,
+        [weak, in = std::move(in), done = std::move(done)](std::optional<cluster_assignment> a) mutable {
+            auto h = weak.lock();
+            if (!h)
+                return;
+            if (a && a->duplicate) {
+                h->duplicates.inc();
+                done(a->seq);
+                return;
+            }
+            if (a) {
+                // Redis settled the number (and the id): acknowledge before the
+                // fan-out is queued on the speaker's thread, not behind it.
+                done(a->seq);
+                h->publish_final(std::move(in), a);
+            } else {
+                done(h->publish_final(std::move(in), a));
+            }
+        });
 }
 
 std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignment>& assigned) {
@@ -283,7 +284,8 @@ bool hub::frame_now_or_queue(entry& e, const std::string& lang,
     return true;
 }
 
-void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang, core::result<std::string> r) {
+void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang,
+                        core::result<std::string> r) {
     std::lock_guard lock(mutex_);
     auto f = frame_for(*e, lang, std::move(r));
     if (auto cit = channels_.find(lang); cit != channels_.end())

@@ -74,7 +74,7 @@ struct hub_params {
 struct text_in {
     std::string text;
     std::string timestamp;
-    std::string id;       // empty: the hub assigns "s-<seq>"
+    std::string id; // empty: the hub assigns "s-<seq>"
     std::string lang = "en";
     bool partial = false;
 };

@@ -29,8 +29,8 @@ core::result<std::map<std::string, std::string>> parse_room_keys(std::string_vie
             continue;
         auto eq = entry.find('=');
         if (eq == std::string_view::npos)
-            return core::make_error("room keys, entry " + std::to_string(number) + ": expected room=key, got '" +
-                                    std::string(entry) + "'");
+            return core::make_error("room keys, entry " + std::to_string(number) +
+                                    ": expected room=key, got '" + std::string(entry) + "'");
         std::string room(trim(entry.substr(0, eq)));
         std::string key(trim(entry.substr(eq + 1)));
         if (!is_room_name(room))

@@ -15,7 +15,8 @@ std::chrono::milliseconds backoff::next() {
     if (jitter_min_ == 1.0 && jitter_max_ == 1.0)
         return base;
     std::uniform_real_distribution<double> factor(jitter_min_, jitter_max_);
-    return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(base.count()) * factor(rng_)));
+    return std::chrono::milliseconds(
+        static_cast<long long>(static_cast<double>(base.count()) * factor(rng_)));
 }
 
 void backoff::reset() { current_ = initial_; }

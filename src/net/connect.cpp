@@ -39,7 +39,8 @@ asio::awaitable<tcp::resolver::results_type> resolve(const endpoint& ep, steady:
     timer.expires_at(by);
     timer.async_wait(resolve_expiry{resolver, expired});
     error_code ec;
-    auto results = co_await resolver->async_resolve(ep.host, ep.port, asio::redirect_error(asio::use_awaitable, ec));
+    auto results =
+        co_await resolver->async_resolve(ep.host, ep.port, asio::redirect_error(asio::use_awaitable, ec));
     timer.cancel();
     if (*expired)
         throw connect_error(beast::error::timeout, step::resolve);
@@ -64,7 +65,9 @@ asio::awaitable<void> tcp_connect(tcp_stream& stream, const endpoint& ep, const 
 // The decorator is made outside the coroutine (GCC 12 and lambdas in coroutines).
 websocket::stream_base::decorator user_agent_decorator(std::string user_agent) {
     return websocket::stream_base::decorator(
-        [user_agent = std::move(user_agent)](websocket::request_type& req) { req.set(http::field::user_agent, user_agent); });
+        [user_agent = std::move(user_agent)](websocket::request_type& req) {
+            req.set(http::field::user_agent, user_agent);
+        });
 }
 
 template <class WS>
@@ -123,7 +126,8 @@ const char* to_string(step s) {
     return "connect";
 }
 
-connect_error::connect_error(error_code ec, step where) : boost::system::system_error(ec, to_string(where)), where_(where) {}
+connect_error::connect_error(error_code ec, step where)
+    : boost::system::system_error(ec, to_string(where)), where_(where) {}
 
 ssl::context make_tls_context(const std::string& ca_file) {
     ssl::context ctx(ssl::context::tls_client);

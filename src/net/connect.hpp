@@ -74,7 +74,9 @@ struct connect_failure {
     step where = step::resolve;
     explicit operator bool() const { return static_cast<bool>(code); }
 };
-connect_failure connect(asio::io_context& ioc, tcp_stream& stream, const endpoint& ep, connect_options opts = {});
-connect_failure connect(asio::io_context& ioc, tls_stream& stream, const endpoint& ep, connect_options opts = {});
+connect_failure connect(asio::io_context& ioc, tcp_stream& stream, const endpoint& ep,
+                        connect_options opts = {});
+connect_failure connect(asio::io_context& ioc, tls_stream& stream, const endpoint& ep,
+                        connect_options opts = {});
 
 } // namespace lt::net

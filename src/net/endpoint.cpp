@@ -28,7 +28,9 @@ std::string endpoint::host_header() const {
 
 std::string endpoint::url() const { return scheme + "://" + host_header() + target; }
 
-std::string default_port(std::string_view scheme) { return scheme == "https" || scheme == "wss" ? "443" : "80"; }
+std::string default_port(std::string_view scheme) {
+    return scheme == "https" || scheme == "wss" ? "443" : "80";
+}
 
 bool is_ip_literal(std::string_view host) {
     boost::system::error_code ec;
@@ -84,7 +86,8 @@ core::result<endpoint> parse_url(std::string_view url) {
     }
     if (port.empty())
         return core::make_error("empty port after ':'");
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return core::make_error("port '" + std::string(port) + "' is not a number");
     int p = std::stoi(std::string(port));
     if (p < 1 || p > 65535)

@@ -8,7 +8,8 @@
 namespace lt::net {
 
 bool is_tls_error(const boost::system::error_code& ec) {
-    return ec.category() == asio::error::get_ssl_category() || ec.category() == ssl::error::get_stream_category();
+    return ec.category() == asio::error::get_ssl_category() ||
+           ec.category() == ssl::error::get_stream_category();
 }
 
 std::string reason(const boost::system::error_code& ec) {
@@ -26,7 +27,8 @@ std::string reason(const boost::system::error_code& ec) {
     if (ec.category() == asio::error::get_ssl_category()) {
         // "certificate verify failed", OpenSSL's words, which users search for.
         if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED)
-            return "TLS " + ec.message() + " (the server's certificate is not trusted here or is not issued "
+            return "TLS " + ec.message() +
+                   " (the server's certificate is not trusted here or is not issued "
                    "for this host name)";
         return "TLS error: " + ec.message();
     }

@@ -183,9 +183,8 @@ std::string serialize_language_set(std::string_view lang) {
 }
 
 std::string serialize(const caption& m) {
-    json d{{"text", m.text},         {"original", m.original}, {"timestamp", m.timestamp},
-           {"lang", m.lang},         {"id", m.id},             {"partial", m.partial},
-           {"source_lang", m.source_lang}};
+    json d{{"text", m.text}, {"original", m.original}, {"timestamp", m.timestamp},    {"lang", m.lang},
+           {"id", m.id},     {"partial", m.partial},   {"source_lang", m.source_lang}};
     if (m.seq)
         d["seq"] = *m.seq;
     if (m.error)
@@ -279,8 +278,8 @@ core::result<token_response> parse_token_response(std::string_view frame) {
         return r;
     }
     const json& c = d.contains("credentials") && d["credentials"].is_object() ? d["credentials"] : empty;
-    r.credentials = token_credentials{str(c, "AccessKeyId"), str(c, "SecretAccessKey"), str(c, "SessionToken"),
-                                      str(c, "Expiration")};
+    r.credentials = token_credentials{str(c, "AccessKeyId"), str(c, "SecretAccessKey"),
+                                      str(c, "SessionToken"), str(c, "Expiration")};
     r.region = str(d, "region");
     return r;
 }

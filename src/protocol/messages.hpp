@@ -18,11 +18,11 @@ namespace lt::protocol {
 
 struct new_text {
     std::string text;
-    std::string timestamp;              // "HH:MM:SS" as the speaker sent it (may be empty)
+    std::string timestamp; // "HH:MM:SS" as the speaker sent it (may be empty)
     std::optional<std::string> api_key;
-    std::optional<std::string> id;      // utterance id; partials and their final share it
+    std::optional<std::string> id; // utterance id; partials and their final share it
     bool partial = false;
-    std::string lang = "en";            // source language
+    std::string lang = "en"; // source language
 };
 
 struct set_language {
@@ -38,7 +38,7 @@ struct generate_token {
 
 struct request_translation {
     std::string text;
-    std::string lang;                   // target
+    std::string lang; // target
     std::string source = "en";
 };
 
@@ -51,23 +51,23 @@ core::result<client_message> parse_client_message(std::string_view frame);
 // ---- server -> client ----
 
 struct connection_status {
-    bool aws_available = false;          // reference name: "translation works" for its page
-    std::string translator;              // backend name
-    std::vector<std::string> languages;  // targets the translator provides from `source`
+    bool aws_available = false;         // reference name: "translation works" for its page
+    std::string translator;             // backend name
+    std::vector<std::string> languages; // targets the translator provides from `source`
     std::string source = "en";
-    std::string server_id;               // random per process start: seq restarts with it
-    std::string room = "main";           // the room this connection is in
+    std::string server_id;     // random per process start: seq restarts with it
+    std::string room = "main"; // the room this connection is in
 };
 
 struct caption {
-    std::string text;                   // in `lang`
+    std::string text; // in `lang`
     std::string original;
     std::string timestamp;
     std::string lang;
     std::string id;
-    std::optional<std::uint64_t> seq;   // finals only
+    std::optional<std::uint64_t> seq; // finals only
     bool partial = false;
-    std::optional<std::string> error;   // why `text` is the untranslated original
+    std::optional<std::string> error; // why `text` is the untranslated original
     std::string source_lang = "en";
 };
 
@@ -80,7 +80,7 @@ struct translation_result {
 
 std::string serialize(const connection_status& m);
 std::string serialize_language_set(std::string_view lang);
-std::string serialize(const caption& m);           // type translated_text
+std::string serialize(const caption& m); // type translated_text
 std::string serialize(const translation_result& m);
 // Tells a speaker that the final with `id` was received and given `seq`.
 std::string serialize_text_ack(std::string_view id, std::uint64_t seq);
@@ -125,10 +125,10 @@ core::result<token_response> parse_token_response(std::string_view frame);
 struct speaker_reply {
     enum class kind { ack, error, status, other };
     kind type = kind::other;
-    std::string id;      // ack
+    std::string id;        // ack
     std::uint64_t seq = 0; // ack
-    std::string message; // error
-    std::string code;    // error (empty from the reference server)
+    std::string message;   // error
+    std::string code;      // error (empty from the reference server)
     std::string server_id; // status
 };
 core::result<speaker_reply> parse_speaker_reply(std::string_view frame);

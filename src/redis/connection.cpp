@@ -25,7 +25,8 @@ core::error connection::fail(std::string what) {
 }
 
 void connection::drop() {
-    if (context_) redisFree(context_);
+    if (context_)
+        redisFree(context_);
     context_ = nullptr;
     connected_ = false;
 }
@@ -36,12 +37,14 @@ core::result<bool> connection::ensure_connected() {
         // (restart, idle timeout) or sent something unasked. Reconnect now rather than send
         // a command that may or may not run and then fail.
         pollfd p{context_->fd, POLLIN, 0};
-        if (context_->err == 0 && ::poll(&p, 1, 0) == 0) return true;
+        if (context_->err == 0 && ::poll(&p, 1, 0) == 0)
+            return true;
         drop();
     }
     const timeval tv = to_timeval(timeout_);
     redisContext* c = redisConnectWithTimeout(address_.host.c_str(), address_.port, tv);
-    if (!c) return fail("cannot allocate a hiredis context");
+    if (!c)
+        return fail("cannot allocate a hiredis context");
     if (c->err) {
         auto e = fail(detail::describe(c, timeout_));
         redisFree(c);
@@ -57,8 +60,8 @@ core::result<bool> connection::ensure_connected() {
     }
     auto handshake = [&](std::vector<std::string> args, const char* what) -> core::result<bool> {
         detail::argv av(args);
-        reply_ptr r(static_cast<redisReply*>(
-            redisCommandArgv(context_, av.argc(), av.ptrs.data(), av.lens.data())));
+        reply_ptr r(
+            static_cast<redisReply*>(redisCommandArgv(context_, av.argc(), av.ptrs.data(), av.lens.data())));
         if (!r) {
             auto e = fail(detail::describe(context_, timeout_));
             drop();
@@ -73,27 +76,32 @@ core::result<bool> connection::ensure_connected() {
     };
     if (!address_.password.empty()) {
         std::vector<std::string> args{"AUTH"};
-        if (!address_.user.empty()) args.push_back(address_.user);
+        if (!address_.user.empty())
+            args.push_back(address_.user);
         args.push_back(address_.password);
         auto r = handshake(std::move(args), "authentication");
-        if (!r) return r;
+        if (!r)
+            return r;
     }
     if (address_.db != 0) {
         auto r = handshake({"SELECT", std::to_string(address_.db)}, "SELECT");
-        if (!r) return r;
+        if (!r)
+            return r;
     }
     connected_ = true;
     return true;
 }
 
 core::result<reply> connection::command(const std::vector<std::string>& args) {
-    if (args.empty()) return fail("empty command");
+    if (args.empty())
+        return fail("empty command");
     std::lock_guard lock(mutex_);
     detail::sigpipe_guard no_sigpipe;
-    if (auto ok = ensure_connected(); !ok) return core::error{ok.error_message()};
+    if (auto ok = ensure_connected(); !ok)
+        return core::error{ok.error_message()};
     detail::argv av(args);
-    reply_ptr r(static_cast<redisReply*>(
-        redisCommandArgv(context_, av.argc(), av.ptrs.data(), av.lens.data())));
+    reply_ptr r(
+        static_cast<redisReply*>(redisCommandArgv(context_, av.argc(), av.ptrs.data(), av.lens.data())));
     if (!r) {
         auto e = fail(detail::describe(context_, timeout_));
         drop();
@@ -102,13 +110,14 @@ core::result<reply> connection::command(const std::vector<std::string>& args) {
     return detail::convert(r.get());
 }
 
-core::result<std::vector<reply>> connection::pipeline(
-    const std::vector<std::vector<std::string>>& commands) {
+core::result<std::vector<reply>> connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
     for (const auto& c : commands)
-        if (c.empty()) return fail("empty command in pipeline");
+        if (c.empty())
+            return fail("empty command in pipeline");
     std::lock_guard lock(mutex_);
     detail::sigpipe_guard no_sigpipe;
-    if (auto ok = ensure_connected(); !ok) return core::error{ok.error_message()};
+    if (auto ok = ensure_connected(); !ok)
+        return core::error{ok.error_message()};
     for (const auto& c : commands) {
         detail::argv av(c);
         if (redisAppendCommandArgv(context_, av.argc(), av.ptrs.data(), av.lens.data()) != REDIS_OK) {

@@ -30,7 +30,8 @@ inline reply convert(const redisReply* r) {
     case REDIS_REPLY_ARRAY:
         out.type = reply::kind::array;
         out.elements.reserve(r->elements);
-        for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+        for (size_t i = 0; i < r->elements; ++i)
+            out.elements.push_back(convert(r->element[i]));
         break;
     default:
         out.type = reply::kind::nil;
@@ -59,11 +60,11 @@ struct argv {
 
 // hiredis reports a socket timeout (SO_RCVTIMEO) as REDIS_ERR_IO with strerror(EAGAIN).
 inline std::string describe(const redisContext* c, std::chrono::milliseconds timeout) {
-    if (c->err == REDIS_ERR_IO &&
-        (std::strcmp(c->errstr, std::strerror(EAGAIN)) == 0 ||
-         std::strcmp(c->errstr, std::strerror(EWOULDBLOCK)) == 0))
+    if (c->err == REDIS_ERR_IO && (std::strcmp(c->errstr, std::strerror(EAGAIN)) == 0 ||
+                                   std::strcmp(c->errstr, std::strerror(EWOULDBLOCK)) == 0))
         return "no reply within " + std::to_string(timeout.count()) + " ms";
-    if (c->errstr[0] == '\0') return "I/O error";
+    if (c->errstr[0] == '\0')
+        return "I/O error";
     return c->errstr;
 }
 

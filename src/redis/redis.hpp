@@ -62,8 +62,7 @@ struct reply {
 class connection {
 public:
     // timeout bounds the connect and every read and write of a command.
-    explicit connection(address a,
-                        std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+    explicit connection(address a, std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;

@@ -30,14 +30,15 @@ using std::chrono::milliseconds;
 
 struct subscriber::session {
     redisContext* c = nullptr;
-    bool auth_pending = false;   // the next reply answers AUTH
-    bool handshaking = true;     // connected once the PING after the SUBSCRIBEs is answered
-    bool up = false;             // reached the connected state
+    bool auth_pending = false; // the next reply answers AUTH
+    bool handshaking = true;   // connected once the PING after the SUBSCRIBEs is answered
+    bool up = false;           // reached the connected state
     std::optional<clock::time_point> ping_sent;
     clock::time_point next_ping{};
 
     ~session() {
-        if (c) redisFree(c);
+        if (c)
+            redisFree(c);
     }
     bool append(const std::vector<std::string>& args) {
         detail::argv av(args);
@@ -56,7 +57,8 @@ subscriber::subscriber(address a, message_fn on_message, state_fn on_state, opti
     : address_(std::move(a)), on_message_(std::move(on_message)), on_state_(std::move(on_state)),
       options_(o) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    if (wake_fd_ < 0)
+        throw std::system_error(errno, std::generic_category(), "eventfd");
     thread_ = std::thread([this] { run(); });
 }
 
@@ -68,7 +70,8 @@ subscriber::~subscriber() {
     stopping_ = true;
     stopped_cv_.notify_all();
     wake();
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable())
+        thread_.join();
     ::close(wake_fd_);
 }
 
@@ -92,13 +95,22 @@ void subscriber::change(op o) {
         std::lock_guard lock(mutex_);
         bool changed = false;
         switch (o.what) {
-        case op::kind::subscribe: changed = channels_.insert(o.name).second; break;
-        case op::kind::unsubscribe: changed = channels_.erase(o.name) > 0; break;
-        case op::kind::psubscribe: changed = patterns_.insert(o.name).second; break;
-        case op::kind::punsubscribe: changed = patterns_.erase(o.name) > 0; break;
+        case op::kind::subscribe:
+            changed = channels_.insert(o.name).second;
+            break;
+        case op::kind::unsubscribe:
+            changed = channels_.erase(o.name) > 0;
+            break;
+        case op::kind::psubscribe:
+            changed = patterns_.insert(o.name).second;
+            break;
+        case op::kind::punsubscribe:
+            changed = patterns_.erase(o.name) > 0;
+            break;
         }
         // Outside a session the sets alone are enough: a new session subscribes them all.
-        if (!changed || !in_session_) return;
+        if (!changed || !in_session_)
+            return;
         pending_.push_back(std::move(o));
     }
     wake();
@@ -107,10 +119,12 @@ void subscriber::change(op o) {
 void subscriber::set_state(bool up, const std::string& reason) {
     {
         std::lock_guard lock(mutex_);
-        if (!up) last_error_ = reason;
+        if (!up)
+            last_error_ = reason;
     }
     connected_ = up;
-    if (!on_state_) return;
+    if (!on_state_)
+        return;
     try {
         on_state_(up, reason);
     } catch (...) {
@@ -138,7 +152,8 @@ void subscriber::run() {
             in_session_ = false;
             pending_.clear();
         }
-        if (stopping_) break;
+        if (stopping_)
+            break;
         reason = "redis " + to_string(address_) + ": " + reason;
         if (was_up) {
             wait.reset();
@@ -156,7 +171,8 @@ void subscriber::run() {
             wait.reset(); // the first two tries after a lost session both wait the least
         {
             std::unique_lock lock(mutex_);
-            if (stopped_cv_.wait_for(lock, sleep, [this] { return stop_; })) break;
+            if (stopped_cv_.wait_for(lock, sleep, [this] { return stop_; }))
+                break;
         }
     }
     connected_ = false;
@@ -173,7 +189,8 @@ void drain(int fd) {
 }
 
 bool is(const reply& r, std::string_view word) {
-    if (r.type != reply::kind::string && r.type != reply::kind::status) return false;
+    if (r.type != reply::kind::string && r.type != reply::kind::status)
+        return false;
     return std::equal(r.str.begin(), r.str.end(), word.begin(), word.end(),
                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
@@ -203,17 +220,21 @@ bool subscriber::run_session(session& s, std::string& reason) {
         }
         pollfd fds[2] = {{s.c->fd, POLLOUT, 0}, {wake_fd_, POLLIN, 0}};
         int n = ::poll(fds, 2, static_cast<int>(left.count()) + 1);
-        if (stopping_) return false;
+        if (stopping_)
+            return false;
         if (n < 0 && errno != EINTR) {
             reason = "poll: " + errno_text(errno);
             return false;
         }
-        if (fds[1].revents) drain(wake_fd_);
-        if (fds[0].revents) break;
+        if (fds[1].revents)
+            drain(wake_fd_);
+        if (fds[0].revents)
+            break;
     }
     int err = 0;
     socklen_t len = sizeof err;
-    if (::getsockopt(s.c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (::getsockopt(s.c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = errno;
     if (err != 0) {
         reason = errno_text(err);
         return false;
@@ -224,7 +245,8 @@ bool subscriber::run_session(session& s, std::string& reason) {
     // proves all of them are in effect. SELECT is skipped: channels span all databases.
     if (!address_.password.empty()) {
         std::vector<std::string> args{"AUTH"};
-        if (!address_.user.empty()) args.push_back(address_.user);
+        if (!address_.user.empty())
+            args.push_back(address_.user);
         args.push_back(address_.password);
         s.append(args);
         s.auth_pending = true;
@@ -260,7 +282,8 @@ bool subscriber::run_session(session& s, std::string& reason) {
         pollfd fds[2] = {{s.c->fd, static_cast<short>(POLLIN | (done ? 0 : POLLOUT)), 0},
                          {wake_fd_, POLLIN, 0}};
         int n = ::poll(fds, 2, wait_ms);
-        if (stopping_) return s.up;
+        if (stopping_)
+            return s.up;
         if (n < 0 && errno != EINTR) {
             reason = "poll: " + errno_text(errno);
             return s.up;
@@ -272,9 +295,9 @@ bool subscriber::run_session(session& s, std::string& reason) {
                 std::lock_guard lock(mutex_);
                 ops.swap(pending_);
             }
-            static const char* const verbs[] = {"SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE",
-                                                "PUNSUBSCRIBE"};
-            for (auto& o : ops) s.append({verbs[static_cast<int>(o.what)], o.name});
+            static const char* const verbs[] = {"SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE"};
+            for (auto& o : ops)
+                s.append({verbs[static_cast<int>(o.what)], o.name});
         }
         if (n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) {
             if (redisBufferRead(s.c) != REDIS_OK) {
@@ -287,7 +310,8 @@ bool subscriber::run_session(session& s, std::string& reason) {
                     reason = detail::describe(s.c, timeout);
                     return s.up;
                 }
-                if (!raw) break;
+                if (!raw)
+                    break;
                 reply r;
                 {
                     std::unique_ptr<redisReply, detail::reply_deleter> owned(static_cast<redisReply*>(raw));
@@ -331,7 +355,8 @@ bool subscriber::run_session(session& s, std::string& reason) {
                     if (s.handshaking) {
                         s.handshaking = false;
                         s.up = true;
-                        if (ever_connected_) ++reconnects_;
+                        if (ever_connected_)
+                            ++reconnects_;
                         ever_connected_ = true;
                         set_state(true, "");
                     }
@@ -345,7 +370,8 @@ bool subscriber::run_session(session& s, std::string& reason) {
                      " within " + std::to_string(timeout.count()) + " ms";
             return s.up;
         }
-        if (!s.ping_sent && now >= s.next_ping) s.ping();
+        if (!s.ping_sent && now >= s.next_ping)
+            s.ping();
     }
 }
 

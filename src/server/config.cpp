@@ -159,7 +159,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         exit_code = app.exit(e);
         return std::nullopt;
     }
-    if (c.translator != "auto" && c.translator != "apertium" && c.translator != "aws" && c.translator != "none")
+    if (c.translator != "auto" && c.translator != "apertium" && c.translator != "aws" &&
+        c.translator != "none")
         throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium, aws or none, got '" +
                                     c.translator + "'");
     if (c.aws_source != "caption" && c.aws_source != "auto")
@@ -185,8 +186,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
             throw std::invalid_argument("LT_REDIS_URL: " + r.error_message());
     if (c.max_rooms == 0)
         throw std::invalid_argument("--max-rooms must be at least 1");
-    if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
-        throw std::invalid_argument("LT_PUBLIC_URL: expected an http:// or https:// URL, got '" + c.public_url + "'");
+    if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 &&
+        c.public_url.rfind("https://", 0) != 0)
+        throw std::invalid_argument("LT_PUBLIC_URL: expected an http:// or https:// URL, got '" +
+                                    c.public_url + "'");
     while (!c.public_url.empty() && c.public_url.back() == '/')
         c.public_url.pop_back();
     return c;

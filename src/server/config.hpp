@@ -6,8 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace lt::server {
@@ -15,15 +15,15 @@ namespace lt::server {
 struct server_config {
     std::string host = "0.0.0.0";
     std::uint16_t port = 5050;
-    std::string api_key;            // empty: anyone may send captions (reference behaviour)
-    bool require_key = false;       // refuse to start without API_KEY
-    std::string web_root;           // empty: <install prefix>/share/live-translate/web or ./web
+    std::string api_key;      // empty: anyone may send captions (reference behaviour)
+    bool require_key = false; // refuse to start without API_KEY
+    std::string web_root;     // empty: <install prefix>/share/live-translate/web or ./web
     // Branding served as /config.json, with the reference page's field names.
     std::string page_title = "🌍 Live Translation";
     std::string logo_file;
     std::string contact_text = "your support team";
-    std::string websocket_url;      // empty: the page uses its own host
-    std::string translator = "auto"; // auto | apertium | aws | none
+    std::string websocket_url;          // empty: the page uses its own host
+    std::string translator = "auto";    // auto | apertium | aws | none
     std::string aws_source = "caption"; // aws: "caption" (the caption's lang) or "auto" (detect)
     std::string apertium_modes = "/usr/share/apertium/modes";
     unsigned io_threads = 0;        // 0: one per core
@@ -31,18 +31,18 @@ struct server_config {
     std::size_t max_connections = 20000;
     // Venues put hundreds of phones behind one NAT address, so this is generous.
     std::size_t max_connections_per_ip = 2000;
-    double message_rate = 20;       // messages/s per connection (burst: twice as many)
-    double speaker_rate = 100;      // new_text/s per keyed connection (partials are frequent)
+    double message_rate = 20;               // messages/s per connection (burst: twice as many)
+    double speaker_rate = 100;              // new_text/s per keyed connection (partials are frequent)
     std::size_t send_queue_bytes = 1 << 20; // per viewer; past it: closed as a slow consumer
     std::size_t send_queue_frames = 1024;
     std::size_t history = 200;
     // Per-room API keys (LT_ROOMS, --rooms-file); API_KEY works in every room as well.
     std::map<std::string, std::string> room_keys;
     std::size_t max_rooms = 1000;
-    std::string redis_url;          // empty: a single node, no Redis anywhere
-    std::string public_url;         // base URL for room links and QR codes; empty: the request's Host
+    std::string redis_url;  // empty: a single node, no Redis anywhere
+    std::string public_url; // base URL for room links and QR codes; empty: the request's Host
     // Token vending (generate_token): STS AssumeRole on this role for speech clients.
-    std::string transcribe_role_arn;  // empty: generate_token answers "not configured"
+    std::string transcribe_role_arn; // empty: generate_token answers "not configured"
     std::string transcribe_external_id;
     unsigned token_seconds = 3600;
     double token_rate_per_minute = 6; // per client address (bursts of twice as many)

@@ -30,7 +30,7 @@ http_session::~http_session() { state_->metrics.http_sessions.add(-1); }
 
 void http_session::run() {
     asio::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+                   beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
 void http_session::do_read() {
@@ -112,8 +112,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (ec) {
         if (ec == http::error::body_limit || ec == http::error::header_limit) {
             http::request<http::string_body> dummy;
-            return send(text_response(dummy, http::status::payload_too_large, "text/plain",
-                                      "request too large\n"));
+            return send(
+                text_response(dummy, http::status::payload_too_large, "text/plain", "request too large\n"));
         }
         return fail(ec, "http read");
     }
@@ -149,7 +149,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 
     if (websocket::is_upgrade(req)) {
         if (path != "/ws")
-            return send(text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
+            return send(
+                text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
         auto room = query_param(raw_target, "room").value_or(std::string(hub::default_room));
         if (!hub::is_room_name(room))
             return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
@@ -235,8 +236,8 @@ void http_session::generate_token(const http::request<http::string_body>& req, s
         return text_response(req, status, "application/json", std::move(body));
     };
     if (req.method() != http::verb::post) {
-        auto res = json_response(http::status::method_not_allowed,
-                                 R"({"status":"error","error":"use POST"})");
+        auto res =
+            json_response(http::status::method_not_allowed, R"({"status":"error","error":"use POST"})");
         res.set(http::field::allow, "POST");
         return send(std::move(res));
     }
@@ -252,8 +253,9 @@ void http_session::generate_token(const http::request<http::string_body>& req, s
     if (!key && !req.body().empty()) {
         auto body = nlohmann::json::parse(req.body(), nullptr, false);
         if (!body.is_object() || (body.contains("api_key") && !body["api_key"].is_string()))
-            return send(json_response(http::status::bad_request,
-                                      R"({"status":"error","error":"body must be JSON: {\"api_key\": \"...\"}"})"));
+            return send(
+                json_response(http::status::bad_request,
+                              R"({"status":"error","error":"body must be JSON: {\"api_key\": \"...\"}"})"));
         if (body.contains("api_key"))
             key = body["api_key"].get<std::string>();
     }
@@ -353,7 +355,8 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     std::string ip = rec ? "unknown" : remote.address().to_string();
     std::string why;
     auto ticket = state_->limits.acquire(ip, why);
-    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why), next_)->run();
+    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why), next_)
+        ->run();
     do_accept();
 }
 

@@ -16,8 +16,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
     // An empty ticket means a connection limit was reached: every request gets 503 with
     // `refusal` as its body.
-    http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                 connection_limits::ticket ticket, std::string refusal, std::size_t thread);
+    http_session(tcp::socket&& socket, std::shared_ptr<server_state> state, connection_limits::ticket ticket,
+                 std::string refusal, std::size_t thread);
     ~http_session();
     void run();
 

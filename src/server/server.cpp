@@ -53,7 +53,8 @@ make_translation_service(const server_config& config, std::shared_ptr<translate:
 }
 
 // Null without a Redis URL: a single node.
-std::shared_ptr<cluster::redis_cluster> make_cluster(const server_config& config, const std::string& node_id) {
+std::shared_ptr<cluster::redis_cluster> make_cluster(const server_config& config,
+                                                     const std::string& node_id) {
     if (config.redis_url.empty())
         return nullptr;
     return std::make_shared<cluster::redis_cluster>(redis::parse_url(config.redis_url).value(), node_id,
@@ -61,7 +62,8 @@ std::shared_ptr<cluster::redis_cluster> make_cluster(const server_config& config
 }
 
 // In a cluster, each new room first loads the room's shared history.
-std::unique_ptr<hub::room_registry> make_rooms(const server_config& config, translate::translation_service& service,
+std::unique_ptr<hub::room_registry> make_rooms(const server_config& config,
+                                               translate::translation_service& service,
                                                const std::shared_ptr<cluster::redis_cluster>& cluster,
                                                hub::fanout_fn fanout) {
     hub::hub_params hp;
@@ -69,9 +71,12 @@ std::unique_ptr<hub::room_registry> make_rooms(const server_config& config, tran
     std::function<void(const std::string&, hub::hub&)> on_create;
     if (cluster) {
         hp.cluster = cluster;
-        on_create = [c = cluster.get()](const std::string& room, hub::hub& h) { cluster::load_history(*c, room, h); };
+        on_create = [c = cluster.get()](const std::string& room, hub::hub& h) {
+            cluster::load_history(*c, room, h);
+        };
     }
-    return std::make_unique<hub::room_registry>(service, hp, std::move(fanout), config.max_rooms, std::move(on_create));
+    return std::make_unique<hub::room_registry>(service, hp, std::move(fanout), config.max_rooms,
+                                                std::move(on_create));
 }
 
 // connection_status as every client gets it, but for its room (server_state::status_frame).
@@ -118,8 +123,7 @@ struct server::impl {
     }
 
     impl(server_config config, std::shared_ptr<translate::translator> backend)
-        : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM),
-          drain(*pool.front()) {
+        : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM), drain(*pool.front()) {
         auto address = asio::ip::make_address(config.host);
         tcp::endpoint endpoint{address, config.port};
         state = make_state(std::move(config), std::move(backend));
@@ -138,7 +142,8 @@ struct server::impl {
     // What every connection shares, built step by step: the page settings, the translation
     // service, the cluster (with Redis), the rooms (fanning out through this server's
     // threads), their link to the cluster, the status clients get, the token vendor.
-    std::shared_ptr<server_state> make_state(server_config config, std::shared_ptr<translate::translator> backend) {
+    std::shared_ptr<server_state> make_state(server_config config,
+                                             std::shared_ptr<translate::translator> backend) {
         auto st = std::make_shared<server_state>(std::move(config));
         const auto& c = st->config;
         st->web_root = canonical_root(c.web_root);
@@ -146,7 +151,9 @@ struct server::impl {
         st->server_id = random_id();
         st->service = make_translation_service(c, std::move(backend));
         st->cluster = make_cluster(c, st->server_id);
-        auto fanout = [this](hub::subscriber_list&& to, const hub::frame_ptr& frame) { fan_out(std::move(to), frame); };
+        auto fanout = [this](hub::subscriber_list&& to, const hub::frame_ptr& frame) {
+            fan_out(std::move(to), frame);
+        };
         st->rooms = make_rooms(c, *st->service, st->cluster, std::move(fanout));
         if (st->cluster)
             cluster::connect_rooms(*st->cluster, *st->rooms);

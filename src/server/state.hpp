@@ -42,8 +42,8 @@ struct server_metrics {
     core::counter errors_sent;
     core::counter rate_limited;
     core::counter unauthorized;
-    core::counter slow_viewers_closed;  // policy close_on_overflow
-    core::counter frames_dropped_slow;  // frames discarded with them
+    core::counter slow_viewers_closed; // policy close_on_overflow
+    core::counter frames_dropped_slow; // frames discarded with them
     core::counter oversized_frames;
 };
 

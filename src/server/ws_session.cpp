@@ -13,9 +13,8 @@ namespace lt::server {
 ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
                        connection_limits::ticket ticket, std::size_t thread, std::string room,
                        std::shared_ptr<hub::hub> room_hub)
-    : subscriber(thread),
-      ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), room_(std::move(room)),
-      hub_(std::move(room_hub)),
+    : subscriber(thread), ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
+      room_(std::move(room)), hub_(std::move(room_hub)),
       messages_(state_->config.message_rate, state_->config.message_rate * 2),
       captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2),
       close_timer_(ws_.get_executor()) {}
@@ -157,7 +156,8 @@ void ws_session::handle(std::string_view text) {
                 return;
             if (!a.code.empty())
                 self->state_->metrics.errors_sent.inc();
-            self->deliver(std::make_shared<const std::string>(protocol::serialize_token_response(a.data, a.code)));
+            self->deliver(
+                std::make_shared<const std::string>(protocol::serialize_token_response(a.data, a.code)));
         });
         return;
     }
@@ -168,8 +168,7 @@ void ws_session::handle(std::string_view text) {
         auto original = rt->text;
         auto lang = rt->lang;
         bool queued = state_->service->submit(
-            rt->source, rt->lang, rt->text,
-            [self, original, lang](core::result<std::string> r) {
+            rt->source, rt->lang, rt->text, [self, original, lang](core::result<std::string> r) {
                 protocol::translation_result out;
                 out.original = original;
                 out.lang = lang;
@@ -189,8 +188,9 @@ void ws_session::handle(std::string_view text) {
 }
 
 void ws_session::deliver(hub::frame_ptr frame) {
-    asio::post(ws_.get_executor(),
-              [self = shared_from_this(), frame = std::move(frame)]() mutable { self->push(std::move(frame)); });
+    asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+        self->push(std::move(frame));
+    });
 }
 
 void ws_session::send_error(std::string_view message, std::string_view code) {
@@ -239,11 +239,10 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
     // Keep only the frame being written; the rest will never be sent.
     if (queue_.size() > 1)
         queue_.erase(queue_.begin() + 1, queue_.end());
-    ws_.async_close(websocket::close_reason(code, reason),
-                    [self = shared_from_this()](beast::error_code ec) {
-                        if (ec)
-                            fail(ec, "websocket close");
-                    });
+    ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code ec) {
+        if (ec)
+            fail(ec, "websocket close");
+    });
     // A peer that reads nothing never lets the close frame out: cut the socket instead.
     close_timer_.expires_after(std::chrono::seconds(3));
     close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {

@@ -19,9 +19,8 @@ namespace lt::server {
 class ws_session final : public hub::subscriber, public std::enable_shared_from_this<ws_session> {
 public:
     // `thread` is the index of the network thread the socket's io_context runs on (the lane).
-    ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-               connection_limits::ticket ticket, std::size_t thread, std::string room,
-               std::shared_ptr<hub::hub> room_hub);
+    ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state, connection_limits::ticket ticket,
+               std::size_t thread, std::string room, std::shared_ptr<hub::hub> room_hub);
     ~ws_session() override;
 
     // Takes the upgrade request the HTTP session read.

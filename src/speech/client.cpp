@@ -74,9 +74,9 @@ public:
             if (partial_ && partial_->id == c.id)
                 partial_.reset(); // the final replaces it
             if (auto lost = box_.push(std::move(c)))
-                emit({client_event::kind::warning,
-                      "outbox full (" + std::to_string(opts_.outbox_capacity) +
-                          " finals): dropped the oldest, \"" + lost->text + "\""});
+                emit({client_event::kind::warning, "outbox full (" + std::to_string(opts_.outbox_capacity) +
+                                                       " finals): dropped the oldest, \"" + lost->text +
+                                                       "\""});
             update_stats();
             wake();
         });
@@ -371,8 +371,8 @@ private:
                 in_flight.reset();
                 ++refused_;
                 update_stats();
-                emit({client_event::kind::warning,
-                      "the server refused a final (" + r.message + "): \"" + (lost ? lost->text : "") + "\""});
+                emit({client_event::kind::warning, "the server refused a final (" + r.message + "): \"" +
+                                                       (lost ? lost->text : "") + "\""});
                 return;
             }
             emit({client_event::kind::warning, "server error: " + r.message});

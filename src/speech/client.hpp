@@ -27,7 +27,7 @@ struct client_options {
     // A final unacknowledged this long means the connection is dead: reconnect and resend.
     std::chrono::milliseconds ack_timeout{10000};
     std::chrono::milliseconds connect_timeout{10000};
-    std::string ca_file;      // extra trusted CA for wss (self-signed servers); the system store always
+    std::string ca_file; // extra trusted CA for wss (self-signed servers); the system store always
     std::string client_name = "lt-speech"; // User-Agent
 };
 
@@ -65,12 +65,12 @@ public:
     std::size_t finish(std::chrono::milliseconds timeout);
 
     struct stats {
-        std::uint64_t finals_sent = 0;   // writes, including resends
+        std::uint64_t finals_sent = 0; // writes, including resends
         std::uint64_t finals_acked = 0;
         std::uint64_t finals_dropped = 0; // outbox overflow or refused by the server
         std::uint64_t partials_sent = 0;
-        std::uint64_t connections = 0;   // successful WebSocket handshakes
-        std::size_t pending = 0;         // finals in the outbox
+        std::uint64_t connections = 0; // successful WebSocket handshakes
+        std::size_t pending = 0;       // finals in the outbox
         bool connected = false;
         bool failed = false;
         std::string failure;

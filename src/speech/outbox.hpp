@@ -10,7 +10,7 @@
 namespace lt::speech {
 
 struct caption {
-    std::string id;        // shared by an utterance's partials and its final
+    std::string id; // shared by an utterance's partials and its final
     std::string text;
     std::string lang = "en";
     std::string timestamp; // "HH:MM:SS" when spoken

@@ -47,7 +47,9 @@ void pipeline::run() {
     audio::level_monitor monitor(opts_.calibration_s);
     std::vector<std::int16_t> buf(opts_.block);
     const std::uint64_t limit =
-        opts_.stop_after_s > 0 ? static_cast<std::uint64_t>(std::llround(opts_.stop_after_s * audio::sample_rate)) : 0;
+        opts_.stop_after_s > 0
+            ? static_cast<std::uint64_t>(std::llround(opts_.stop_after_s * audio::sample_rate))
+            : 0;
     const std::uint64_t level_every = audio::sample_rate / 10;
     std::uint64_t next_level = level_every;
     bool calibrated = false, warned_silence = false;
@@ -76,9 +78,10 @@ void pipeline::run() {
             }
             if (monitor.silent_seconds() >= opts_.silence_warning_s) {
                 if (!warned_silence && events_.notice)
-                    events_.notice("no sound from " + source_.describe() + " for " +
-                                   std::to_string(std::lround(monitor.silent_seconds())) +
-                                   " s: is the microphone muted, unplugged or the wrong device (see --list-devices)?");
+                    events_.notice(
+                        "no sound from " + source_.describe() + " for " +
+                        std::to_string(std::lround(monitor.silent_seconds())) +
+                        " s: is the microphone muted, unplugged or the wrong device (see --list-devices)?");
                 warned_silence = true;
             } else if (monitor.silent_seconds() == 0) {
                 warned_silence = false;

@@ -14,12 +14,12 @@
 namespace lt::speech {
 
 struct pipeline_options {
-    std::string lang = "en";  // sent with each caption
-    std::string id_prefix;    // caption ids are "<prefix>-<utterance>"; unique per run
-    double stop_after_s = 0;  // stop after this much audio (0: at the end of the input)
-    double calibration_s = 1; // noise floor measured over the first seconds
+    std::string lang = "en";      // sent with each caption
+    std::string id_prefix;        // caption ids are "<prefix>-<utterance>"; unique per run
+    double stop_after_s = 0;      // stop after this much audio (0: at the end of the input)
+    double calibration_s = 1;     // noise floor measured over the first seconds
     double silence_warning_s = 5; // warn once the input has been silent this long
-    std::size_t block = 320;  // samples per read (20 ms)
+    std::size_t block = 320;      // samples per read (20 ms)
 };
 
 struct pipeline_events {

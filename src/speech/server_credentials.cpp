@@ -14,7 +14,8 @@ std::string expiry(const aws::credentials& c) {
 
 } // namespace
 
-server_credentials_provider::server_credentials_provider(server_credentials_options opts, aws::credentials first)
+server_credentials_provider::server_credentials_provider(server_credentials_options opts,
+                                                         aws::credentials first)
     : opts_(std::move(opts)), first_(std::move(first)), inner_([this] { return fetch(); }, opts_.refresh) {}
 
 core::result<aws::credentials> server_credentials_provider::get() { return inner_.get(); }
@@ -39,8 +40,9 @@ core::result<aws::credentials> server_credentials_provider::fetch() {
         return core::make_error(t.error);
     }
     if (opts_.verbose && opts_.notice)
-        opts_.notice("refreshed AWS credentials from the server (" + t.token->credentials.access_key_id.substr(0, 8) +
-                     "..." + expiry(t.token->credentials) + ")");
+        opts_.notice("refreshed AWS credentials from the server (" +
+                     t.token->credentials.access_key_id.substr(0, 8) + "..." + expiry(t.token->credentials) +
+                     ")");
     return t.token->credentials;
 }
 
@@ -74,8 +76,8 @@ engine_credentials aws_engine_credentials(bool local, const server_credentials_o
         out.region = d;
     else
         out.region = first.token->region;
-    notice("AWS credentials: from " + opts.server.url() + " (generate_token" + expiry(first.token->credentials) +
-           "), region " + (out.region.empty() ? "unset" : out.region));
+    notice("AWS credentials: from " + opts.server.url() + " (generate_token" +
+           expiry(first.token->credentials) + "), region " + (out.region.empty() ? "unset" : out.region));
     out.provider = std::make_shared<server_credentials_provider>(opts, first.token->credentials);
     return out;
 }

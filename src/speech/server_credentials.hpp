@@ -18,12 +18,12 @@
 namespace lt::speech {
 
 struct server_credentials_options {
-    endpoint server;                   // the caption server's socket URL
-    std::string api_key;               // sent with generate_token; empty: none
-    std::string ca_file;               // extra trusted CA for wss
+    endpoint server;                          // the caption server's socket URL
+    std::string api_key;                      // sent with generate_token; empty: none
+    std::string ca_file;                      // extra trusted CA for wss
     std::chrono::milliseconds timeout{15000}; // per fetch
-    aws::refresh_options refresh{};    // every 20 minutes, or 5 minutes before the expiry
-    bool verbose = false;              // also report each successful refresh
+    aws::refresh_options refresh{};           // every 20 minutes, or 5 minutes before the expiry
+    bool verbose = false;                     // also report each successful refresh
     // Told about a failed refresh ("warning: ...") and, with verbose, a successful one.
     // Called on the thread that asked for credentials.
     std::function<void(const std::string&)> notice;
@@ -56,8 +56,8 @@ private:
 // come from, or why there are none.
 struct engine_credentials {
     std::shared_ptr<aws::credentials_provider> provider; // null: none (told to notice)
-    std::string region;                                   // empty: the engine's own choice
-    bool refused = false;                                 // the server refused the API key
+    std::string region;                                  // empty: the engine's own choice
+    bool refused = false;                                // the server refused the API key
 };
 engine_credentials aws_engine_credentials(bool local, const server_credentials_options& opts);
 

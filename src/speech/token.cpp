@@ -35,7 +35,8 @@ token_reply parse_token_frame(std::string_view frame, const std::string& source)
     const auto& a = answer.value();
     if (!a.credentials) {
         r.refused = a.code == "unauthorized";
-        r.error = "the server could not give AWS credentials: " + (a.error.empty() ? std::string("no reason given") : a.error);
+        r.error = "the server could not give AWS credentials: " +
+                  (a.error.empty() ? std::string("no reason given") : a.error);
         return r;
     }
     server_token t;
@@ -71,8 +72,8 @@ std::string generate_token_frame(const std::string& api_key) {
 }
 
 template <class WS>
-awaitable<void> exchange(WS& ws, const endpoint& ep, const std::string& api_key, std::chrono::milliseconds timeout,
-                         token_reply& out) {
+awaitable<void> exchange(WS& ws, const endpoint& ep, const std::string& api_key,
+                         std::chrono::milliseconds timeout, token_reply& out) {
     // The caller bounds the whole exchange; these only keep a step from outliving it.
     net::connect_options limits;
     limits.connect_timeout = limits.handshake_timeout = timeout;
@@ -91,7 +92,8 @@ awaitable<void> exchange(WS& ws, const endpoint& ep, const std::string& api_key,
             asked = true;
             continue;
         }
-        if ((kind == protocol::speaker_reply::kind::error && asked) || protocol::parse_token_response(frame)) {
+        if ((kind == protocol::speaker_reply::kind::error && asked) ||
+            protocol::parse_token_response(frame)) {
             out = parse_token_frame(frame, "lt-server " + ep.url());
             break;
         }
@@ -129,7 +131,8 @@ token_reply fetch_server_token(const endpoint& server, const std::string& api_ke
         ioc.restart();
         ioc.run_for(std::chrono::seconds(2));
         out.token.reset();
-        out.error = "no answer from " + server.url() + " within " + std::to_string(timeout.count() / 1000) + " s";
+        out.error =
+            "no answer from " + server.url() + " within " + std::to_string(timeout.count() / 1000) + " s";
     };
     try {
         if (server.tls()) {

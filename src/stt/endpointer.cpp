@@ -10,8 +10,8 @@ constexpr double no_signal_dbfs = -120;
 constexpr int chunk_frames = 3;
 
 int to_frames(double seconds) {
-    return std::max(0, static_cast<int>(std::lround(seconds * endpointer::sample_rate /
-                                                    endpointer::frame_samples)));
+    return std::max(
+        0, static_cast<int>(std::lround(seconds * endpointer::sample_rate / endpointer::frame_samples)));
 }
 
 } // namespace
@@ -19,9 +19,7 @@ int to_frames(double seconds) {
 endpointer::endpointer(const endpointer_options& opts) : endpointer(opts, tuning{}) {}
 
 endpointer::endpointer(const endpointer_options& opts, const tuning& t)
-    : opts_(opts),
-      t_(t),
-      pre_roll_frames_(to_frames(opts.pre_roll_s)),
+    : opts_(opts), t_(t), pre_roll_frames_(to_frames(opts.pre_roll_s)),
       min_speech_frames_(std::max(1, to_frames(opts.min_speech_s))),
       end_silence_frames_(std::max(1, to_frames(opts.end_silence_s))),
       long_end_silence_frames_(std::max(1, to_frames(opts.long_end_silence_s))),
@@ -30,14 +28,16 @@ endpointer::endpointer(const endpointer_options& opts, const tuning& t)
       cut_search_frames_(to_frames(t.cut_search_s)),
       max_chunks_(static_cast<std::size_t>(std::max(1, to_frames(t.floor_window_s) / chunk_frames))) {
     // The onset run may span min_speech plus its tolerated gaps; the pre-roll goes before it.
-    history_max_ = static_cast<std::size_t>(pre_roll_frames_ + 2 * min_speech_frames_ +
-                                            2 * t_.onset_gap_frames + 2);
+    history_max_ =
+        static_cast<std::size_t>(pre_roll_frames_ + 2 * min_speech_frames_ + 2 * t_.onset_gap_frames + 2);
 }
 
 double endpointer::frame_dbfs(std::span<const std::int16_t> frame) {
-    if (frame.empty()) return no_signal_dbfs;
+    if (frame.empty())
+        return no_signal_dbfs;
     double mean = 0;
-    for (auto s : frame) mean += s;
+    for (auto s : frame)
+        mean += s;
     mean /= static_cast<double>(frame.size());
     double energy = 0;
     for (auto s : frame) {
@@ -45,7 +45,8 @@ double endpointer::frame_dbfs(std::span<const std::int16_t> frame) {
         energy += d * d;
     }
     energy /= static_cast<double>(frame.size()) * 32768.0 * 32768.0;
-    if (energy <= 0) return no_signal_dbfs;
+    if (energy <= 0)
+        return no_signal_dbfs;
     return std::max(no_signal_dbfs + 1, 10 * std::log10(energy));
 }
 
@@ -64,7 +65,8 @@ void endpointer::update_floor(double dbfs) {
     chunk_energy_ += std::pow(10.0, dbfs / 10);
     if (++chunk_fill_ == chunk_frames) {
         chunk_levels_.push_back(10 * std::log10(chunk_energy_ / chunk_frames));
-        if (chunk_levels_.size() > max_chunks_) chunk_levels_.pop_front();
+        if (chunk_levels_.size() > max_chunks_)
+            chunk_levels_.pop_front();
         chunk_energy_ = 0;
         chunk_fill_ = 0;
     }
@@ -75,14 +77,16 @@ void endpointer::push_frame(std::span<const std::int16_t> frame, std::vector<eve
     const double db = frame_dbfs(frame);
     // Digital zeros say nothing about the room: they neither lower the floor nor count.
     const bool no_signal = db <= no_signal_dbfs;
-    if (!no_signal) update_floor(db);
+    if (!no_signal)
+        update_floor(db);
     const double floor = noise_floor_dbfs();
     frame_rec rec{idx, db, std::vector<std::int16_t>(frame.begin(), frame.end())};
 
     if (!in_utt_) {
         const bool loud = !no_signal && db >= t_.absolute_min_dbfs && db >= floor + t_.onset_margin_db;
         history_.push_back(std::move(rec));
-        if (history_.size() > history_max_) history_.pop_front();
+        if (history_.size() > history_max_)
+            history_.pop_front();
         if (loud) {
             if (!candidate_) {
                 candidate_ = true;
@@ -94,12 +98,12 @@ void endpointer::push_frame(std::span<const std::int16_t> frame, std::vector<eve
         } else if (candidate_ && ++run_gap_ > t_.onset_gap_frames) {
             candidate_ = false;
         }
-        if (candidate_ && run_loud_ >= min_speech_frames_) begin_utterance(run_start_, out);
+        if (candidate_ && run_loud_ >= min_speech_frames_)
+            begin_utterance(run_start_, out);
         return;
     }
 
-    const bool speech =
-        !no_signal && db >= t_.absolute_min_dbfs && db >= floor + t_.continue_margin_db;
+    const bool speech = !no_signal && db >= t_.absolute_min_dbfs && db >= floor + t_.continue_margin_db;
     if (speech) {
         last_speech_frame_ = idx;
         silence_run_ = 0;
@@ -132,13 +136,13 @@ void endpointer::begin_utterance(std::uint64_t onset_frame, std::vector<event>& 
     out.push_back(event{event::kind::begin, onset_frame * frame_samples, {}, false});
 
     const std::uint64_t pre = static_cast<std::uint64_t>(pre_roll_frames_);
-    const std::uint64_t first =
-        std::max(onset_frame > pre ? onset_frame - pre : 0, next_unfed_frame_);
+    const std::uint64_t first = std::max(onset_frame > pre ? onset_frame - pre : 0, next_unfed_frame_);
     event audio{event::kind::audio, 0, {}, false};
     bool started = false;
     for (const auto& f : history_) {
         // Leading digital zeros say nothing to the decoder and upset its normalisation.
-        if (f.index < first || (!started && f.dbfs <= no_signal_dbfs)) continue;
+        if (f.index < first || (!started && f.dbfs <= no_signal_dbfs))
+            continue;
         if (!started) {
             audio.sample = f.index * frame_samples;
             started = true;
@@ -146,7 +150,8 @@ void endpointer::begin_utterance(std::uint64_t onset_frame, std::vector<event>& 
         audio.pcm.insert(audio.pcm.end(), f.pcm.begin(), f.pcm.end());
     }
     history_.clear();
-    if (started) out.push_back(std::move(audio));
+    if (started)
+        out.push_back(std::move(audio));
 }
 
 void endpointer::emit_audio(const frame_rec& f, std::vector<event>& out) {
@@ -154,7 +159,8 @@ void endpointer::emit_audio(const frame_rec& f, std::vector<event>& out) {
 }
 
 void endpointer::end_utterance(std::uint64_t end_sample, bool cut, std::vector<event>& out) {
-    for (const auto& f : held_) emit_audio(f, out);
+    for (const auto& f : held_)
+        emit_audio(f, out);
     held_.clear();
     out.push_back(event{event::kind::end, end_sample, {}, cut});
     in_utt_ = false;
@@ -168,16 +174,19 @@ void endpointer::cut_long_utterance(std::vector<event>& out) {
     // Cut after the quietest held frame (the latest of equals): the likeliest gap between words.
     std::size_t k = held_.empty() ? 0 : held_.size() - 1;
     for (std::size_t i = 0; i < held_.size(); ++i) {
-        if (held_[i].dbfs <= held_[k].dbfs) k = i;
+        if (held_[i].dbfs <= held_[k].dbfs)
+            k = i;
     }
     std::uint64_t cut_frame = held_.empty() ? frame_index_ - 1 : held_[k].index;
-    for (std::size_t i = 0; i < held_.size() && i <= k; ++i) emit_audio(held_[i], out);
+    for (std::size_t i = 0; i < held_.size() && i <= k; ++i)
+        emit_audio(held_[i], out);
     out.push_back(event{event::kind::end, (cut_frame + 1) * frame_samples, {}, true});
 
     // The speech goes on: a new utterance starts right after the cut, without pre-roll.
     onset_frame_ = cut_frame + 1;
     out.push_back(event{event::kind::begin, onset_frame_ * frame_samples, {}, false});
-    if (last_speech_frame_ < onset_frame_) last_speech_frame_ = std::min(onset_frame_, frame_index_ - 1);
+    if (last_speech_frame_ < onset_frame_)
+        last_speech_frame_ = std::min(onset_frame_, frame_index_ - 1);
     if (k + 1 < held_.size()) {
         event audio{event::kind::audio, held_[k + 1].index * frame_samples, {}, false};
         for (std::size_t i = k + 1; i < held_.size(); ++i) {
@@ -189,7 +198,8 @@ void endpointer::cut_long_utterance(std::vector<event>& out) {
 }
 
 void endpointer::finish(std::vector<event>& out) {
-    if (in_utt_) end_utterance((last_speech_frame_ + 1) * frame_samples, false, out);
+    if (in_utt_)
+        end_utterance((last_speech_frame_ + 1) * frame_samples, false, out);
     candidate_ = false;
     history_.clear();
 }

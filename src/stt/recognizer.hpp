@@ -17,10 +17,10 @@
 namespace lt::stt {
 
 struct result {
-    std::string text;        // as the engine gives it (see needs_truecasing())
-    bool final = false;      // false: a partial, replaced by later results of the same utterance
+    std::string text;            // as the engine gives it (see needs_truecasing())
+    bool final = false;          // false: a partial, replaced by later results of the same utterance
     std::uint64_t utterance = 0; // 1, 2, ... per utterance; partials and the final share it
-    double start_s = 0;      // audio time since the first sample fed
+    double start_s = 0;          // audio time since the first sample fed
     double end_s = 0;
 };
 
@@ -55,9 +55,9 @@ struct endpointer_options {
 // What every engine is given. Each engine's own settings, and the choice of engine, are in
 // stt::engine_options (stt/make_recognizer.hpp).
 struct recognizer_options {
-    std::string lang = "en";      // source language (engines that support one)
+    std::string lang = "en"; // source language (engines that support one)
     endpointer_options endpoint;
-    bool verbose = false;         // engine logging to stderr
+    bool verbose = false; // engine logging to stderr
 };
 
 } // namespace lt::stt

@@ -31,7 +31,8 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
             return std::shared_ptr<translator>(make_none_translator());
         }
     }
-    return core::make_error("unknown translator '" + options.name + "' (expected auto, apertium, aws or none)");
+    return core::make_error("unknown translator '" + options.name +
+                            "' (expected auto, apertium, aws or none)");
 }
 
 } // namespace lt::translate

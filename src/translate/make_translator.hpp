@@ -12,7 +12,7 @@
 namespace lt::translate {
 
 struct translator_options {
-    std::string name = "auto";  // auto | apertium | aws | none
+    std::string name = "auto"; // auto | apertium | aws | none
     std::string apertium_modes = "/usr/share/apertium/modes";
     bool aws_auto_source = false; // aws: let AWS detect the source language
 };

@@ -26,8 +26,7 @@ translation_service::~translation_service() {
         t.join();
 }
 
-bool translation_service::submit(std::string source, std::string target, std::string text,
-                                 callback done) {
+bool translation_service::submit(std::string source, std::string target, std::string text, callback done) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_ || queue_.size() >= params_.queue_limit) {

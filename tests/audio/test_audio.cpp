@@ -65,7 +65,8 @@ std::vector<float> sine(double freq, int rate, int channels, double seconds, dou
     std::vector<float> v(frames * channels, 0.0f);
     for (std::size_t i = 0; i < frames; ++i) {
         const auto s = float(amp * std::sin(2 * std::numbers::pi * freq * double(i) / rate));
-        for (int c = 0; c < channels; ++c) v[i * channels + c] = (left_only && c > 0) ? 0.0f : s;
+        for (int c = 0; c < channels; ++c)
+            v[i * channels + c] = (left_only && c > 0) ? 0.0f : s;
     }
     return v;
 }
@@ -85,7 +86,8 @@ std::vector<std::int16_t> read_all(audio_source& src, std::size_t limit = 100'00
     std::vector<std::int16_t> buf(4096);
     while (out.size() < limit) {
         const std::size_t n = src.read(buf);
-        if (n == 0) break;
+        if (n == 0)
+            break;
         out.insert(out.end(), buf.begin(), buf.begin() + n);
     }
     return out;
@@ -94,7 +96,8 @@ std::vector<std::int16_t> read_all(audio_source& src, std::size_t limit = 100'00
 double zero_crossing_hz(std::span<const std::int16_t> v) {
     int crossings = 0;
     for (std::size_t i = 1; i < v.size(); ++i)
-        if ((v[i - 1] < 0) != (v[i] < 0)) ++crossings;
+        if ((v[i - 1] < 0) != (v[i] < 0))
+            ++crossings;
     return crossings / 2.0 / (double(v.size()) / sample_rate);
 }
 
@@ -164,7 +167,8 @@ TEST(file_source, flac_reads_bit_exact_and_resamples) {
     auto src = open_file((dir.path / "a.flac").string(), {.realtime = false});
     EXPECT_EQ(read_all(*src), pcm);
 
-    write_float(dir.path / "b.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 48000, 1, sine(1000, 48000, 1, 1.5, 0.25));
+    write_float(dir.path / "b.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 48000, 1,
+                sine(1000, 48000, 1, 1.5, 0.25));
     auto src48 = open_file((dir.path / "b.flac").string(), {.realtime = false});
     EXPECT_NE(src48->describe().find("48000 Hz, 1 ch"), std::string::npos);
     const auto out = read_all(*src48);
@@ -184,7 +188,11 @@ TEST(file_source, missing_or_unreadable_file_names_file_and_reason) {
         EXPECT_NE(msg.find("No such file"), std::string::npos) << msg;
     }
     const auto text = dir.path / "notes.wav";
-    { std::FILE* f = std::fopen(text.c_str(), "w"); std::fputs("not audio at all\n", f); std::fclose(f); }
+    {
+        std::FILE* f = std::fopen(text.c_str(), "w");
+        std::fputs("not audio at all\n", f);
+        std::fclose(f);
+    }
     try {
         open_file(text.string());
         FAIL() << "expected audio_error";
@@ -206,7 +214,8 @@ TEST(file_source, realtime_pacing_takes_about_the_duration) {
     double at_half = -1;
     for (int i = 0; i < 1000; ++i) {
         const std::size_t n = src->read(buf);
-        if (n == 0) break;
+        if (n == 0)
+            break;
         total += n;
         largest = std::max(largest, n);
         if (at_half < 0 && total >= 8000)
@@ -234,7 +243,8 @@ TEST(file_source, stop_unblocks_a_realtime_read) {
     std::size_t total = 0;
     for (int i = 0; i < 10000; ++i) {
         const std::size_t n = src->read(buf);
-        if (n == 0) break;
+        if (n == 0)
+            break;
         total += n;
     }
     const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
@@ -250,7 +260,8 @@ TEST(file_source, stop_unblocks_a_realtime_read) {
 TEST(resampler, int16_stereo_48k_in_odd_blocks_matches_one_pass) {
     const auto tone = sine(1000, 48000, 2, 2.0, 0.5);
     std::vector<std::int16_t> in(tone.size());
-    for (std::size_t i = 0; i < in.size(); ++i) in[i] = std::int16_t(std::lround(tone[i] * 32767));
+    for (std::size_t i = 0; i < in.size(); ++i)
+        in[i] = std::int16_t(std::lround(tone[i] * 32767));
 
     resampler whole(48000, 2);
     EXPECT_FALSE(whole.same_rate());
@@ -293,7 +304,8 @@ TEST(raw_source, stdin_dash_reads_s16le_from_fd_0) {
         std::size_t left = pcm.size() * 2, chunk = 777;
         while (left > 0) {
             const ssize_t w = ::write(fd, bytes, std::min(chunk, left));
-            if (w <= 0) break;
+            if (w <= 0)
+                break;
             bytes += w;
             left -= std::size_t(w);
             chunk = chunk == 777 ? 3 : 777;
@@ -336,7 +348,8 @@ TEST(spsc_ring, rounds_capacity_and_drops_what_does_not_fit) {
     spsc_ring<int> ring(100);
     EXPECT_EQ(ring.capacity(), 128u);
     std::vector<int> in(200);
-    for (int i = 0; i < 200; ++i) in[i] = i;
+    for (int i = 0; i < 200; ++i)
+        in[i] = i;
     EXPECT_EQ(ring.push(in.data(), 200), 128u);
     EXPECT_EQ(ring.push(in.data(), 1), 0u);
     std::vector<int> out(200);
@@ -360,22 +373,30 @@ TEST(spsc_ring, two_threads_pass_every_value_in_order) {
         std::uint32_t next = 0, chunk = 1;
         std::vector<std::uint32_t> buf(700);
         while (next < total) {
-            if (steady_clock::now() > deadline) { timed_out = true; return; }
+            if (steady_clock::now() > deadline) {
+                timed_out = true;
+                return;
+            }
             chunk = chunk % 600 + 37; // 37..636: varying sizes cross the wrap point everywhere
             const std::uint32_t n = std::min(chunk, total - next);
-            for (std::uint32_t i = 0; i < n; ++i) buf[i] = next + i;
+            for (std::uint32_t i = 0; i < n; ++i)
+                buf[i] = next + i;
             next += std::uint32_t(ring.push(buf.data(), n));
-            if (ring.size() > ring.capacity() / 2) std::this_thread::yield();
+            if (ring.size() > ring.capacity() / 2)
+                std::this_thread::yield();
         }
     });
     std::uint32_t expect = 0, errors = 0;
     std::vector<std::uint32_t> out(500);
     while (expect < total && !timed_out) {
-        if (steady_clock::now() > deadline) break;
+        if (steady_clock::now() > deadline)
+            break;
         const std::size_t n = ring.pop(out.data(), (expect % 500) + 1);
         for (std::size_t i = 0; i < n; ++i)
-            if (out[i] != expect++) ++errors;
-        if (n == 0) std::this_thread::yield();
+            if (out[i] != expect++)
+                ++errors;
+        if (n == 0)
+            std::this_thread::yield();
     }
     producer.join();
     EXPECT_FALSE(timed_out);
@@ -431,7 +452,8 @@ TEST(select_device, ambiguous_and_unknown_names_list_candidates) {
 
     const std::string none = error_of(devices, "bluetooth");
     EXPECT_NE(none.find("no input device matches 'bluetooth'"), std::string::npos) << none;
-    for (const auto& d : devices) EXPECT_NE(none.find("'" + d.name + "'"), std::string::npos) << none;
+    for (const auto& d : devices)
+        EXPECT_NE(none.find("'" + d.name + "'"), std::string::npos) << none;
     EXPECT_NE(none.find("2 'USB Mic: Audio (hw:1,0)' (ALSA, 1 ch, 48000 Hz)"), std::string::npos) << none;
 
     const std::string bad_index = error_of(devices, "3");
@@ -457,7 +479,8 @@ std::vector<std::int16_t> tone(double seconds, double dbfs_rms, double freq = 44
     const double amp = 32768 * std::pow(10, dbfs_rms / 20) * std::sqrt(2.0);
     std::vector<std::int16_t> v(static_cast<std::size_t>(seconds * sample_rate));
     for (std::size_t i = 0; i < v.size(); ++i)
-        v[i] = std::int16_t(std::lround(amp * std::sin(2 * std::numbers::pi * freq * double(i) / sample_rate)));
+        v[i] =
+            std::int16_t(std::lround(amp * std::sin(2 * std::numbers::pi * freq * double(i) / sample_rate)));
     return v;
 }
 } // namespace

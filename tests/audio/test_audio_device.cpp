@@ -17,13 +17,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <algorithm>
 
 using namespace lt::audio;
 namespace fs = std::filesystem;
@@ -44,8 +44,8 @@ public:
                               "sense_and_sensibility_01_austen_64kb-0870.wav";
         const std::string to_raw = "-t raw -e signed -b 16 -c 1 -r 16000 '" + raw.string() + "'";
         const std::string cmd = fs::exists(clip)
-            ? "sox '" + clip.string() + "' " + to_raw + " pad 0 1"
-            : "sox -n -r 16000 " + to_raw + " synth 5 sine 200-3000 vol 0.5 pad 0 1";
+                                    ? "sox '" + clip.string() + "' " + to_raw + " pad 0 1"
+                                    : "sox -n -r 16000 " + to_raw + " synth 5 sine 200-3000 vol 0.5 pad 0 1";
         ASSERT_EQ(std::system(cmd.c_str()), 0) << "needs sox: " << cmd;
         std::ifstream in(raw, std::ios::binary);
         std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
@@ -55,7 +55,9 @@ public:
 
         const fs::path conf = g_dir / "asound.conf";
         std::ofstream(conf) << "pcm.virtmic_raw { type file slave.pcm { type null } file \"/dev/null\"\n"
-                               "  infile \"" << raw.string() << "\" format \"raw\" }\n"
+                               "  infile \""
+                            << raw.string()
+                            << "\" format \"raw\" }\n"
                                "pcm.virtmic { type plug slave { pcm \"virtmic_raw\" format S16_LE"
                                " rate 16000 channels 1 } }\n"
                                "pcm.!default \"virtmic\"\n";
@@ -72,7 +74,8 @@ std::vector<std::int16_t> read_n(audio_source& src, std::size_t n) {
     std::vector<std::int16_t> buf(1000);
     for (int i = 0; i < 100000 && out.size() < n; ++i) {
         const std::size_t got = src.read(std::span(buf).first(std::min(buf.size(), n - out.size())));
-        if (got == 0) break;
+        if (got == 0)
+            break;
         out.insert(out.end(), buf.begin(), buf.begin() + got);
     }
     return out;
@@ -80,7 +83,8 @@ std::vector<std::int16_t> read_n(audio_source& src, std::size_t n) {
 
 int index_of(const std::vector<device_info>& devices, const std::string& name) {
     for (const auto& d : devices)
-        if (d.name == name) return d.index;
+        if (d.name == name)
+            return d.index;
     return -1;
 }
 
@@ -89,7 +93,8 @@ int index_of(const std::vector<device_info>& devices, const std::string& name) {
 TEST(virtual_mic, is_listed_with_default) {
     const auto devices = list_input_devices();
     std::string names;
-    for (const auto& d : devices) names += d.name + " (" + d.host_api + ") ";
+    for (const auto& d : devices)
+        names += d.name + " (" + d.host_api + ") ";
     EXPECT_GE(index_of(devices, "virtmic"), 0) << names;
     EXPECT_GE(index_of(devices, "virtmic_raw"), 0) << names;
     const auto def = select_device(devices, "");

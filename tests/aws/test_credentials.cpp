@@ -179,11 +179,13 @@ TEST(credentials_profile, reports_malformed_lines) {
     env_guard env;
     temp_dir dir;
     profile_files files;
-    files.credentials_file = dir.write("credentials", "[default]\naws_access_key_id = A\nthis is not valid\n");
+    files.credentials_file =
+        dir.write("credentials", "[default]\naws_access_key_id = A\nthis is not valid\n");
     files.config_file = dir.path().string() + "/absent";
     auto r = credentials_from_profile(files);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.error_message().find(files.credentials_file + " line 3"), std::string::npos) << r.error_message();
+    EXPECT_NE(r.error_message().find(files.credentials_file + " line 3"), std::string::npos)
+        << r.error_message();
 
     files.credentials_file = dir.write("credentials2", "aws_access_key_id = A\n");
     r = credentials_from_profile(files);
@@ -376,8 +378,8 @@ TEST(refreshing_provider, rejects_expired_or_empty_credentials_and_exceptions) {
     refreshing_provider empty([] { return lt::core::result<credentials>(credentials{}); }, o);
     EXPECT_FALSE(empty.get().ok());
 
-    refreshing_provider throws(
-        []() -> lt::core::result<credentials> { throw std::runtime_error("boom"); }, o);
+    refreshing_provider throws([]() -> lt::core::result<credentials> { throw std::runtime_error("boom"); },
+                               o);
     auto t = throws.get();
     ASSERT_FALSE(t.ok());
     EXPECT_NE(t.error_message().find("boom"), std::string::npos);

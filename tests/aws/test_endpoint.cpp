@@ -98,8 +98,8 @@ TEST(endpoint, plain_http_to_a_remote_host_warns) {
     EXPECT_NE(warnings[0].find("AWS_ENDPOINT_URL_TRANSLATE"), std::string::npos) << warnings[0];
     EXPECT_NE(warnings[0].find("http"), std::string::npos);
 
-    for (const char* local : {"http://localhost:4566", "http://LOCALHOST", "http://127.0.0.1", "http://127.1.2.3:80",
-                              "http://[::1]:4566"}) {
+    for (const char* local : {"http://localhost:4566", "http://LOCALHOST", "http://127.0.0.1",
+                              "http://127.1.2.3:80", "http://[::1]:4566"}) {
         warnings.clear();
         env.set("AWS_ENDPOINT_URL_TRANSLATE", local);
         ASSERT_TRUE(resolve_endpoint(translate_service(), "eu-west-2", &warnings).ok()) << local;
@@ -146,9 +146,9 @@ TEST(endpoint, parse_endpoint_url_cases) {
     EXPECT_EQ(d.value().host, "fe80::1");
     EXPECT_EQ(d.value().port, "80");
 
-    for (const char* bad : {"", "example.com", "ftp://x", "https://", "https://:443", "https://h:0", "https://h:99999",
-                            "https://h:x", "https://h:", "https://[::1", "https://u@h", "https://h/p?q=1",
-                            "https://h#f"}) {
+    for (const char* bad :
+         {"", "example.com", "ftp://x", "https://", "https://:443", "https://h:0", "https://h:99999",
+          "https://h:x", "https://h:", "https://[::1", "https://u@h", "https://h/p?q=1", "https://h#f"}) {
         auto r = parse_endpoint_url(bad);
         EXPECT_FALSE(r.ok()) << bad;
         if (!r.ok()) {

@@ -23,7 +23,8 @@ std::uint32_t crc(std::string_view data) {
     std::uint32_t c = 0xffffffffu;
     for (unsigned char b : data) {
         c ^= b;
-        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+        for (int k = 0; k < 8; ++k)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
     }
     return ~c;
 }
@@ -59,7 +60,8 @@ std::string frame(std::string_view headers, std::string_view payload) {
 
 std::string unhex(std::string_view h) {
     std::string out;
-    for (std::size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+    for (std::size_t i = 0; i + 1 < h.size(); i += 2)
+        out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
     return out;
 }
 
@@ -69,9 +71,11 @@ std::string base64_decode(std::string_view in) {
     std::uint32_t acc = 0;
     int bits = 0;
     for (char c : in) {
-        if (c == '=') break;
+        if (c == '=')
+            break;
         const auto pos = alphabet.find(c);
-        if (pos == std::string::npos) throw std::runtime_error("bad base64");
+        if (pos == std::string::npos)
+            throw std::runtime_error("bad base64");
         acc = (acc << 6) | static_cast<std::uint32_t>(pos);
         bits += 6;
         if (bits >= 8) {
@@ -83,20 +87,23 @@ std::string base64_decode(std::string_view in) {
 }
 
 std::filesystem::path data_dir() {
-    if (const char* src = std::getenv("LT_SOURCE_DIR")) return std::filesystem::path(src) / "tests/aws/data/event_stream";
+    if (const char* src = std::getenv("LT_SOURCE_DIR"))
+        return std::filesystem::path(src) / "tests/aws/data/event_stream";
     return std::filesystem::path(__FILE__).parent_path() / "data/event_stream";
 }
 
 std::string read_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open " + p.string());
+    if (!in)
+        throw std::runtime_error("cannot open " + p.string());
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 es::message sample() {
     es::message m;
     es::uuid id;
-    for (std::size_t i = 0; i < 16; ++i) id.data[i] = static_cast<std::uint8_t>(0xf0 + i);
+    for (std::size_t i = 0; i < 16; ++i)
+        id.data[i] = static_cast<std::uint8_t>(0xf0 + i);
     m.headers = {
         {"t", true},
         {"f", false},
@@ -122,10 +129,14 @@ void expect_same(const es::message& a, const es::message& b) {
             [&](const auto& va) {
                 using T = std::decay_t<decltype(va)>;
                 const auto& vb = std::get<T>(b.headers[i].value);
-                if constexpr (std::is_same_v<T, es::bytes>) EXPECT_EQ(va.data, vb.data);
-                else if constexpr (std::is_same_v<T, es::timestamp>) EXPECT_EQ(va.ms, vb.ms);
-                else if constexpr (std::is_same_v<T, es::uuid>) EXPECT_EQ(va.data, vb.data);
-                else EXPECT_EQ(va, vb);
+                if constexpr (std::is_same_v<T, es::bytes>)
+                    EXPECT_EQ(va.data, vb.data);
+                else if constexpr (std::is_same_v<T, es::timestamp>)
+                    EXPECT_EQ(va.ms, vb.ms);
+                else if constexpr (std::is_same_v<T, es::uuid>)
+                    EXPECT_EQ(va.data, vb.data);
+                else
+                    EXPECT_EQ(va, vb);
             },
             a.headers[i].value);
     }
@@ -154,7 +165,8 @@ TEST(EventStream, EachHeaderTypeHasItsWireByte) {
         one.headers = {m.headers[i]};
         const std::string wire = es::encode(one);
         const std::size_t name_len = static_cast<unsigned char>(wire[12]);
-        EXPECT_EQ(static_cast<int>(static_cast<unsigned char>(wire[13 + name_len])), expected[i]) << m.headers[i].name;
+        EXPECT_EQ(static_cast<int>(static_cast<unsigned char>(wire[13 + name_len])), expected[i])
+            << m.headers[i].name;
         auto d = es::decode(wire);
         ASSERT_TRUE(d) << d.error_message();
         expect_same(one, d.value());
@@ -165,8 +177,8 @@ TEST(EventStream, StringHeaderLookup) {
     const auto m = sample();
     ASSERT_NE(m.string_header(":event-type"), nullptr);
     EXPECT_EQ(*m.string_header(":event-type"), "TranscriptEvent");
-    EXPECT_EQ(m.string_header("i32"), nullptr);     // not a string
-    EXPECT_EQ(m.string_header("bytes"), nullptr);   // bytes are not a string
+    EXPECT_EQ(m.string_header("i32"), nullptr);   // not a string
+    EXPECT_EQ(m.string_header("bytes"), nullptr); // bytes are not a string
     EXPECT_EQ(m.string_header(":missing"), nullptr);
 }
 
@@ -191,7 +203,8 @@ TEST(EventStream, PublishedPositiveVectors) {
         EXPECT_EQ(wire.size(), json["total_length"].get<std::size_t>());
         EXPECT_EQ(read_be32(wire, 4), json["headers_length"].get<std::uint32_t>());
         EXPECT_EQ(read_be32(wire, 8), static_cast<std::uint32_t>(json["prelude_crc"].get<std::int64_t>()));
-        EXPECT_EQ(read_be32(wire, wire.size() - 4), static_cast<std::uint32_t>(json["message_crc"].get<std::int64_t>()));
+        EXPECT_EQ(read_be32(wire, wire.size() - 4),
+                  static_cast<std::uint32_t>(json["message_crc"].get<std::int64_t>()));
         EXPECT_EQ(m.payload, base64_decode(json["payload"].get<std::string>()));
         ASSERT_EQ(m.headers.size(), json["headers"].size());
         for (std::size_t i = 0; i < m.headers.size(); ++i) {
@@ -267,11 +280,15 @@ TEST(EventStream, PublishedNegativeVectors) {
         SCOPED_TRACE(name);
         const std::string wire = read_file(entry.path());
         std::string prose = read_file(dir / "decoded/negative" / name);
-        while (!prose.empty() && (prose.back() == '\n' || prose.back() == '\r')) prose.pop_back();
+        while (!prose.empty() && (prose.back() == '\n' || prose.back() == '\r'))
+            prose.pop_back();
         std::string expected;
-        if (prose == "Prelude checksum mismatch") expected = "event-stream: prelude CRC mismatch";
-        else if (prose == "Message checksum mismatch") expected = "event-stream: message CRC mismatch";
-        else FAIL() << "unclassified upstream error: " << prose;
+        if (prose == "Prelude checksum mismatch")
+            expected = "event-stream: prelude CRC mismatch";
+        else if (prose == "Message checksum mismatch")
+            expected = "event-stream: message CRC mismatch";
+        else
+            FAIL() << "unclassified upstream error: " << prose;
 
         auto d = es::decode(wire);
         ASSERT_FALSE(d);
@@ -301,8 +318,9 @@ TEST(EventStream, MessageCrcErrorNamesBothValues) {
     wire[wire.size() - 6] ^= 0x20; // a payload byte
     auto d = es::decode(wire);
     ASSERT_FALSE(d);
-    EXPECT_EQ(d.error_message(), "event-stream: message CRC mismatch (got " + hex32(read_be32(wire, wire.size() - 4)) +
-                                     ", computed " + hex32(crc(wire.substr(0, wire.size() - 4))) + ")");
+    EXPECT_EQ(d.error_message(), "event-stream: message CRC mismatch (got " +
+                                     hex32(read_be32(wire, wire.size() - 4)) + ", computed " +
+                                     hex32(crc(wire.substr(0, wire.size() - 4))) + ")");
 }
 
 // Vectors of the amazon-transcribe-streaming-sdk (Python) event-stream tests: negative
@@ -324,16 +342,19 @@ TEST(EventStream, TranscribeSdkVectors) {
         EXPECT_EQ(std::get<std::int64_t>(d.value().headers.at(0).value), -1);
     }
     {
-        const std::string wire = unhex("000000230000001367fdcb630974696d657374616d700800000172eebc27a6d4445e11");
+        const std::string wire =
+            unhex("000000230000001367fdcb630974696d657374616d700800000172eebc27a6d4445e11");
         auto d = es::decode(wire);
         ASSERT_TRUE(d) << d.error_message();
-        EXPECT_EQ(std::get<es::timestamp>(d.value().headers.at(0).value).ms, 1593143207846LL); // 2020-06-26T03:46:47.846Z
+        EXPECT_EQ(std::get<es::timestamp>(d.value().headers.at(0).value).ms,
+                  1593143207846LL); // 2020-06-26T03:46:47.846Z
         EXPECT_EQ(es::encode(d.value()), wire);
     }
     {
         const std::string wire = unhex(
             "000000620000005203b5cb9c0130000131010132020201330300030134040000000401350500000000000000050136"
-            "060005627974657301370700047574663801380800000000000000080139093031323334353637383961626364656663353671");
+            "060005627974657301370700047574663801380800000000000000080139093031323334353637383961626364656663"
+            "353671");
         auto d = es::decode(wire);
         ASSERT_TRUE(d) << d.error_message();
         const auto& h = d.value().headers;
@@ -352,8 +373,9 @@ TEST(EventStream, TranscribeSdkVectors) {
         EXPECT_EQ(es::encode(d.value()), wire);
     }
     {
-        auto d = es::decode(unhex("0000005200000042bf23637e0d3a6d6573736167652d747970650700056572726f720b3a6572726f72"
-                                  "2d636f6465070004636f64650e3a6572726f722d6d6573736167650700076d6573736167656b6cea3d"));
+        auto d = es::decode(
+            unhex("0000005200000042bf23637e0d3a6d6573736167652d747970650700056572726f720b3a6572726f72"
+                  "2d636f6465070004636f64650e3a6572726f722d6d6573736167650700076d6573736167656b6cea3d"));
         ASSERT_TRUE(d) << d.error_message();
         ASSERT_NE(d.value().string_header(":message-type"), nullptr);
         EXPECT_EQ(*d.value().string_header(":message-type"), "error");
@@ -361,7 +383,8 @@ TEST(EventStream, TranscribeSdkVectors) {
         EXPECT_EQ(*d.value().string_header(":error-message"), "message");
     }
     {
-        auto d = es::decode(unhex("00000024000000144bb982d00474657374046173646604746573740461736466f3f47563"));
+        auto d =
+            es::decode(unhex("00000024000000144bb982d00474657374046173646604746573740461736466f3f47563"));
         ASSERT_FALSE(d);
         EXPECT_EQ(d.error_message(), "event-stream: duplicate header 'test'");
     }
@@ -384,12 +407,14 @@ TEST(EventStream, DecoderByteByByteOverManyMessages) {
         for (;;) {
             auto r = dec.next();
             ASSERT_TRUE(r) << r.error_message();
-            if (!r.value()) break;
+            if (!r.value())
+                break;
             got.push_back(std::move(*r.value()));
         }
     }
     ASSERT_EQ(got.size(), sent.size() + 1);
-    for (std::size_t i = 0; i < sent.size(); ++i) expect_same(sent[i], got[i]);
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        expect_same(sent[i], got[i]);
     EXPECT_TRUE(got.back().payload.empty());
 }
 
@@ -411,7 +436,8 @@ TEST(EventStream, DecoderRandomSplitsAndSeveralMessagesPerFeed) {
         for (;;) {
             auto r = dec.next();
             ASSERT_TRUE(r) << r.error_message();
-            if (!r.value()) break;
+            if (!r.value())
+                break;
             ASSERT_LT(n, sent.size());
             expect_same(sent[n++], *r.value());
         }
@@ -442,12 +468,14 @@ TEST(EventStream, TruncatedAndShortFrames) {
     for (std::size_t n : {std::size_t{0}, std::size_t{11}, std::size_t{15}}) {
         auto d = es::decode(wire.substr(0, n));
         ASSERT_FALSE(d);
-        EXPECT_EQ(d.error_message(), "event-stream: message too short (" + std::to_string(n) + " bytes, the minimum is 16)");
+        EXPECT_EQ(d.error_message(),
+                  "event-stream: message too short (" + std::to_string(n) + " bytes, the minimum is 16)");
     }
     auto d = es::decode(wire.substr(0, wire.size() - 1));
     ASSERT_FALSE(d);
-    EXPECT_NE(d.error_message().find("does not match the " + std::to_string(wire.size() - 1) + " bytes received"),
-              std::string::npos)
+    EXPECT_NE(
+        d.error_message().find("does not match the " + std::to_string(wire.size() - 1) + " bytes received"),
+        std::string::npos)
         << d.error_message();
     auto longer = es::decode(wire + "x");
     ASSERT_FALSE(longer);
@@ -471,7 +499,8 @@ TEST(EventStream, OversizedAndInconsistentLengthsRejected) {
         auto r = dec.next();
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error_message(), "event-stream: message of " + std::to_string(es::max_message_size + 1) +
-                                         " bytes exceeds the limit of " + std::to_string(es::max_message_size));
+                                         " bytes exceeds the limit of " +
+                                         std::to_string(es::max_message_size));
     }
     {
         es::decoder dec;
@@ -502,15 +531,54 @@ TEST(EventStream, MalformedHeadersRejected) {
         std::string error;
     };
     const std::vector<bad_case> cases = {
-        {std::string("\x01" "a" "\x0a", 3), "event-stream: unknown type 10 of header 'a'"},
-        {std::string("\x01" "a" "\xff", 3), "event-stream: unknown type 255 of header 'a'"},
+        {std::string("\x01"
+                     "a"
+                     "\x0a",
+                     3),
+         "event-stream: unknown type 10 of header 'a'"},
+        {std::string("\x01"
+                     "a"
+                     "\xff",
+                     3),
+         "event-stream: unknown type 255 of header 'a'"},
         {std::string("\x00", 1), "event-stream: empty header name at header offset 0"},
-        {std::string("\x05" "ab", 3), "event-stream: truncated header at header offset 0"},
-        {std::string("\x01" "a" "\x04" "\x00\x01", 5), "event-stream: truncated value of header 'a'"},
-        {std::string("\x01" "a" "\x07" "\x00\x05" "abc", 8), "event-stream: truncated value of header 'a'"},
-        {std::string("\x01" "a" "\x09" "0123456789", 13), "event-stream: truncated value of header 'a'"},
-        {std::string("\x01" "a" "\x06" "\x80\x00", 5), "event-stream: header 'a' value is 32768 bytes, the limit is 32767"},
-        {std::string("\x01" "a" "\x00" "\x01" "a" "\x01", 6), "event-stream: duplicate header 'a'"},
+        {std::string("\x05"
+                     "ab",
+                     3),
+         "event-stream: truncated header at header offset 0"},
+        {std::string("\x01"
+                     "a"
+                     "\x04"
+                     "\x00\x01",
+                     5),
+         "event-stream: truncated value of header 'a'"},
+        {std::string("\x01"
+                     "a"
+                     "\x07"
+                     "\x00\x05"
+                     "abc",
+                     8),
+         "event-stream: truncated value of header 'a'"},
+        {std::string("\x01"
+                     "a"
+                     "\x09"
+                     "0123456789",
+                     13),
+         "event-stream: truncated value of header 'a'"},
+        {std::string("\x01"
+                     "a"
+                     "\x06"
+                     "\x80\x00",
+                     5),
+         "event-stream: header 'a' value is 32768 bytes, the limit is 32767"},
+        {std::string("\x01"
+                     "a"
+                     "\x00"
+                     "\x01"
+                     "a"
+                     "\x01",
+                     6),
+         "event-stream: duplicate header 'a'"},
     };
     for (const auto& c : cases) {
         auto d = es::decode(frame(c.headers, "payload"));
@@ -536,11 +604,18 @@ TEST(EventStream, RandomHeaderBlocksNeverCrash) {
         for (int e = 0; e < edits; ++e) {
             const std::size_t at = rng() % headers.size();
             switch (rng() % 3) {
-            case 0: headers[at] = static_cast<char>(rng()); break;
-            case 1: headers.erase(at, 1 + rng() % 8); break;
-            default: headers.resize(at); break;
+            case 0:
+                headers[at] = static_cast<char>(rng());
+                break;
+            case 1:
+                headers.erase(at, 1 + rng() % 8);
+                break;
+            default:
+                headers.resize(at);
+                break;
             }
-            if (headers.empty()) headers = "x";
+            if (headers.empty())
+                headers = "x";
         }
         const std::string wire = frame(headers, "p");
         auto d = es::decode(wire);
@@ -573,7 +648,8 @@ TEST(EventStream, EncoderLimits) {
     m.headers = {{"a", true}, {"a", false}};
     EXPECT_THROW(es::encode(m), std::invalid_argument);
     m.headers.clear();
-    for (int i = 0; i < 5; ++i) m.headers.push_back({"h" + std::to_string(i), std::string(32000, 'v')});
+    for (int i = 0; i < 5; ++i)
+        m.headers.push_back({"h" + std::to_string(i), std::string(32000, 'v')});
     EXPECT_THROW(es::encode(m), std::invalid_argument); // > max_headers_size
     m.headers.clear();
     m.payload.assign(es::max_message_size - 16, 'p');
@@ -590,8 +666,8 @@ TEST(EventStream, TranscribeAudioEventLayout) {
     const std::string wire = es::encode(es::audio_event(pcm));
     const std::string headers = std::string("\x0d") + ":content-type" + "\x07" + std::string("\x00\x18", 2) +
                                 "application/octet-stream" + "\x0b" + ":event-type" + "\x07" +
-                                std::string("\x00\x0a", 2) + "AudioEvent" + "\x0d" + ":message-type" + "\x07" +
-                                std::string("\x00\x05", 2) + "event";
+                                std::string("\x00\x0a", 2) + "AudioEvent" + "\x0d" + ":message-type" +
+                                "\x07" + std::string("\x00\x05", 2) + "event";
     ASSERT_EQ(headers.size(), 88u);
     EXPECT_EQ(read_be32(wire, 0), 16u + 88u + 4u);
     EXPECT_EQ(read_be32(wire, 4), 88u);

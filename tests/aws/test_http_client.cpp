@@ -55,7 +55,8 @@ public:
     using handler = std::function<reply(int index, const recorded&)>;
 
     explicit test_server(handler h, ssl::context* tls = nullptr)
-        : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)), handler_(std::move(h)), tls_(tls) {
+        : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)), handler_(std::move(h)),
+          tls_(tls) {
         accept();
         thread_ = std::thread([this] { ioc_.run(); });
     }
@@ -96,10 +97,11 @@ private:
         }
         void read() {
             req = {};
-            http::async_read(stream, buffer, req, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                if (!ec)
-                    self->answer();
-            });
+            http::async_read(stream, buffer, req,
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (!ec)
+                                     self->answer();
+                             });
         }
         void answer() {
             recorded r;
@@ -109,7 +111,8 @@ private:
             r.sni = sni;
             for (const auto& f : req) {
                 std::string n(f.name_string());
-                std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+                std::transform(n.begin(), n.end(), n.begin(),
+                               [](unsigned char c) { return std::tolower(c); });
                 r.headers[n] = std::string(f.value());
             }
             int index;
@@ -133,14 +136,15 @@ private:
             res.body() = rep.body;
             res.keep_alive(req.keep_alive());
             res.prepare_payload();
-            http::async_write(stream, res, [self = this->shared_from_this(), rep](beast::error_code ec, std::size_t) {
-                if (ec)
-                    return;
-                if (rep.close)
-                    self->close();
-                else
-                    self->read();
-            });
+            http::async_write(stream, res,
+                              [self = this->shared_from_this(), rep](beast::error_code ec, std::size_t) {
+                                  if (ec)
+                                      return;
+                                  if (rep.close)
+                                      self->close();
+                                  else
+                                      self->read();
+                              });
         }
     };
 
@@ -164,7 +168,8 @@ private:
                 s->stream.async_handshake(ssl::stream_base::server, [s](beast::error_code hec) {
                     if (hec)
                         return;
-                    if (const char* name = SSL_get_servername(s->stream.native_handle(), TLSEXT_NAMETYPE_host_name))
+                    if (const char* name =
+                            SSL_get_servername(s->stream.native_handle(), TLSEXT_NAMETYPE_host_name))
                         s->sni = name;
                     s->read();
                 });
@@ -192,7 +197,8 @@ credentials test_credentials(const std::string& token = "") {
     return c;
 }
 
-endpoint local(const std::string& port, const std::string& scheme = "http", const std::string& host = "127.0.0.1") {
+endpoint local(const std::string& port, const std::string& scheme = "http",
+               const std::string& host = "127.0.0.1") {
     endpoint ep;
     ep.scheme = scheme;
     ep.host = host;
@@ -237,8 +243,8 @@ void expect_valid_signature(const recorded& r, const credentials& creds, const s
     }
     auto d = r.header("x-amz-date"); // 20150830T123600Z
     ASSERT_EQ(d.size(), 16u);
-    auto when = parse_iso8601(d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + "T" + d.substr(9, 2) +
-                              ":" + d.substr(11, 2) + ":" + d.substr(13, 2) + "Z");
+    auto when = parse_iso8601(d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + "T" +
+                              d.substr(9, 2) + ":" + d.substr(11, 2) + ":" + d.substr(13, 2) + "Z");
     ASSERT_TRUE(when.ok());
     signing_params p;
     p.region = region;
@@ -293,7 +299,8 @@ TEST(http_client, query_protocol_and_base_path) {
     ep.target = "/prefix";
     auto creds = test_credentials();
     service_client client(ep, "us-east-1", sts_service(), make_static_provider(creds), fast_options());
-    auto r = client.call_query({{"Action", "GetCallerIdentity"}, {"Version", "2011-06-15"}, {"X", "a b&c=d/é"}});
+    auto r =
+        client.call_query({{"Action", "GetCallerIdentity"}, {"Version", "2011-06-15"}, {"X", "a b&c=d/é"}});
     ASSERT_TRUE(r.ok()) << r.error_message();
     EXPECT_EQ(r.value(), "<GetCallerIdentityResponse/>");
     auto reqs = server.requests();
@@ -398,9 +405,10 @@ TEST(http_client, expired_token_is_not_retried_and_says_so) {
     auto r = client.call_json("X.TranslateText", "{}");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(client.attempts(), 1u);
-    EXPECT_EQ(r.error_message(),
-              "translate ExpiredTokenException: The security token included in the request is expired (the AWS "
-              "credentials have expired; refresh them or ask the server for a new token)");
+    EXPECT_EQ(
+        r.error_message(),
+        "translate ExpiredTokenException: The security token included in the request is expired (the AWS "
+        "credentials have expired; refresh them or ask the server for a new token)");
     // The cached credentials were dropped: the next call fetches new ones.
     EXPECT_FALSE(client.call_json("X.TranslateText", "{}").ok());
     EXPECT_EQ(fetches, 2);
@@ -426,7 +434,8 @@ TEST(http_client, auth_errors_carry_hints) {
               "User: arn:aws:iam::123456789012:user/x is not authorized to perform: translate:TranslateText"),
          {"AccessDeniedException", "allow translate:TranslateText", "IAM"}},
         {json(400, "AccessDeniedException", "denied"), {"allow translate:TranslateText"}},
-        {json(400, "ValidationException", "Text is too long"), {"translate ValidationException: Text is too long"}},
+        {json(400, "ValidationException", "Text is too long"),
+         {"translate ValidationException: Text is too long"}},
     };
     for (const auto& c : cases) {
         test_server server([&](int, const recorded&) { return c.answer; });
@@ -455,8 +464,8 @@ TEST(http_client, xml_sts_error) {
 </ErrorResponse>)";
         return r;
     });
-    service_client client(local(server.port()), "us-east-1", sts_service(), make_static_provider(test_credentials()),
-                          fast_options());
+    service_client client(local(server.port()), "us-east-1", sts_service(),
+                          make_static_provider(test_credentials()), fast_options());
     auto r = client.call_query({{"Action", "GetCallerIdentity"}, {"Version", "2011-06-15"}});
     ASSERT_FALSE(r.ok());
     EXPECT_TRUE(r.error_message().starts_with(
@@ -517,7 +526,8 @@ TEST(http_client, a_silent_server_times_out_within_the_bound) {
     EXPECT_GE(took, 550ms);
     EXPECT_EQ(client.attempts(), 2u);
     EXPECT_NE(r.error_message().find("timed out"), std::string::npos) << r.error_message();
-    EXPECT_NE(r.error_message().find("http://127.0.0.1:" + server.port()), std::string::npos) << r.error_message();
+    EXPECT_NE(r.error_message().find("http://127.0.0.1:" + server.port()), std::string::npos)
+        << r.error_message();
     EXPECT_NE(r.error_message().find("2 attempts"), std::string::npos) << r.error_message();
 }
 
@@ -530,7 +540,8 @@ TEST(http_client, refused_port_is_a_clear_error) {
     }
     auto o = fast_options();
     o.max_attempts = 2;
-    service_client client(local(port), "eu-west-2", translate_service(), make_static_provider(test_credentials()), o);
+    service_client client(local(port), "eu-west-2", translate_service(),
+                          make_static_provider(test_credentials()), o);
     auto start = std::chrono::steady_clock::now();
     auto r = client.call_json("X.A", "{}");
     ASSERT_FALSE(r.ok());
@@ -629,7 +640,8 @@ test_cert make_cert(const std::string& san) {
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
     X509_set_pubkey(x, key);
     X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("lt-test"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("lt-test"),
+                               -1, -1, 0);
     X509_set_issuer_name(x, name);
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -652,7 +664,8 @@ test_cert make_cert(const std::string& san) {
     };
     test_cert out;
     out.cert_pem = pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
-    out.key_pem = pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+    out.key_pem =
+        pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
     X509_free(x);
     EVP_PKEY_free(key);
     return out;
@@ -718,8 +731,8 @@ TEST(http_client_tls, untrusted_or_misnamed_certificates_fail) {
     tls_setup other("DNS:other.example");
     test_server other_server([](int, const recorded&) { return reply{}; }, &other.ctx);
     o.ca_file = other.ca_file;
-    service_client misnamed(local(other_server.port(), "https", "localhost"), "eu-west-2", translate_service(),
-                            make_static_provider(test_credentials()), o);
+    service_client misnamed(local(other_server.port(), "https", "localhost"), "eu-west-2",
+                            translate_service(), make_static_provider(test_credentials()), o);
     auto m = misnamed.call_json("X.A", "{}");
     ASSERT_FALSE(m.ok());
     EXPECT_NE(m.error_message().find("TLS"), std::string::npos) << m.error_message();

@@ -52,7 +52,8 @@ public:
     using handler = std::function<answer(const seen&)>;
 
     explicit fake_service(handler h, mode m = mode::answer)
-        : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)), handler_(std::move(h)), mode_(m) {
+        : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)), handler_(std::move(h)),
+          mode_(m) {
         accept();
         thread_ = std::thread([this] { ioc_.run(); });
     }
@@ -65,7 +66,9 @@ public:
         thread_.join();
     }
 
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+    }
     int connections() const { return connections_; }
     std::vector<seen> requests() const {
         std::lock_guard lock(mu_);
@@ -73,7 +76,8 @@ public:
     }
     std::size_t count(const std::string& method) const {
         auto r = requests();
-        return static_cast<std::size_t>(std::count_if(r.begin(), r.end(), [&](const seen& s) { return s.method == method; }));
+        return static_cast<std::size_t>(
+            std::count_if(r.begin(), r.end(), [&](const seen& s) { return s.method == method; }));
     }
 
 private:
@@ -86,10 +90,11 @@ private:
         http::response<http::string_body> res;
 
         void start() {
-            http::async_read(stream, buffer, req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                if (!ec)
-                    self->respond();
-            });
+            http::async_read(stream, buffer, req,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (!ec)
+                                     self->respond();
+                             });
         }
         void respond() {
             seen s;
@@ -97,7 +102,8 @@ private:
             s.target = std::string(req.target());
             for (const auto& f : req) {
                 std::string n(f.name_string());
-                std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+                std::transform(n.begin(), n.end(), n.begin(),
+                               [](unsigned char c) { return std::tolower(c); });
                 s.headers[n] = std::string(f.value());
             }
             {
@@ -159,8 +165,8 @@ std::string closed_port_url() {
 
 std::string creds_json(const std::string& key, clock::time_point expiration, bool imds) {
     return std::string("{") + (imds ? "\"Code\":\"Success\",\"Type\":\"AWS-HMAC\"," : "") +
-           "\"AccessKeyId\":\"" + key + "\",\"SecretAccessKey\":\"secret-" + key + "\",\"Token\":\"token-" + key +
-           "\",\"Expiration\":\"" + format_iso8601(expiration) + "\"}";
+           "\"AccessKeyId\":\"" + key + "\",\"SecretAccessKey\":\"secret-" + key + "\",\"Token\":\"token-" +
+           key + "\",\"Expiration\":\"" + format_iso8601(expiration) + "\"}";
 }
 
 // A chain with nothing in the environment or the shared files.
@@ -171,7 +177,9 @@ std::shared_ptr<credentials_provider> bare_chain(const temp_dir& dir, chain_opti
     return make_default_chain(files, opts);
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 // --- container credentials ---
 
@@ -220,12 +228,14 @@ TEST(container_credentials, refused_token_and_unreachable_endpoint_are_explained
     ASSERT_FALSE(refused.ok());
     EXPECT_TRUE(contains(refused.error_message(), "no AWS credentials")) << refused.error_message();
     EXPECT_TRUE(contains(refused.error_message(), "HTTP 403")) << refused.error_message();
-    EXPECT_TRUE(contains(refused.error_message(), "refused the Authorization token")) << refused.error_message();
+    EXPECT_TRUE(contains(refused.error_message(), "refused the Authorization token"))
+        << refused.error_message();
 
     env.unset("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     auto missing = bare_chain(dir)->get();
     ASSERT_FALSE(missing.ok());
-    EXPECT_TRUE(contains(missing.error_message(), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) << missing.error_message();
+    EXPECT_TRUE(contains(missing.error_message(), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
+        << missing.error_message();
 
     env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "right");
     // localhost is allowed too (it resolves to loopback addresses only).
@@ -248,15 +258,17 @@ TEST(container_credentials, refused_token_and_unreachable_endpoint_are_explained
 TEST(container_credentials, full_uri_must_name_a_local_host) {
     env_guard env;
     temp_dir dir;
-    for (const char* uri : {"http://192.0.2.10/creds", "http://10.0.0.1:8080/creds", "http://169.254.169.254/creds",
-                            "http://[2001:db8::1]/creds"}) {
+    for (const char* uri : {"http://192.0.2.10/creds", "http://10.0.0.1:8080/creds",
+                            "http://169.254.169.254/creds", "http://[2001:db8::1]/creds"}) {
         env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri);
         auto start = std::chrono::steady_clock::now();
         auto r = bare_chain(dir)->get();
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms) << uri << ": no network for a refused host";
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms)
+            << uri << ": no network for a refused host";
         ASSERT_FALSE(r.ok()) << uri;
         const auto& m = r.error_message();
-        EXPECT_TRUE(contains(m, "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + std::string(uri) + " is refused")) << m;
+        EXPECT_TRUE(contains(m, "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + std::string(uri) + " is refused"))
+            << m;
         EXPECT_TRUE(contains(m, "not allowed")) << m;
         EXPECT_TRUE(contains(m, "169.254.170.2")) << m;
         EXPECT_TRUE(contains(m, "fd00:ec2::23")) << m;
@@ -432,13 +444,15 @@ TEST(instance_metadata, no_role_and_failure_codes_are_explained) {
     env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.url());
     auto none = bare_chain(dir)->get();
     ASSERT_FALSE(none.ok());
-    EXPECT_TRUE(contains(none.error_message(), "no IAM role (instance profile) is attached")) << none.error_message();
+    EXPECT_TRUE(contains(none.error_message(), "no IAM role (instance profile) is attached"))
+        << none.error_message();
 
     imds.role = "app-role";
     imds.code = "AssumeRoleUnauthorizedAccess";
     auto code = bare_chain(dir)->get();
     ASSERT_FALSE(code.ok());
-    EXPECT_TRUE(contains(code.error_message(), "Code AssumeRoleUnauthorizedAccess: role trust policy is wrong"))
+    EXPECT_TRUE(
+        contains(code.error_message(), "Code AssumeRoleUnauthorizedAccess: role trust policy is wrong"))
         << code.error_message();
 }
 
@@ -470,9 +484,10 @@ TEST(instance_metadata, unreachable_gives_the_full_error_quickly_and_is_remember
     ASSERT_FALSE(first.ok());
     const auto& m = first.error_message();
     EXPECT_EQ(m.rfind("no AWS credentials: set AWS_ACCESS_KEY_ID", 0), 0u) << m;
-    for (const std::string& place : {std::string("the environment"), dir.path().string() + "/credentials",
-                                     dir.path().string() + "/config", std::string("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
-                                     "EC2 instance metadata at " + url + " is unreachable", std::string("connection refused")})
+    for (const std::string& place :
+         {std::string("the environment"), dir.path().string() + "/credentials",
+          dir.path().string() + "/config", std::string("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+          "EC2 instance metadata at " + url + " is unreachable", std::string("connection refused")})
         EXPECT_TRUE(contains(m, place)) << "missing '" << place << "' in: " << m;
 
     start = std::chrono::steady_clock::now();

@@ -93,8 +93,8 @@ struct suite_case {
 std::vector<suite_case> suite_cases() {
     std::vector<suite_case> out;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(data_dir(), ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(data_dir(), ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->path().extension() == ".req")
             out.push_back({it->path().stem().string(), it->path().parent_path()});
     }
@@ -216,13 +216,15 @@ TEST(sigv4, presign_matches_s3_documented_example) {
     auto target = presign(req, creds, p, std::chrono::seconds(86400), &steps);
     EXPECT_EQ(steps.canonical_request,
               "GET\n/test.txt\n"
-              "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2F"
+              "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%"
+              "2Fs3%2F"
               "aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host\n"
               "host:examplebucket.s3.amazonaws.com\n\nhost\nUNSIGNED-PAYLOAD");
     EXPECT_EQ(steps.signature, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
     EXPECT_EQ(target,
               "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2F"
-              "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+              "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"
+              "SignedHeaders=host"
               "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
 }
 
@@ -266,9 +268,9 @@ TEST(sigv4, presign_transcribe_streaming_structure) {
     EXPECT_EQ(names.back(), "X-Amz-Signature");
     std::vector<std::string> signed_names(names.begin(), names.end() - 1);
     EXPECT_TRUE(std::is_sorted(signed_names.begin(), signed_names.end())) << target;
-    for (const char* n : {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-                          "X-Amz-Security-Token", "X-Amz-SignedHeaders", "language-code", "media-encoding",
-                          "sample-rate"})
+    for (const char* n :
+         {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-Security-Token",
+          "X-Amz-SignedHeaders", "language-code", "media-encoding", "sample-rate"})
         EXPECT_NE(std::find(signed_names.begin(), signed_names.end(), n), signed_names.end()) << n;
     EXPECT_NE(target.find("X-Amz-Expires=300&"), std::string::npos);
     EXPECT_NE(target.find("X-Amz-SignedHeaders=host&"), std::string::npos);
@@ -276,10 +278,11 @@ TEST(sigv4, presign_transcribe_streaming_structure) {
               std::string::npos);
     // The token is encoded and signed (in the canonical query), not appended afterwards.
     EXPECT_NE(target.find("X-Amz-Security-Token=FQoGZXIvYXdzE%2B%2Ftoken%3D"), std::string::npos);
-    EXPECT_NE(steps.canonical_request.find("X-Amz-Security-Token=FQoGZXIvYXdzE%2B%2Ftoken%3D"), std::string::npos);
-    EXPECT_TRUE(steps.canonical_request.ends_with(
-        "\nhost:transcribestreaming.eu-west-2.amazonaws.com:8443\n\nhost\n"
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+    EXPECT_NE(steps.canonical_request.find("X-Amz-Security-Token=FQoGZXIvYXdzE%2B%2Ftoken%3D"),
+              std::string::npos);
+    EXPECT_TRUE(
+        steps.canonical_request.ends_with("\nhost:transcribestreaming.eu-west-2.amazonaws.com:8443\n\nhost\n"
+                                          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
         << steps.canonical_request;
     EXPECT_TRUE(steps.authorization.empty());
     EXPECT_NE(target.find("X-Amz-Signature=" + steps.signature), std::string::npos);

@@ -79,7 +79,8 @@ TEST(cluster_message, the_wire_format_is_what_other_nodes_read) {
     auto p = json::parse(hub::encode(hub::cluster_partial{"node-b", frame("x")}));
     EXPECT_EQ(p, (json{{"node", "node-b"}, {"partial", "x"}}));
 
-    auto r = hub::decode(R"({"node":"n","seq":7,"id":"u","text":"t","lang":"en","timestamp":"","frames":{"es":"f"}})");
+    auto r = hub::decode(
+        R"({"node":"n","seq":7,"id":"u","text":"t","lang":"en","timestamp":"","frames":{"es":"f"}})");
     ASSERT_TRUE(r) << r.error_message();
     EXPECT_EQ(std::get<hub::cluster_final>(r.value()).seq, 7u);
 }
@@ -117,9 +118,10 @@ TEST(cluster_message, malformed_messages_are_errors) {
 TEST(cluster_message, fields_of_the_wrong_type_are_errors) {
     const json good = json::parse(hub::encode(sample_final()));
     std::vector<std::pair<std::string, json>> bad{
-        {"seq", "42"},       {"seq", -1},         {"seq", 4.5},         {"id", 7},
-        {"text", nullptr},   {"lang", json::array()}, {"timestamp", 12}, {"node", true},
-        {"frames", json::array({"x"})}, {"frames", "x"},
+        {"seq", "42"},     {"seq", -1},       {"seq", 4.5},
+        {"id", 7},         {"text", nullptr}, {"lang", json::array()},
+        {"timestamp", 12}, {"node", true},    {"frames", json::array({"x"})},
+        {"frames", "x"},
     };
     for (const auto& [field, value] : bad) {
         auto j = good;
@@ -148,7 +150,9 @@ public:
         shared_.push_back(std::move(message));
         cv_.notify_all();
     }
-    void share_partial(const std::string&, std::string message) override { share_final("", 0, std::move(message)); }
+    void share_partial(const std::string&, std::string message) override {
+        share_final("", 0, std::move(message));
+    }
     void want(const std::string&, const std::string&) override {}
     const std::string& node_id() const override { return node_; }
 
@@ -190,8 +194,8 @@ struct clustered_hub : ::testing::Test {
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{2, 100, 0});
     std::shared_ptr<recording_cluster> cluster = std::make_shared<recording_cluster>();
-    std::shared_ptr<hub::hub> room =
-        std::make_shared<hub::hub>(*service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = cluster});
+    std::shared_ptr<hub::hub> room = std::make_shared<hub::hub>(
+        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = cluster});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, bool partials = false) {
         auto r = std::make_shared<recorder>();

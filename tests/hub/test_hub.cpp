@@ -51,7 +51,8 @@ struct hub_fixture : ::testing::Test {
     std::shared_ptr<test::tagging_translator> backend = std::make_shared<test::tagging_translator>();
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 0});
-    std::shared_ptr<hub::hub> hub = std::make_shared<hub::hub>(*service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr});
+    std::shared_ptr<hub::hub> hub = std::make_shared<hub::hub>(
+        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, std::optional<std::uint64_t> since = {},
                                      bool partials = false) {
@@ -215,12 +216,15 @@ TEST_F(hub_fixture, a_language_without_a_route_gets_the_original_at_once_without
     auto j = ja->wait_for(1, 150ms);
     ASSERT_EQ(j.size(), 1u);
     EXPECT_EQ(j[0]["data"]["text"], "hello");
-    EXPECT_NE(j[0]["data"]["error"].get<std::string>().find("no translation from en to ja"), std::string::npos);
+    EXPECT_NE(j[0]["data"]["error"].get<std::string>().find("no translation from en to ja"),
+              std::string::npos);
     EXPECT_EQ(hub->untranslatable.value(), 1u);
     EXPECT_EQ(hub->translation_errors.value(), 0u);
     EXPECT_EQ(es->wait_for(1).size(), 1u);
     auto calls = backend->calls();
-    EXPECT_EQ(std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.find("->ja") != std::string::npos; }), 0);
+    EXPECT_EQ(std::count_if(calls.begin(), calls.end(),
+                            [](const std::string& c) { return c.find("->ja") != std::string::npos; }),
+              0);
 }
 
 TEST_F(hub_fixture, a_final_resent_with_the_same_id_is_acknowledged_but_not_published_again) {

@@ -205,8 +205,8 @@ std::string child_process::err() const { return read_file(err_path_); }
 server_process::server_process(std::vector<std::string> args, std::map<std::string, std::string> env,
                                unsigned short port)
     : port_(port ? port : free_port()) {
-    std::vector<std::string> argv{"--host", "127.0.0.1", "--port", std::to_string(port_), "--web-root",
-                                  source_path("web")};
+    std::vector<std::string> argv{"--host",     "127.0.0.1",       "--port", std::to_string(port_),
+                                  "--web-root", source_path("web")};
     argv.insert(argv.end(), args.begin(), args.end());
     child_ = std::make_unique<child_process>("apps/lt-server/lt-server", argv, env);
     auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -226,7 +226,9 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
 
 server_process::~server_process() = default;
 
-int server_process::stop(int signal, std::chrono::milliseconds timeout) { return child_->stop(signal, timeout); }
+int server_process::stop(int signal, std::chrono::milliseconds timeout) {
+    return child_->stop(signal, timeout);
+}
 
 std::string server_process::log() const { return child_->out() + child_->err(); }
 
@@ -407,7 +409,8 @@ std::optional<json> ws_client::receive(std::chrono::milliseconds timeout) {
 std::optional<json> ws_client::receive_type(const std::string& type, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                          std::chrono::steady_clock::now());
         if (left < 0ms) // 0 still takes a frame that is already queued
             return std::nullopt;
         auto f = receive(left);
@@ -418,11 +421,13 @@ std::optional<json> ws_client::receive_type(const std::string& type, std::chrono
     }
 }
 
-std::vector<json> ws_client::collect(const std::string& type, std::size_t n, std::chrono::milliseconds timeout) {
+std::vector<json> ws_client::collect(const std::string& type, std::size_t n,
+                                     std::chrono::milliseconds timeout) {
     std::vector<json> out;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (out.size() < n) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                          std::chrono::steady_clock::now());
         if (left <= 0ms)
             break;
         auto f = receive_type(type, left);
@@ -486,7 +491,8 @@ recording_server::recording_server(json greeting) : impl_(std::make_unique<impl>
             impl_->acceptor.accept(s, ec);
             if (ec || impl_->stopping)
                 return;
-            impl_->sessions.emplace_back([this, s = std::move(s)]() mutable { impl_->session(std::move(s)); });
+            impl_->sessions.emplace_back(
+                [this, s = std::move(s)]() mutable { impl_->session(std::move(s)); });
         }
     });
 }

@@ -101,8 +101,8 @@ public:
     ~fake_aws();
     unsigned short port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    json stats() const;              // GET /_fake/stats
-    void configure(const json& c);   // POST /_fake/config
+    json stats() const;            // GET /_fake/stats
+    void configure(const json& c); // POST /_fake/config
     // AWS_* settings that point a program at the fake with its long-term test key.
     std::map<std::string, std::string> env() const;
     std::string log() const;
@@ -116,8 +116,8 @@ private:
 class ws_client {
 public:
     struct options {
-        int receive_buffer = 0; // SO_RCVBUF before connect; 0 = system default
-        bool read = true;       // false: never read (a slow consumer)
+        int receive_buffer = 0;     // SO_RCVBUF before connect; 0 = system default
+        bool read = true;           // false: never read (a slow consumer)
         std::string target = "/ws"; // e.g. "/ws?room=hall-a"
     };
     explicit ws_client(unsigned short port, options opts);
@@ -131,7 +131,8 @@ public:
     // Next frame of `type`, skipping others; nullopt after `timeout`.
     std::optional<json> receive_type(const std::string& type, std::chrono::milliseconds timeout = 5s);
     // Frames of `type` until `n` arrived or `timeout` passed.
-    std::vector<json> collect(const std::string& type, std::size_t n, std::chrono::milliseconds timeout = 10s);
+    std::vector<json> collect(const std::string& type, std::size_t n,
+                              std::chrono::milliseconds timeout = 10s);
     bool closed() const;
     // Close code from the server (0 when none yet), waiting up to `timeout` for the close.
     int close_code(std::chrono::milliseconds timeout = 5s);

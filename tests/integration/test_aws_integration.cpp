@@ -13,8 +13,9 @@ const std::string key = "speaker-key";
 const std::string role = "arn:aws:iam::123456789012:role/LiveTranslateTranscribeRole";
 
 json new_text(const std::string& text, const std::string& id) {
-    return {{"type", "new_text"},
-            {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", "en"}, {"api_key", key}}}};
+    return {
+        {"type", "new_text"},
+        {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", "en"}, {"api_key", key}}}};
 }
 
 std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
@@ -143,7 +144,8 @@ TEST(aws_translate, wrong_credentials_give_a_clear_error_and_the_server_keeps_go
     ASSERT_TRUE(wait_available(server.port(), false)) << server.log();
     auto h = health(server.port());
     EXPECT_EQ(h["aws_translate"], false);
-    EXPECT_NE(h["translator"]["state"].get<std::string>().find("InvalidSignatureException"), std::string::npos)
+    EXPECT_NE(h["translator"]["state"].get<std::string>().find("InvalidSignatureException"),
+              std::string::npos)
         << h.dump();
     auto v = std::make_unique<ws_client>(server.port());
     auto status = v->receive_type("connection_status");
@@ -160,8 +162,9 @@ TEST(aws_translate, wrong_credentials_give_a_clear_error_and_the_server_keeps_go
     // Unknown key id: named as such.
     server_process other({"--translator", "aws"}, merged(env, {{"AWS_ACCESS_KEY_ID", "AKIDUNKNOWN"}}));
     ASSERT_TRUE(wait_available(other.port(), false));
-    EXPECT_NE(health(other.port())["translator"]["state"].get<std::string>().find("UnrecognizedClientException"),
-              std::string::npos);
+    EXPECT_NE(
+        health(other.port())["translator"]["state"].get<std::string>().find("UnrecognizedClientException"),
+        std::string::npos);
     EXPECT_TRUE(health(server.port())["status"] == "healthy");
 }
 
@@ -183,7 +186,8 @@ TEST(aws_tokens, generate_token_over_websocket_and_http_answers_with_assumed_rol
     ASSERT_EQ(http.status, 200) << http.body;
     auto hd = json::parse(http.body);
     EXPECT_EQ(hd["status"], "success");
-    EXPECT_NE(hd["credentials"]["AccessKeyId"], d["credentials"]["AccessKeyId"]) << "a fresh session each time";
+    EXPECT_NE(hd["credentials"]["AccessKeyId"], d["credentials"]["AccessKeyId"])
+        << "a fresh session each time";
     auto bearer = http_get(server.port(), "/generate_token", "POST", {{"Authorization", "Bearer " + key}});
     EXPECT_EQ(bearer.status, 200) << bearer.body;
 
@@ -215,9 +219,10 @@ TEST(aws_tokens, without_a_role_the_reference_message_and_with_a_wrong_role_the_
         auto http = http_get(server.port(), "/generate_token", "POST", {{"X-API-Key", key}});
         EXPECT_EQ(http.status, 503);
     }
-    server_process server({"--translator", "none"},
-                          merged(aws.env(), {{"API_KEY", key},
-                                             {"TRANSCRIBE_ROLE_ARN", "arn:aws:iam::123456789012:role/Other"}}));
+    server_process server(
+        {"--translator", "none"},
+        merged(aws.env(),
+               {{"API_KEY", key}, {"TRANSCRIBE_ROLE_ARN", "arn:aws:iam::123456789012:role/Other"}}));
     auto r = token_over_ws(server.port(), key);
     ASSERT_EQ(r["type"], "token_response") << r.dump();
     EXPECT_EQ(r["data"]["status"], "error");

@@ -15,7 +15,8 @@ namespace {
 const std::string key = "cluster-key";
 
 json new_text(const std::string& text, const std::string& id) {
-    return {{"type", "new_text"}, {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"api_key", key}}}};
+    return {{"type", "new_text"},
+            {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"api_key", key}}}};
 }
 
 struct viewer_conn {
@@ -72,8 +73,9 @@ std::uint64_t translations(unsigned short port) {
 }
 
 std::unique_ptr<server_process> node(const redis_server& redis, const std::string& translator = "apertium") {
-    return std::make_unique<server_process>(std::vector<std::string>{"--translator", translator, "--redis", redis.url()},
-                                            std::map<std::string, std::string>{{"API_KEY", key}});
+    return std::make_unique<server_process>(
+        std::vector<std::string>{"--translator", translator, "--redis", redis.url()},
+        std::map<std::string, std::string>{{"API_KEY", key}});
 }
 
 } // namespace

@@ -20,7 +20,8 @@ json new_text(const std::string& text, const std::string& id, const std::optiona
     return {{"type", "new_text"}, {"data", d}};
 }
 
-std::unique_ptr<ws_client> in_room(unsigned short port, const std::string& room, const std::string& lang = "en") {
+std::unique_ptr<ws_client> in_room(unsigned short port, const std::string& room,
+                                   const std::string& lang = "en") {
     ws_client::options o;
     o.target = "/ws?room=" + room;
     auto c = std::make_unique<ws_client>(port, o);
@@ -96,7 +97,8 @@ TEST(rooms, per_room_keys_guard_their_room_and_the_global_key_works_everywhere) 
     EXPECT_EQ(publish(server.port(), "hall-a", "a2", global_key), "ack");
     EXPECT_EQ(publish(server.port(), "hall-a", "a3", "key-b"), "unauthorized");
     EXPECT_EQ(publish(server.port(), "hall-a", "a4", std::nullopt), "unauthorized");
-    EXPECT_EQ(publish(server.port(), "hall-c", "c1", "key-a"), "unauthorized") << "a room key is for its room";
+    EXPECT_EQ(publish(server.port(), "hall-c", "c1", "key-a"), "unauthorized")
+        << "a room key is for its room";
     EXPECT_EQ(publish(server.port(), "hall-c", "c2", global_key), "ack");
 }
 
@@ -127,12 +129,13 @@ TEST(rooms, invalid_names_and_too_many_rooms_are_refused_at_the_upgrade) {
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body.find("is not a room name"), std::string::npos) << bad.body;
 
-    auto one = in_room(server.port(), "one");  // main is not created until someone joins it
+    auto one = in_room(server.port(), "one"); // main is not created until someone joins it
     auto two = in_room(server.port(), "two");
     auto third = http_get(server.port(), "/ws?room=three", "GET", upgrade);
     EXPECT_EQ(third.status, 503);
     EXPECT_NE(third.body.find("maximum number of rooms"), std::string::npos);
-    EXPECT_EQ(http_get(server.port(), "/ws?room=one", "GET", upgrade).status, 101) << "existing rooms still open";
+    EXPECT_EQ(http_get(server.port(), "/ws?room=one", "GET", upgrade).status, 101)
+        << "existing rooms still open";
 }
 
 TEST(rooms, the_room_page_and_its_files_are_served_under_r) {
@@ -170,7 +173,8 @@ TEST(rooms, the_qr_code_decodes_to_the_room_page_url) {
     EXPECT_EQ(qr.status, 200);
     EXPECT_EQ(qr.headers["content-type"], "image/svg+xml");
     EXPECT_EQ(decode(qr.body), "http://127.0.0.1:" + port + "/r/hall-a");
-    EXPECT_EQ(decode(http_get(server.port(), "/r/qr.svg?room=hall-a").body), "http://127.0.0.1:" + port + "/r/hall-a");
+    EXPECT_EQ(decode(http_get(server.port(), "/r/qr.svg?room=hall-a").body),
+              "http://127.0.0.1:" + port + "/r/hall-a");
     EXPECT_EQ(decode(http_get(server.port(), "/qr.svg").body), "http://127.0.0.1:" + port + "/");
     // Behind a TLS proxy the browser's scheme comes from X-Forwarded-Proto.
     EXPECT_EQ(decode(http_get(server.port(), "/qr.svg?room=b", "GET",
@@ -181,5 +185,6 @@ TEST(rooms, the_qr_code_decodes_to_the_room_page_url) {
     EXPECT_EQ(http_get(server.port(), "/qr.svg", "GET", {{"Host", "evil.example/\"><script>"}}).status, 400);
 
     server_process public_url({"--translator", "none", "--public-url", "https://live.example.org/"});
-    EXPECT_EQ(decode(http_get(public_url.port(), "/qr.svg?room=keynote").body), "https://live.example.org/r/keynote");
+    EXPECT_EQ(decode(http_get(public_url.port(), "/qr.svg?room=keynote").body),
+              "https://live.example.org/r/keynote");
 }

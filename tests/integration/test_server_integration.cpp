@@ -56,7 +56,10 @@ const std::vector<std::string> sentences = {
 
 struct with_server : ::testing::Test {
     std::unique_ptr<server_process> server;
-    void SetUp() override { server = std::make_unique<server_process>(std::vector<std::string>{}, std::map<std::string, std::string>{{"API_KEY", key}}); }
+    void SetUp() override {
+        server = std::make_unique<server_process>(std::vector<std::string>{},
+                                                  std::map<std::string, std::string>{{"API_KEY", key}});
+    }
 };
 
 } // namespace
@@ -313,7 +316,8 @@ TEST(server_limits, a_slow_viewer_is_dropped_while_others_keep_receiving) {
     auto metrics = http_get(server.port(), "/metrics").body;
     EXPECT_NE(metrics.find("lt_slow_viewers_closed_total 1\n"), std::string::npos) << metrics;
     EXPECT_EQ(slow.close_code(1s), 0) << "the slow viewer never reads, so it cannot see the close frame";
-    EXPECT_NE(metrics.find("lt_viewers{room=\"main\",lang=\"en\"} 1\n"), std::string::npos) << "the fast viewer was dropped";
+    EXPECT_NE(metrics.find("lt_viewers{room=\"main\",lang=\"en\"} 1\n"), std::string::npos)
+        << "the fast viewer was dropped";
 }
 
 TEST(server_limits, connection_limit_per_address_answers_503) {

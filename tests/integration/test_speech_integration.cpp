@@ -108,7 +108,8 @@ TEST(lt_speech, a_clip_reaches_english_and_spanish_viewers_as_partials_then_aper
     server_process server({"--translator", "apertium"}, {{"API_KEY", key}});
     auto en = viewer(server.port(), "en");
     auto es = viewer(server.port(), "es");
-    child_process speaker(speech_bin, speech_args(server.port(), {"--input", clip_long, "--fast"}), {{"API_KEY", key}});
+    child_process speaker(speech_bin, speech_args(server.port(), {"--input", clip_long, "--fast"}),
+                          {{"API_KEY", key}});
     auto speaker_done = [&] { return !speaker.running(); };
     auto en_frames = drain(*en, speaker_done);
     auto es_frames = drain(*es, speaker_done);
@@ -157,8 +158,9 @@ TEST(lt_speech, every_final_reaches_the_viewer_exactly_once_and_in_order_across_
         audio.insert(audio.end(), 16000 + 8000, 0);
     }
     auto port = free_port();
-    auto server = std::make_unique<server_process>(std::vector<std::string>{"--translator", "none"},
-                                                   std::map<std::string, std::string>{{"API_KEY", key}}, port);
+    auto server =
+        std::make_unique<server_process>(std::vector<std::string>{"--translator", "none"},
+                                         std::map<std::string, std::string>{{"API_KEY", key}}, port);
     auto before = viewer(port, "en", false);
     child_process speaker(speech_bin, speech_args(port, {"--input", "-", "-v"}), {{"API_KEY", key}});
 
@@ -190,8 +192,9 @@ TEST(lt_speech, every_final_reaches_the_viewer_exactly_once_and_in_order_across_
             }
             while (auto f = before->receive_type("translated_text", 200ms))
                 seen.push_back(*f);
-            server = std::make_unique<server_process>(std::vector<std::string>{"--translator", "none"},
-                                                      std::map<std::string, std::string>{{"API_KEY", key}}, port);
+            server =
+                std::make_unique<server_process>(std::vector<std::string>{"--translator", "none"},
+                                                 std::map<std::string, std::string>{{"API_KEY", key}}, port);
             after = viewer(port, "en", false);
         }
     }
@@ -213,7 +216,8 @@ TEST(lt_speech, every_final_reaches_the_viewer_exactly_once_and_in_order_across_
     auto up = err.find("connected to", down + 13);
     ASSERT_NE(up, std::string::npos) << err;
     EXPECT_NE(err.substr(down, up - down).find(" is audio "), std::string::npos)
-        << "no final was recognised during the outage:\n" << err;
+        << "no final was recognised during the outage:\n"
+        << err;
 }
 
 TEST(lt_speech, a_wrong_api_key_is_a_clear_error_and_exit_not_a_retry_loop) {
@@ -241,7 +245,8 @@ TEST(lt_speech, bad_settings_are_clear_errors) {
 
     child_process bad_engine(speech_bin, {"--engine", "nonesuch", "--input", clip_short});
     EXPECT_EQ(bad_engine.wait(20s), 1);
-    EXPECT_NE(bad_engine.err().find("pocketsphinx"), std::string::npos) << "should list the engines: " << bad_engine.err();
+    EXPECT_NE(bad_engine.err().find("pocketsphinx"), std::string::npos)
+        << "should list the engines: " << bad_engine.err();
 }
 
 TEST(lt_speech, silence_on_stdin_sends_nothing_and_warns) {
@@ -267,7 +272,10 @@ struct virtual_microphone : ::testing::Test {
         dir = fs::temp_directory_path() / ("lt-virtmic-" + std::to_string(::getpid()));
         fs::create_directories(dir);
         auto raw = (dir / "mic.raw").string();
-        ASSERT_EQ(std::system(("sox " + clip_short + " -t raw -e signed -b 16 -c 1 -r 16000 " + raw + " pad 0 1").c_str()), 0);
+        ASSERT_EQ(
+            std::system(
+                ("sox " + clip_short + " -t raw -e signed -b 16 -c 1 -r 16000 " + raw + " pad 0 1").c_str()),
+            0);
         std::ofstream(dir / "asound.conf")
             << "pcm.virtmic_raw { type file slave.pcm { type null } file \"/dev/null\" infile \"" << raw
             << "\" format \"raw\" }\n"
@@ -311,7 +319,8 @@ TEST_F(virtual_microphone, devices_are_listed_and_chosen_by_name_or_index_and_sp
             args.insert(args.end(), {"-d", choice});
         child_process speaker(speech_bin, speech_args(server.port(), args), speaker_env);
         ASSERT_EQ(speaker.wait(30s), 0) << speaker.err();
-        EXPECT_NE(speaker.err().find(by_env ? "'virtmic_raw'" : "'virtmic'"), std::string::npos) << speaker.err();
+        EXPECT_NE(speaker.err().find(by_env ? "'virtmic_raw'" : "'virtmic'"), std::string::npos)
+            << speaker.err();
         auto printed = printed_finals(speaker.out());
         EXPECT_LT(wer("he was not an ill disposed young man", joined(printed)), 0.5)
             << "device " << choice << ": " << joined(printed);
@@ -332,19 +341,24 @@ TEST(lt_speech, wss_checks_the_certificate_and_delivers_through_tls) {
     fs::create_directories(dir);
     auto cert = (dir / "cert.pem").string(), keyfile = (dir / "key.pem").string();
     ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-                           "-addext subjectAltName=DNS:localhost -keyout " + keyfile + " -out " + cert +
-                           " 2>/dev/null").c_str()),
+                           "-addext subjectAltName=DNS:localhost -keyout " +
+                           keyfile + " -out " + cert + " 2>/dev/null")
+                              .c_str()),
               0);
     server_process server({"--translator", "none"}, {{"API_KEY", key}});
     auto en = viewer(server.port(), "en", false);
     auto tls_port = free_port();
-    std::string socat = "socat OPENSSL-LISTEN:" + std::to_string(tls_port) + ",bind=127.0.0.1,reuseaddr,fork,cert=" +
-                        cert + ",key=" + keyfile + ",verify=0 TCP:127.0.0.1:" + std::to_string(server.port());
-    ASSERT_EQ(std::system(("(" + socat + ") >/dev/null 2>&1 & echo $! > " + (dir / "socat.pid").string()).c_str()), 0);
+    std::string socat = "socat OPENSSL-LISTEN:" + std::to_string(tls_port) +
+                        ",bind=127.0.0.1,reuseaddr,fork,cert=" + cert + ",key=" + keyfile +
+                        ",verify=0 TCP:127.0.0.1:" + std::to_string(server.port());
+    ASSERT_EQ(
+        std::system(("(" + socat + ") >/dev/null 2>&1 & echo $! > " + (dir / "socat.pid").string()).c_str()),
+        0);
     std::this_thread::sleep_for(500ms);
     std::string url = "wss://localhost:" + std::to_string(tls_port);
 
-    child_process untrusted(speech_bin, {url, "--no-meter", "--input", clip_short, "--fast", "--finish-timeout", "2"},
+    child_process untrusted(speech_bin,
+                            {url, "--no-meter", "--input", clip_short, "--fast", "--finish-timeout", "2"},
                             {{"API_KEY", key}});
     EXPECT_EQ(untrusted.wait(30s), 3) << untrusted.err(); // captions undelivered
     EXPECT_NE(untrusted.err().find("certificate verify failed"), std::string::npos) << untrusted.err();
@@ -384,16 +398,18 @@ TEST(lt_speech, ctrl_c_finalises_and_delivers_the_sentence_in_progress) {
     auto printed = printed_finals(speaker.out());
     ASSERT_EQ(printed.size(), 1u) << speaker.out();
     EXPECT_EQ((*final)["data"]["text"], printed[0]);
-    EXPECT_LT(lt::stt::testing::words(printed[0]).size(), 22u) << "the sentence was cut short by Ctrl+C: " << printed[0];
+    EXPECT_LT(lt::stt::testing::words(printed[0]).size(), 22u)
+        << "the sentence was cut short by Ctrl+C: " << printed[0];
     EXPECT_NE(speaker.err().find("finishing the last sentence"), std::string::npos) << speaker.err();
 }
 
 TEST(lt_speech, against_a_reference_server_sends_finals_only_without_waiting_for_acks) {
     // The reference greets without server_id, sends no text_ack and shows every new_text.
-    recording_server reference(json{{"type", "connection_status"},
-                                    {"data", {{"status", "connected"}, {"aws_available", false}}}});
-    child_process speaker(speech_bin, {"http://127.0.0.1:" + std::to_string(reference.port()), "--no-meter",
-                                       "--input", clip_long, "--fast"},
+    recording_server reference(
+        json{{"type", "connection_status"}, {"data", {{"status", "connected"}, {"aws_available", false}}}});
+    child_process speaker(speech_bin,
+                          {"http://127.0.0.1:" + std::to_string(reference.port()), "--no-meter", "--input",
+                           clip_long, "--fast"},
                           {{"API_KEY", key}});
     ASSERT_EQ(speaker.wait(30s), 0) << speaker.err();
     auto printed = printed_finals(speaker.out());

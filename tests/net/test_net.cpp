@@ -118,8 +118,9 @@ TEST(endpoint, parse_url_reads_the_parts) {
     auto d = net::parse_url("http://127.0.0.1:5050");
     ASSERT_TRUE(d);
     EXPECT_EQ(d.value().host_header(), "127.0.0.1:5050");
-    for (const char* bad : {"", "example.org", "ftp://x", "https://", "https://:443", "https://h:0", "https://h:99999",
-                            "https://h:x", "https://h:", "https://[::1", "https://[::1]x", "https://u@h", "http://a b"})
+    for (const char* bad :
+         {"", "example.org", "ftp://x", "https://", "https://:443", "https://h:0", "https://h:99999",
+          "https://h:x", "https://h:", "https://[::1", "https://[::1]x", "https://u@h", "http://a b"})
         EXPECT_FALSE(net::parse_url(bad)) << bad;
 }
 
@@ -172,7 +173,9 @@ asio::awaitable<void> connect_plain(asio::io_context& ioc, endpoint ep) {
 TEST(connect, reaches_a_loopback_listener_over_ipv4_and_ipv6) {
     for (const char* host : {"127.0.0.1", "::1", "localhost"}) {
         asio::io_context server;
-        tcp::acceptor a(server, tcp::endpoint(asio::ip::make_address(std::string(host) == "::1" ? "::1" : "127.0.0.1"), 0));
+        tcp::acceptor a(
+            server,
+            tcp::endpoint(asio::ip::make_address(std::string(host) == "::1" ? "::1" : "127.0.0.1"), 0));
         endpoint ep{"http", host, std::to_string(a.local_endpoint().port()), "/"};
         EXPECT_NO_THROW(run([&](asio::io_context& ioc) { return connect_plain(ioc, ep); })) << host;
         // The blocking face: the same sequence.
@@ -224,8 +227,8 @@ test_cert self_signed(const std::string& san) {
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
     X509_set_pubkey(x, key);
     X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("lt-net-test"), -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("lt-net-test"), -1, -1, 0);
     X509_set_issuer_name(x, name);
     X509V3_CTX v3;
     X509V3_set_ctx_nodb(&v3);
@@ -248,7 +251,8 @@ test_cert self_signed(const std::string& san) {
     };
     test_cert out;
     out.cert_pem = to_pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
-    out.key_pem = to_pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+    out.key_pem =
+        to_pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
     X509_free(x);
     EVP_PKEY_free(key);
     return out;

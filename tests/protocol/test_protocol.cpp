@@ -30,7 +30,8 @@ TEST(parse, new_text_additions) {
 }
 
 TEST(parse, set_language_with_since_and_partials) {
-    auto r = parse_client_message(R"({"type":"set_language","data":{"lang":"fr","since":42,"partials":true}})");
+    auto r =
+        parse_client_message(R"({"type":"set_language","data":{"lang":"fr","since":42,"partials":true}})");
     ASSERT_TRUE(r) << r.error_message();
     auto& m = std::get<set_language>(r.value());
     EXPECT_EQ(m.lang, "fr");

@@ -31,9 +31,11 @@ class redis_server {
 public:
     // extra: more redis-server arguments, e.g. {"--requirepass", "secret"}.
     explicit redis_server(std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
-        if (binary().empty()) throw std::runtime_error("redis-server not found (scripts/setup.sh)");
+        if (binary().empty())
+            throw std::runtime_error("redis-server not found (scripts/setup.sh)");
         char dir[] = "/tmp/lt-redis-XXXXXX";
-        if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+        if (!::mkdtemp(dir))
+            throw std::runtime_error("mkdtemp failed");
         dir_ = dir;
         // Another process may take the port between our probe and redis-server's bind.
         std::string last;
@@ -64,18 +66,21 @@ public:
 
     // Starts (again) on the same port and waits until it answers PING (5 s at most).
     void start() {
-        if (pid_ > 0) return;
-        std::vector<std::string> args{binary(), "--port", std::to_string(port_), "--bind",
-                                      "127.0.0.1", "--save", "", "--appendonly", "no",
-                                      "--daemonize", "no", "--dir", dir_};
+        if (pid_ > 0)
+            return;
+        std::vector<std::string> args{
+            binary(),       "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no",     "--daemonize",         "no",     "--dir",     dir_};
         args.insert(args.end(), extra_.begin(), extra_.end());
         std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
+        for (auto& a : args)
+            argv.push_back(a.data());
         argv.push_back(nullptr);
         std::string log = dir_ + "/redis.log";
         // Everything the child needs is prepared above: after fork only syscalls run.
         pid_t pid = ::fork();
-        if (pid < 0) throw std::runtime_error("fork failed");
+        if (pid < 0)
+            throw std::runtime_error("fork failed");
         if (pid == 0) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL); // dies with the test thread that started it
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -95,7 +100,8 @@ public:
                 throw std::runtime_error("redis-server on port " + std::to_string(port_) +
                                          " exited: " + log_tail());
             }
-            if (answers_ping()) return;
+            if (answers_ping())
+                return;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         kill();
@@ -118,7 +124,8 @@ public:
 
     // LT_REDIS_SERVER, else /usr/bin/redis-server; empty if neither exists.
     static std::string binary() {
-        if (const char* env = std::getenv("LT_REDIS_SERVER"); env && *env) return env;
+        if (const char* env = std::getenv("LT_REDIS_SERVER"); env && *env)
+            return env;
         return ::access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server" : "";
     }
 
@@ -126,7 +133,8 @@ public:
     static int free_port() {
         for (int i = 0; i < 20; ++i) {
             int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            if (fd < 0) break;
+            if (fd < 0)
+                break;
             sockaddr_in sa{};
             sa.sin_family = AF_INET;
             sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -136,14 +144,16 @@ public:
                 ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
                 port = ntohs(sa.sin_port);
             ::close(fd);
-            if (port > 0 && port != 6379) return port;
+            if (port > 0 && port != 6379)
+                return port;
         }
         throw std::runtime_error("no free port");
     }
 
 private:
     void end(int sig) {
-        if (pid_ <= 0) return;
+        if (pid_ <= 0)
+            return;
         ::kill(pid_, sig);
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
         int status = 0;
@@ -161,7 +171,8 @@ private:
     // Raw RESP so the helper needs no client library; NOAUTH also proves it is up.
     bool answers_ping() const {
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return false;
+        if (fd < 0)
+            return false;
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_port = htons(static_cast<uint16_t>(port_));

@@ -26,8 +26,9 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-#define NEED_REDIS()                                                                              \
-    if (redis_server::binary().empty()) GTEST_SKIP() << "redis-server is not installed"
+#define NEED_REDIS()                                                                                         \
+    if (redis_server::binary().empty())                                                                      \
+    GTEST_SKIP() << "redis-server is not installed"
 
 address at(const redis_server& s) {
     address a;
@@ -39,7 +40,8 @@ address at(const redis_server& s) {
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
     auto deadline = clock_type::now() + limit;
     while (clock_type::now() < deadline) {
-        if (pred()) return true;
+        if (pred())
+            return true;
         std::this_thread::sleep_for(5ms);
     }
     return pred();
@@ -70,7 +72,8 @@ struct inbox {
     size_t downs() {
         std::lock_guard l(m);
         size_t n = 0;
-        for (auto& s : states) n += !s.first;
+        for (auto& s : states)
+            n += !s.first;
         return n;
     }
     std::vector<std::pair<std::string, std::string>> snapshot() {
@@ -427,8 +430,7 @@ TEST(redis_subscriber, reconnects_and_resubscribes_after_a_restart) {
         ASSERT_EQ(in.states.size(), 2u);
         EXPECT_TRUE(in.states[0].first);
         EXPECT_FALSE(in.states[1].first);
-        EXPECT_NE(in.states[1].second.find("127.0.0.1:" + std::to_string(server.port())),
-                  std::string::npos)
+        EXPECT_NE(in.states[1].second.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos)
             << in.states[1].second;
         EXPECT_NE(in.states[1].second.find("closed"), std::string::npos) << in.states[1].second;
     }
@@ -474,8 +476,7 @@ TEST(redis_subscriber, no_server_reports_once_and_stops_quickly) {
     ASSERT_TRUE(wait_until([&] { return in.downs() == 1; }, 2s));
     {
         std::lock_guard l(in.m);
-        EXPECT_EQ(in.states[0].second,
-                  "redis 127.0.0.1:" + std::to_string(port) + ": Connection refused");
+        EXPECT_EQ(in.states[0].second, "redis 127.0.0.1:" + std::to_string(port) + ": Connection refused");
     }
     std::this_thread::sleep_for(1s); // several back-off rounds
     EXPECT_EQ(in.downs(), 1u);
@@ -521,7 +522,8 @@ struct silent_listener {
         port = ntohs(sa.sin_port);
     }
     ~silent_listener() {
-        for (int c : clients) ::close(c);
+        for (int c : clients)
+            ::close(c);
         ::close(fd);
     }
     // Non-blocking connect; true if it completed within 100 ms.
@@ -532,7 +534,8 @@ struct silent_listener {
         sa.sin_family = AF_INET;
         sa.sin_port = htons(static_cast<uint16_t>(port));
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(c, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return true;
+        if (::connect(c, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0)
+            return true;
         pollfd p{c, POLLOUT, 0};
         return ::poll(&p, 1, 100) == 1;
     }
@@ -575,8 +578,10 @@ TEST(redis_subscriber, hanging_connect_can_be_abandoned) {
     // With its accept queue full, a listener's kernel drops new SYNs: connects hang.
     silent_listener l(0);
     bool hangs = false;
-    for (int i = 0; i < 8 && !hangs; ++i) hangs = !l.connect_one();
-    if (!hangs) GTEST_SKIP() << "could not make a connect hang";
+    for (int i = 0; i < 8 && !hangs; ++i)
+        hangs = !l.connect_one();
+    if (!hangs)
+        GTEST_SKIP() << "could not make a connect hang";
     address a;
     a.port = l.port;
     inbox in;

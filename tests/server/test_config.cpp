@@ -27,9 +27,10 @@ TEST(server_config, defaults_match_the_reference) {
 
 TEST(server_config, flags_beat_environment_beats_dotenv) {
     int code = 0;
-    env_source env({{"LT_PORT", "6000"}, {"API_KEY", "from-env"}},
-                   {{"LT_PORT", "7000"}, {"LT_HOST", "127.0.0.1"}, {"API_KEY", "from-file"},
-                    {"LT_PAGE_TITLE", "Conference"}});
+    env_source env({{"LT_PORT", "6000"}, {"API_KEY", "from-env"}}, {{"LT_PORT", "7000"},
+                                                                    {"LT_HOST", "127.0.0.1"},
+                                                                    {"API_KEY", "from-file"},
+                                                                    {"LT_PAGE_TITLE", "Conference"}});
     auto c = parse({}, env, code);
     ASSERT_TRUE(c);
     EXPECT_EQ(c->port, 6000);

@@ -33,14 +33,14 @@ TEST_F(web_root, serves_files_inside_the_root) {
     EXPECT_EQ(resolve_static(root, "/index.html?v=2"), root / "index.html");
     EXPECT_EQ(resolve_static(root, "/img/logo.svg"), root / "img" / "logo.svg");
     EXPECT_EQ(resolve_static(root, "/img/logo%2Esvg"), std::nullopt); // encoded dot
-    EXPECT_EQ(resolve_static(root, "/alias.js"), root / "app.js");     // symlink inside the root
+    EXPECT_EQ(resolve_static(root, "/alias.js"), root / "app.js");    // symlink inside the root
 }
 
 TEST_F(web_root, refuses_traversal_and_hidden_files) {
-    for (const char* t : {"/../secret.txt", "/img/../../secret.txt", "/%2e%2e/secret.txt",
-                          "/%2E%2E%2Fsecret.txt", "/img%2f..%2f..%2fsecret.txt", "/..%5csecret.txt",
-                          "/escape.txt", "/.env", "/img/", "/img", "/nothing.html", "relative.html",
-                          "/index.html%00.js", "/%zz", "/%", "/a\\..\\secret.txt"})
+    for (const char* t :
+         {"/../secret.txt", "/img/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
+          "/img%2f..%2f..%2fsecret.txt", "/..%5csecret.txt", "/escape.txt", "/.env", "/img/", "/img",
+          "/nothing.html", "relative.html", "/index.html%00.js", "/%zz", "/%", "/a\\..\\secret.txt"})
         EXPECT_EQ(resolve_static(root, t), std::nullopt) << t;
 }
 

@@ -25,7 +25,8 @@ namespace {
 // header of each upgrade and the finals' texts.
 class fake_server {
 public:
-    explicit fake_server(const char* address) : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address(address), 0)) {
+    explicit fake_server(const char* address)
+        : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address(address), 0)) {
         thread_ = std::thread([this] { serve(); });
     }
     ~fake_server() {

@@ -26,7 +26,8 @@ inline const std::string librivox_dir = "/usr/share/pocketsphinx/test/data/libri
 // 16 kHz mono 16-bit PCM WAV; walks the RIFF chunks rather than assuming a 44-byte header.
 inline std::vector<std::int16_t> read_wav(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open " + path);
+    if (!in)
+        throw std::runtime_error("cannot open " + path);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto u32 = [&](std::size_t at) {
         std::uint32_t v;
@@ -47,10 +48,10 @@ inline std::vector<std::int16_t> read_wav(const std::string& path) {
         const std::uint32_t size = u32(at + 4);
         const std::size_t body = at + 8;
         if (id == "fmt ") {
-            fmt_ok = u16(body) == 1 && u16(body + 2) == 1 && u32(body + 4) == 16000 &&
-                     u16(body + 14) == 16;
+            fmt_ok = u16(body) == 1 && u16(body + 2) == 1 && u32(body + 4) == 16000 && u16(body + 14) == 16;
         } else if (id == "data") {
-            if (!fmt_ok) throw std::runtime_error(path + ": not 16 kHz mono 16-bit PCM");
+            if (!fmt_ok)
+                throw std::runtime_error(path + ": not 16 kHz mono 16-bit PCM");
             const std::size_t n = std::min<std::size_t>(size, bytes.size() - body) / 2;
             std::vector<std::int16_t> pcm(n);
             std::memcpy(pcm.data(), bytes.data() + body, n * 2);
@@ -71,7 +72,8 @@ inline std::vector<std::string> words(const std::string& text) {
             if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'')
                 clean += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         }
-        if (!clean.empty()) out.push_back(clean);
+        if (!clean.empty())
+            out.push_back(clean);
     }
     return out;
 }
@@ -79,7 +81,8 @@ inline std::vector<std::string> words(const std::string& text) {
 // Word-level Levenshtein distance.
 inline std::size_t edit_distance(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
     std::vector<std::size_t> d(hyp.size() + 1);
-    for (std::size_t j = 0; j <= hyp.size(); ++j) d[j] = j;
+    for (std::size_t j = 0; j <= hyp.size(); ++j)
+        d[j] = j;
     for (std::size_t i = 1; i <= ref.size(); ++i) {
         std::size_t diag = d[0];
         d[0] = i;
@@ -103,20 +106,24 @@ inline std::vector<clip> load_librivox() {
     std::vector<clip> clips;
     std::ifstream ids(librivox_dir + "/fileids");
     for (std::string id; std::getline(ids, id);) {
-        if (id.empty()) continue;
+        if (id.empty())
+            continue;
         clips.push_back(clip{id, read_wav(librivox_dir + "/" + id + ".wav"), {}});
     }
     std::ifstream tr(librivox_dir + "/transcription");
     for (std::string line; std::getline(tr, line);) {
         const auto open = line.rfind('(');
-        if (open == std::string::npos) continue;
+        if (open == std::string::npos)
+            continue;
         const std::string id = line.substr(open + 1, line.find(')', open) - open - 1);
         std::vector<std::string> ref;
         for (auto& w : words(line.substr(0, open))) {
-            if (w != "s") ref.push_back(w); // <s> and </s> lose their brackets in words()
+            if (w != "s")
+                ref.push_back(w); // <s> and </s> lose their brackets in words()
         }
         for (auto& c : clips) {
-            if (c.id == id) c.ref = ref;
+            if (c.id == id)
+                c.ref = ref;
         }
     }
     return clips;
@@ -127,13 +134,14 @@ inline std::vector<std::int16_t> noise(std::size_t n, double dbfs, unsigned seed
     std::mt19937 gen(seed);
     std::normal_distribution<double> dist(0.0, 32768.0 * std::pow(10.0, dbfs / 20));
     std::vector<std::int16_t> out(n);
-    for (auto& s : out) s = static_cast<std::int16_t>(std::clamp(std::lround(dist(gen)), -32768L, 32767L));
+    for (auto& s : out)
+        s = static_cast<std::int16_t>(std::clamp(std::lround(dist(gen)), -32768L, 32767L));
     return out;
 }
 
 struct placed_clip {
-    std::size_t index;           // into the clips
-    std::uint64_t begin = 0;     // stream samples
+    std::size_t index;       // into the clips
+    std::uint64_t begin = 0; // stream samples
     std::uint64_t end = 0;
     std::uint64_t speech_end = 0; // one past the last 10 ms frame well above the clip's floor
 };
@@ -148,15 +156,18 @@ inline std::uint64_t speech_end(const std::vector<std::int16_t>& pcm) {
     std::vector<double> lv;
     for (std::size_t i = 0; i + 160 <= pcm.size(); i += 160) {
         double e = 0;
-        for (std::size_t j = i; j < i + 160; ++j) e += double(pcm[j]) * pcm[j];
+        for (std::size_t j = i; j < i + 160; ++j)
+            e += double(pcm[j]) * pcm[j];
         lv.push_back(10 * std::log10(e / 160 + 1e-9));
     }
-    if (lv.empty()) return 0;
+    if (lv.empty())
+        return 0;
     auto sorted = lv;
     std::sort(sorted.begin(), sorted.end());
     const double floor = sorted[sorted.size() / 10];
     for (std::size_t k = lv.size(); k-- > 0;) {
-        if (lv[k] > floor + 15) return (k + 1) * 160;
+        if (lv[k] > floor + 15)
+            return (k + 1) * 160;
     }
     return 0;
 }
@@ -195,7 +206,8 @@ inline std::vector<timed_result> run_stream(recognizer& rec, const std::vector<s
     std::vector<timed_result> out;
     double total = 0;
     auto take = [&](std::vector<result> rs, double wall) {
-        for (auto& r : rs) out.push_back(timed_result{std::move(r), rec.audio_seconds(), wall});
+        for (auto& r : rs)
+            out.push_back(timed_result{std::move(r), rec.audio_seconds(), wall});
     };
     for (std::size_t at = 0; at < pcm.size(); at += block) {
         const std::size_t n = std::min(block, pcm.size() - at);
@@ -210,7 +222,8 @@ inline std::vector<timed_result> run_stream(recognizer& rec, const std::vector<s
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     total += wall;
     take(std::move(rs), wall);
-    if (wall_total) *wall_total = total;
+    if (wall_total)
+        *wall_total = total;
     return out;
 }
 
@@ -241,7 +254,8 @@ inline wer_result score(const std::vector<clip>& clips, const stream& s,
     wer_result w;
     w.hyp_text.resize(s.placed.size());
     for (const auto& t : results) {
-        if (!t.r.final) continue;
+        if (!t.r.final)
+            continue;
         auto& h = w.hyp_text[owner(s, t.r)];
         h += (h.empty() ? "" : " ") + t.r.text;
     }

@@ -25,7 +25,8 @@ std::size_t samples(double s) { return static_cast<std::size_t>(std::lround(s * 
 void add_tone(std::vector<std::int16_t>& pcm, double at_s, double dur_s, double dbfs, double hz = 440) {
     const double amp = 32768.0 * std::pow(10.0, dbfs / 20) * std::sqrt(2.0);
     const std::size_t b = samples(at_s), n = samples(dur_s);
-    if (pcm.size() < b + n) pcm.resize(b + n);
+    if (pcm.size() < b + n)
+        pcm.resize(b + n);
     for (std::size_t i = 0; i < n; ++i) {
         const double v = pcm[b + i] + amp * std::sin(2 * std::numbers::pi * hz * double(i) / rate);
         pcm[b + i] = static_cast<std::int16_t>(std::clamp(v, -32768.0, 32767.0));
@@ -61,12 +62,14 @@ std::vector<timed_event> run(const std::vector<std::int16_t>& pcm, const endpoin
     const std::size_t fs = endpointer::frame_samples;
     for (std::size_t at = 0; at + fs <= pcm.size(); at += fs) {
         ep.push_frame(std::span<const std::int16_t>(pcm.data() + at, fs), evs);
-        for (auto& e : evs) out.push_back({std::move(e), at / fs});
+        for (auto& e : evs)
+            out.push_back({std::move(e), at / fs});
         evs.clear();
     }
     if (finish) {
         ep.finish(evs);
-        for (auto& e : evs) out.push_back({std::move(e), pcm.size() / fs});
+        for (auto& e : evs)
+            out.push_back({std::move(e), pcm.size() / fs});
     }
     return out;
 }
@@ -74,19 +77,23 @@ std::vector<timed_event> run(const std::vector<std::int16_t>& pcm, const endpoin
 std::vector<timed_event> of_kind(const std::vector<timed_event>& evs, ev::kind k) {
     std::vector<timed_event> out;
     for (const auto& t : evs) {
-        if (t.e.type == k) out.push_back(t);
+        if (t.e.type == k)
+            out.push_back(t);
     }
     return out;
 }
 
 double sec(std::uint64_t sample) { return static_cast<double>(sample) / rate; }
-double frame_sec(std::uint64_t frame) { return static_cast<double>(frame + 1) * endpointer::frame_samples / rate; }
+double frame_sec(std::uint64_t frame) {
+    return static_cast<double>(frame + 1) * endpointer::frame_samples / rate;
+}
 
 // Every sample handed to the engine is the input's, in order, none twice.
 void expect_audio_faithful(const std::vector<timed_event>& evs, const std::vector<std::int16_t>& pcm) {
     std::uint64_t next = 0;
     for (const auto& t : evs) {
-        if (t.e.type != ev::kind::audio) continue;
+        if (t.e.type != ev::kind::audio)
+            continue;
         EXPECT_GE(t.e.sample, next) << "audio fed twice";
         for (std::size_t i = 0; i < t.e.pcm.size(); ++i) {
             ASSERT_EQ(t.e.pcm[i], pcm[t.e.sample + i]) << "at sample " << t.e.sample + i;
@@ -125,7 +132,8 @@ TEST(Endpointer, PreRollAndClosingPauseReachTheEngine) {
     const auto& last = audio.back().e;
     EXPECT_NEAR(sec(last.sample + last.pcm.size()), 2.5, 0.011); // the whole closing pause
     std::size_t fed = 0;
-    for (const auto& a : audio) fed += a.e.pcm.size();
+    for (const auto& a : audio)
+        fed += a.e.pcm.size();
     EXPECT_EQ(fed, samples(1.8)); // contiguous: nothing skipped inside
 }
 
@@ -215,7 +223,8 @@ TEST(Endpointer, RunOnSpeechIsCutAtMaxUtterance) {
     // Nothing lost across the cut: from the first pre-roll to the end, all audio was fed.
     const auto audio = of_kind(evs, ev::kind::audio);
     std::size_t fed = 0;
-    for (const auto& a : audio) fed += a.e.pcm.size();
+    for (const auto& a : audio)
+        fed += a.e.pcm.size();
     EXPECT_EQ(fed, audio.back().e.sample + audio.back().e.pcm.size() - audio.front().e.sample);
 }
 
@@ -263,7 +272,8 @@ TEST(Truecase, DaysMonthsNamesPlaces) {
     // No title abbreviations: words are never changed.
     EXPECT_EQ(truecase("mister john", false), "Mister John");
     // The model's own spelling of titles is capitalised so Apertium knows them.
-    EXPECT_EQ(truecase("and mr john met mrs jane and dr brown", false), "And Mr John met Mrs Jane and Dr brown");
+    EXPECT_EQ(truecase("and mr john met mrs jane and dr brown", false),
+              "And Mr John met Mrs Jane and Dr brown");
 }
 
 TEST(Truecase, ExistingPunctuationIsNotDoubled) {
@@ -330,7 +340,8 @@ protected:
         EXPECT_TRUE(rec.needs_truecasing());
         std::vector<result> all;
         for (std::size_t at = 0; at < pcm.size(); at += 1600) {
-            auto out = rec.feed(std::span<const std::int16_t>(pcm.data() + at, std::min<std::size_t>(1600, pcm.size() - at)));
+            auto out = rec.feed(
+                std::span<const std::int16_t>(pcm.data() + at, std::min<std::size_t>(1600, pcm.size() - at)));
             all.insert(all.end(), out.begin(), out.end());
         }
         auto out = rec.finish();

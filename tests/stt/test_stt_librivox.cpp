@@ -15,7 +15,8 @@ namespace {
 
 std::unique_ptr<recognizer> make() {
     auto r = make_recognizer({});
-    if (!r.ok()) ADD_FAILURE() << r.error_message();
+    if (!r.ok())
+        ADD_FAILURE() << r.error_message();
     return r.ok() ? std::move(r).value() : nullptr;
 }
 
@@ -36,7 +37,8 @@ TEST_F(Librivox, StreamedClipsAreRecognisedWithTimesAndPartials) {
     ASSERT_TRUE(rec);
     const auto results = run_stream(*rec, s.pcm, 1600);
     const auto w = score(*clips_, s, results);
-    for (const auto& h : w.hyp_text) std::printf("  %s\n", h.c_str());
+    for (const auto& h : w.hyp_text)
+        std::printf("  %s\n", h.c_str());
     std::printf("  WER %.1f%% (%zu/%zu)\n", 100 * w.wer(), w.errors, w.ref_words);
     // Regression guard. Measured 25.4% (18/71) on Debian 12 (29.6% without our -cmninit);
     // `pocketsphinx_continuous -infile` on the same clips with the same model: 36.6% (26/71).
@@ -44,7 +46,8 @@ TEST_F(Librivox, StreamedClipsAreRecognisedWithTimesAndPartials) {
 
     std::map<std::size_t, int> finals_per_clip;
     std::map<std::uint64_t, std::vector<const timed_result*>> by_utt;
-    for (const auto& t : results) by_utt[t.r.utterance].push_back(&t);
+    for (const auto& t : results)
+        by_utt[t.r.utterance].push_back(&t);
     for (const auto& [utt, rs] : by_utt) {
         const auto& fin = *rs.back();
         ASSERT_TRUE(fin.r.final) << "utterance " << utt << " has no final, or results after it";
@@ -69,7 +72,8 @@ TEST_F(Librivox, StreamedClipsAreRecognisedWithTimesAndPartials) {
             prev = rs[i]->emitted_audio_s;
         }
     }
-    for (std::size_t i = 0; i < clips_->size(); ++i) EXPECT_GE(finals_per_clip[i], 1) << (*clips_)[i].id;
+    for (std::size_t i = 0; i < clips_->size(); ++i)
+        EXPECT_GE(finals_per_clip[i], 1) << (*clips_)[i].id;
 }
 
 TEST_F(Librivox, LongDigitalSilenceBeforeSpeechDoesNotSpoilTheFirstUtterance) {
@@ -94,7 +98,8 @@ TEST_F(Librivox, ZerosStraightIntoSpeechAreNotFed) {
     ASSERT_TRUE(rec);
     std::string text;
     for (const auto& t : run_stream(*rec, pcm, 1600)) {
-        if (t.r.final) text += t.r.text + " ";
+        if (t.r.final)
+            text += t.r.text + " ";
     }
     std::printf("  %s\n", text.c_str());
     EXPECT_LE(edit_distance((*clips_)[1].ref, words(text)), 4u);

@@ -101,7 +101,8 @@ std::string metrics_text(const server_state& state) {
              [](const hub::hub& h) { return h.finals.value(); });
     per_room("lt_captions_partial_total", "Partial captions published.",
              [](const hub::hub& h) { return h.partials.value(); });
-    per_room("lt_translation_errors_total", "Captions sent untranslated to a language because translation failed.",
+    per_room("lt_translation_errors_total",
+             "Captions sent untranslated to a language because translation failed.",
              [](const hub::hub& h) { return h.translation_errors.value(); });
     per_room("lt_captions_untranslatable_total",
              "Captions sent in the original to a language the backend has no route to.",

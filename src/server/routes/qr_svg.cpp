@@ -13,8 +13,8 @@ core::result<std::string> qr_svg(std::string_view text) {
     if (!code)
         return core::make_error("cannot make a QR code of " + std::to_string(text.size()) + " bytes");
     const int quiet = 4, width = code->width, size = width + 2 * quiet;
-    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +
-                      std::to_string(size) + "\" shape-rendering=\"crispEdges\">";
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) +
+                      " " + std::to_string(size) + "\" shape-rendering=\"crispEdges\">";
     svg += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
     for (int y = 0; y < width; ++y)
         for (int x = 0; x < width; ++x)

@@ -105,7 +105,8 @@ void token_vendor::request(const std::string& client, std::function<void(token_a
         if (per_client_.size() > 10000)
             std::erase_if(per_client_, [now](const auto& kv) { return kv.second.idle(now); });
         double rate = settings_.rate_per_minute / 60.0;
-        auto [it, fresh] = per_client_.try_emplace(client, rate, std::max(1.0, 2 * settings_.rate_per_minute));
+        auto [it, fresh] =
+            per_client_.try_emplace(client, rate, std::max(1.0, 2 * settings_.rate_per_minute));
         if (!it->second.allow(now)) {
             lock.unlock();
             return done(token_error(429, "rate_limited",
@@ -141,8 +142,9 @@ token_answer token_vendor::assume_role() {
         std::lock_guard lock(mutex_);
         n = ++sessions_;
     }
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::vector<std::pair<std::string, std::string>> params{
         {"Action", "AssumeRole"},
         {"Version", "2011-06-15"},
@@ -152,8 +154,9 @@ token_answer token_vendor::assume_role() {
     if (!settings_.external_id.empty())
         params.emplace_back("ExternalId", settings_.external_id);
     auto answer = sts_->call_query(params);
-    core::result<std::string> data = answer ? parse_assume_role(answer.value(), settings_.region)
-                                            : core::result<std::string>(core::make_error(answer.error_message()));
+    core::result<std::string> data =
+        answer ? parse_assume_role(answer.value(), settings_.region)
+               : core::result<std::string>(core::make_error(answer.error_message()));
     std::lock_guard lock(mutex_);
     if (!data) {
         ++failed_;

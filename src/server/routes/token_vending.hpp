@@ -21,18 +21,18 @@
 namespace lt::server {
 
 struct token_settings {
-    std::string role_arn;     // empty: not configured
+    std::string role_arn; // empty: not configured
     std::string external_id;
     unsigned seconds = 3600;
-    std::string region;       // handed to the client with the credentials
+    std::string region; // handed to the client with the credentials
     double rate_per_minute = 6;
     std::size_t queue_limit = 64;
 };
 
 struct token_answer {
-    int http_status = 200;    // for POST /generate_token
-    std::string code;         // "" on success; not_configured, rate_limited, busy, sts_failed
-    std::string data;         // token_response data: {"status":"success",...} or {"status":"error",...}
+    int http_status = 200; // for POST /generate_token
+    std::string code;      // "" on success; not_configured, rate_limited, busy, sts_failed
+    std::string data;      // token_response data: {"status":"success",...} or {"status":"error",...}
 };
 
 // The reference's text for a server without a role.

@@ -24,21 +24,23 @@ namespace fs = std::filesystem;
 // Where the live cepstral mean of Debian's en-us model settles on read speech (measured
 // with pocketsphinx_continuous over the LibriVox clips). The model's feat.params value
 // (41.00,...) is far from it and cost the first utterance of a stream 3 of its 22 words.
-constexpr const char* default_cmninit =
-    "53.6,6.8,-2.5,20.6,-15.5,4.5,-7.0,-6.7,1.3,-3.7,3.4,-2.4,-2.6";
+constexpr const char* default_cmninit = "53.6,6.8,-2.5,20.6,-15.5,4.5,-7.0,-6.7,1.3,-3.7,3.4,-2.4,-2.6";
 
 // The decoder's text without fillers (<sil>, [NOISE], ++UH++) and alternate-pronunciation
 // markers ("read(2)"), single-spaced. Empty when only noise was heard.
 std::string clean_hyp(const char* hyp) {
-    if (hyp == nullptr) return {};
+    if (hyp == nullptr)
+        return {};
     std::istringstream in(hyp);
     std::string word, text;
     while (in >> word) {
-        if (word.front() == '<' || word.front() == '[' || word.rfind("++", 0) == 0) continue;
+        if (word.front() == '<' || word.front() == '[' || word.rfind("++", 0) == 0)
+            continue;
         if (auto p = word.find('('); p != std::string::npos && p > 0 && word.back() == ')') {
             word.resize(p);
         }
-        if (!text.empty()) text += ' ';
+        if (!text.empty())
+            text += ' ';
         text += word;
     }
     return text;
@@ -48,12 +50,13 @@ class pocketsphinx_recognizer final : public recognizer {
 public:
     pocketsphinx_recognizer(ps_decoder_t* ps, cmd_ln_t* config, const endpointer_options& ep)
         : ps_(ps), config_(config), ep_(ep),
-          poll_samples_(static_cast<std::uint64_t>(
-              std::max(0.02, ep.partial_interval_s / 3) * endpointer::sample_rate)),
+          poll_samples_(static_cast<std::uint64_t>(std::max(0.02, ep.partial_interval_s / 3) *
+                                                   endpointer::sample_rate)),
           interval_samples_(3 * poll_samples_) {}
 
     ~pocketsphinx_recognizer() override {
-        if (in_utt_) ps_end_utt(ps_);
+        if (in_utt_)
+            ps_end_utt(ps_);
         ps_free(ps_);
         cmd_ln_free_r(config_);
     }
@@ -63,9 +66,7 @@ public:
 
     std::string name() const override { return "pocketsphinx"; }
     bool needs_truecasing() const override { return true; }
-    double audio_seconds() const override {
-        return static_cast<double>(samples_) / endpointer::sample_rate;
-    }
+    double audio_seconds() const override { return static_cast<double>(samples_) / endpointer::sample_rate; }
 
     std::vector<result> feed(std::span<const std::int16_t> pcm) override {
         std::vector<result> results;
@@ -127,8 +128,8 @@ private:
                 in_utt_ = false;
                 std::string text = clean_hyp(ps_get_hyp(ps_, nullptr));
                 if (!text.empty()) {
-                    results.push_back(make_result(std::move(text), true, onset_sample_,
-                                                  std::max(e.sample, onset_sample_)));
+                    results.push_back(
+                        make_result(std::move(text), true, onset_sample_, std::max(e.sample, onset_sample_)));
                 }
                 break;
             }
@@ -141,9 +142,11 @@ private:
     // when it did not: viewers and the speaker's console see that recognition is alive.
     void poll_partial(std::vector<result>& results) {
         std::string text = clean_hyp(ps_get_hyp(ps_, nullptr));
-        if (text.empty()) return;
+        if (text.empty())
+            return;
         const bool due = fed_end_sample_ >= last_partial_sample_ + interval_samples_;
-        if (text == last_partial_ && !due) return;
+        if (text == last_partial_ && !due)
+            return;
         last_partial_ = text;
         last_partial_sample_ = fed_end_sample_;
         results.push_back(make_result(std::move(text), false, onset_sample_, fed_end_sample_));
@@ -182,11 +185,11 @@ private:
     std::uint64_t interval_samples_;
 };
 
-std::string check_file(const std::string& path, const char* what, const char* option,
-                       bool directory) {
+std::string check_file(const std::string& path, const char* what, const char* option, bool directory) {
     std::error_code ec;
     const bool ok = directory ? fs::is_directory(path, ec) : fs::is_regular_file(path, ec);
-    if (ok) return {};
+    if (ok)
+        return {};
     return std::string("pocketsphinx: ") + what + " not found: " + path + " (set " + option +
            (directory ? " to the acoustic model folder" : "") + ")";
 }
@@ -194,7 +197,7 @@ std::string check_file(const std::string& path, const char* what, const char* op
 } // namespace
 
 core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const recognizer_options& opts,
-                                                                        const pocketsphinx_options& model) {
+                                                                       const pocketsphinx_options& model) {
     const bool default_model = model.model_dir.empty() && model.dict.empty() && model.lm.empty();
     if (default_model && !opts.lang.empty() && opts.lang.rfind("en", 0) != 0) {
         return core::make_error("pocketsphinx: the default model is English; for '" + opts.lang +
@@ -209,50 +212,67 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
                      check_file(hmm + "/mdef", "acoustic model definition", "--model-dir", false),
                      check_file(dict, "pronunciation dictionary", "--dict", false),
                      check_file(lm, "language model", "--lm", false)}) {
-        if (!err.empty()) return core::make_error(err);
+        if (!err.empty())
+            return core::make_error(err);
     }
 
     // Logging is process-wide in sphinxbase; quiet unless asked.
     err_set_logfp(opts.verbose ? stderr : nullptr);
     const bool our_model = model.model_dir.empty();
     std::vector<std::string> args = {
-        "-hmm", hmm, "-dict", dict, "-lm", lm,
+        "-hmm",
+        hmm,
+        "-dict",
+        dict,
+        "-lm",
+        lm,
         // Our endpointer decides what is speech; the decoder's own VAD would drop frames of
         // the pre-roll and pause we hand it.
-        "-remove_silence", "no",
+        "-remove_silence",
+        "no",
         // Speed: a cap on active HMMs per frame takes the real-time factor from ~0.3 to
         // ~0.15 on two cores with no loss in accuracy on the LibriVox clips; the second
         // (flat) pass and the lattice pass cost ~0.25 s at each final and did not help there.
-        "-maxhmmpf", "3000", "-fwdflat", "no", "-bestpath", "no",
+        "-maxhmmpf",
+        "3000",
+        "-fwdflat",
+        "no",
+        "-bestpath",
+        "no",
         // Digital zeros inside an utterance (a dropout) must not reach the log spectrum.
-        "-dither", "yes", "-seed", "1",
+        "-dither",
+        "yes",
+        "-seed",
+        "1",
     };
-    if (!opts.verbose) args.insert(args.end(), {"-logfn", "/dev/null"});
+    if (!opts.verbose)
+        args.insert(args.end(), {"-logfn", "/dev/null"});
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     cmd_ln_t* config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
-    if (config == nullptr) return core::make_error("pocketsphinx: invalid configuration");
+    if (config == nullptr)
+        return core::make_error("pocketsphinx: invalid configuration");
     ps_decoder_t* ps = ps_init(config);
     if (ps == nullptr) {
         cmd_ln_free_r(config);
-        return core::make_error("pocketsphinx failed to load the model (--model-dir " + hmm +
-                                ", --dict " + dict + ", --lm " + lm +
-                                "); run with verbose logging for the reason");
+        return core::make_error("pocketsphinx failed to load the model (--model-dir " + hmm + ", --dict " +
+                                dict + ", --lm " + lm + "); run with verbose logging for the reason");
     }
     // -cmninit on the command line loses to the model's feat.params in this version, so the
     // starting estimate is set on the feature stream itself.
     if (our_model) {
         std::vector<mfcc_t> mean;
         std::istringstream in(default_cmninit);
-        for (std::string v; std::getline(in, v, ',');) mean.push_back(FLOAT2MFCC(std::stof(v)));
+        for (std::string v; std::getline(in, v, ',');)
+            mean.push_back(FLOAT2MFCC(std::stof(v)));
         feat_t* feat = ps_get_feat(ps);
         if (feat != nullptr && feat->cmn_struct != nullptr &&
             static_cast<std::size_t>(feat->cmn_struct->veclen) == mean.size()) {
             cmn_live_set(feat->cmn_struct, mean.data());
         }
     }
-    return std::unique_ptr<recognizer>(
-        std::make_unique<pocketsphinx_recognizer>(ps, config, opts.endpoint));
+    return std::unique_ptr<recognizer>(std::make_unique<pocketsphinx_recognizer>(ps, config, opts.endpoint));
 }
 
 } // namespace lt::stt::pocketsphinx

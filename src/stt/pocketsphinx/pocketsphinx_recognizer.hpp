@@ -20,6 +20,6 @@ struct pocketsphinx_options {
 // Errors name the missing file and the option to set, or the language the default model
 // cannot recognise.
 core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const recognizer_options& opts,
-                                                                        const pocketsphinx_options& model);
+                                                                       const pocketsphinx_options& model);
 
 } // namespace lt::stt::pocketsphinx

@@ -56,8 +56,9 @@ std::string secs(double s) {
 
 // Exceptions that mean the credentials are wrong or stale rather than the request.
 bool auth_exception(std::string_view type) {
-    for (std::string_view t : {"UnrecognizedClient", "InvalidSignature", "ExpiredToken", "AccessDenied",
-                               "Forbidden", "InvalidClientTokenId", "IncompleteSignature", "SignatureDoesNotMatch"})
+    for (std::string_view t :
+         {"UnrecognizedClient", "InvalidSignature", "ExpiredToken", "AccessDenied", "Forbidden",
+          "InvalidClientTokenId", "IncompleteSignature", "SignatureDoesNotMatch"})
         if (type.find(t) != std::string_view::npos)
             return true;
     return false;
@@ -225,7 +226,6 @@ private:
             active_->wake.cancel();
         if (!active_ || (next_ && next_->ph == stream::phase::ready))
             wake_.cancel(); // the supervisor looks for a moment to switch
-
     }
 
     void push_results(std::vector<stt::result> rs) {
@@ -325,12 +325,14 @@ private:
             // (refreshing before the expiry) has newer ones.
             if (c && c.value().access_key_id != s->creds.access_key_id)
                 why = "new credentials (" + c.value().source + ")";
-            else if (c && s->creds.expiration && c.value().expiration && *c.value().expiration > *s->creds.expiration &&
+            else if (c && s->creds.expiration && c.value().expiration &&
+                     *c.value().expiration > *s->creds.expiration &&
                      *s->creds.expiration - aws::clock::now() < expiry_margin)
                 why = "the stream's credentials expire within a minute";
         }
         checking_ = false;
-        if (!why.empty() && s == active_ && !next_ && !stopping_ && !finishing_ && steady::now() >= retry_at_) {
+        if (!why.empty() && s == active_ && !next_ && !stopping_ && !finishing_ &&
+            steady::now() >= retry_at_) {
             info("rotating stream " + std::to_string(s->id) + ": " + why);
             next_ = open_stream();
         }
@@ -367,8 +369,8 @@ private:
         old->end_sample = point;
         old->wake.cancel();
         auto waited = std::chrono::duration<double>(now - next_->ready_at).count();
-        info("switching to stream " + std::to_string(next_->id) + " at audio " + secs(at(point)) + " (" + where +
-             ", " + secs(waited) + " after it opened)");
+        info("switching to stream " + std::to_string(next_->id) + " at audio " + secs(at(point)) + " (" +
+             where + ", " + secs(waited) + " after it opened)");
         activate(next_, point);
     }
 
@@ -434,7 +436,8 @@ private:
         if (!s->auth_error && (s->got_results || steady::now() - s->ready_at > 30s)) {
             // It worked for a while: the service's limits or a network blip; reopen at once.
             emit(transcribe_event::kind::warning, "Transcribe stream " + std::to_string(s->id) + " ended (" +
-                                                      (s->error.empty() ? "closed" : s->error) + "); reopening");
+                                                      (s->error.empty() ? "closed" : s->error) +
+                                                      "); reopening");
             backoff_.reset();
             retry_at_ = steady::now();
             return;
@@ -448,10 +451,10 @@ private:
         if (stopping_)
             return;
         auto delay = backoff_.next();
-        emit(transcribe_event::kind::error, what + ": " + (s->error.empty() ? "closed" : s->error) +
-                                                "; retrying in " +
-                                                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) +
-                                                " s (audio is kept)");
+        emit(transcribe_event::kind::error,
+             what + ": " + (s->error.empty() ? "closed" : s->error) + "; retrying in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) +
+                 " s (audio is kept)");
         retry_at_ = steady::now() + delay;
     }
 
@@ -475,7 +478,8 @@ private:
             return;
         std::uint64_t unsent = 0;
         for (auto& s : streams_)
-            if ((s->ph == stream::phase::active || s->ph == stream::phase::draining) && s->next_sample < keep) {
+            if ((s->ph == stream::phase::active || s->ph == stream::phase::draining) &&
+                s->next_sample < keep) {
                 unsent = std::max(unsent, keep - s->next_sample);
                 s->next_sample = keep;
             }
@@ -512,8 +516,7 @@ private:
             if (lost > 0 || !streams_.empty())
                 emit(transcribe_event::kind::error,
                      "gave up at the end after " + std::to_string(opts_.finish_timeout.count()) +
-                         " s without progress: " +
-                         secs(at(lost)) + " of audio not transcribed",
+                         " s without progress: " + secs(at(lost)) + " of audio not transcribed",
                      std::max(at(lost), 0.001));
             resume_ = audio_end_;
             streams_.clear();
@@ -535,7 +538,8 @@ private:
         aws::http_request_parts req;
         req.method = "GET";
         // Query keys in canonical (sorted) order, values already URI-safe.
-        req.target = ep_.target + "/stream-transcription-websocket?enable-partial-results-stabilization=true" +
+        req.target = ep_.target +
+                     "/stream-transcription-websocket?enable-partial-results-stabilization=true" +
                      "&language-code=" + aws::uri_encode(opts_.language_code) +
                      "&media-encoding=pcm&partial-results-stability=high&sample-rate=" + std::to_string(rate);
         req.headers = {{"host", ep_.host_header()}};
@@ -594,13 +598,14 @@ private:
             if (e.code() != websocket::error::upgrade_declined)
                 throw;
             int status = static_cast<int>(res.result_int());
-            throw stream_error("Transcribe refused the stream: HTTP " + std::to_string(status) + " " +
-                                   std::string(res.reason()) + (res.body().empty() ? "" : ": " + error_text(res.body())) +
-                                   (status == 401 || status == 403 ? " (check the AWS credentials, their permission "
-                                                                     "transcribe:StartStreamTranscriptionWebSocket, "
-                                                                     "the clock and the region)"
-                                                                   : ""),
-                               status == 401 || status == 403);
+            throw stream_error(
+                "Transcribe refused the stream: HTTP " + std::to_string(status) + " " +
+                    std::string(res.reason()) + (res.body().empty() ? "" : ": " + error_text(res.body())) +
+                    (status == 401 || status == 403 ? " (check the AWS credentials, their permission "
+                                                      "transcribe:StartStreamTranscriptionWebSocket, "
+                                                      "the clock and the region)"
+                                                    : ""),
+                status == 401 || status == 403);
         }
         websocket::stream_base::timeout t{};
         t.handshake_timeout = 5s; // the closing handshake
@@ -610,7 +615,8 @@ private:
         ws.binary(true);
         s->ph = stream::phase::ready;
         s->ready_at = steady::now();
-        std::string expires = s->creds.expiration ? ", credentials expire " + aws::format_iso8601(*s->creds.expiration) : "";
+        std::string expires =
+            s->creds.expiration ? ", credentials expire " + aws::format_iso8601(*s->creds.expiration) : "";
         info("stream " + std::to_string(s->id) + " open (" + s->creds.source + expires + ")");
         wake_.cancel();
 
@@ -624,9 +630,10 @@ private:
                         s->auth_error = ex.auth;
                     }
                 } catch (const std::exception& ex) {
-                    if (s->error.empty() && !(s->eos_sent && dynamic_cast<const boost::system::system_error*>(&ex) &&
-                                              static_cast<const boost::system::system_error&>(ex).code() ==
-                                                  websocket::error::closed))
+                    if (s->error.empty() &&
+                        !(s->eos_sent && dynamic_cast<const boost::system::system_error*>(&ex) &&
+                          static_cast<const boost::system::system_error&>(ex).code() ==
+                              websocket::error::closed))
                         s->error = net::reason(ex);
                 }
             }
@@ -689,9 +696,11 @@ private:
             auto deadline = now + 200ms;
             // Audio sent fast (--fast, a backlog) may still be in the service's queue: wait
             // while results keep coming.
-            if (s.ph == stream::phase::draining && now - std::max(s.drain_since, s.last_result) > drain_timeout) {
+            if (s.ph == stream::phase::draining &&
+                now - std::max(s.drain_since, s.last_result) > drain_timeout) {
                 s.error = "no end from the service within " + std::to_string(drain_timeout.count()) + " s";
-                emit(transcribe_event::kind::warning, "stream " + std::to_string(s.id) + ": " + s.error + "; closed");
+                emit(transcribe_event::kind::warning,
+                     "stream " + std::to_string(s.id) + ": " + s.error + "; closed");
                 co_return;
             }
             s.wake.expires_at(deadline);

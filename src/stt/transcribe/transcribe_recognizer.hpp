@@ -31,11 +31,11 @@ struct transcribe_event {
 };
 
 struct transcribe_options {
-    std::string language_code = "en-US";  // --lang (en -> en-US)
-    std::string region;                   // empty: AWS_REGION / AWS_DEFAULT_REGION / profile
+    std::string language_code = "en-US"; // --lang (en -> en-US)
+    std::string region;                  // empty: AWS_REGION / AWS_DEFAULT_REGION / profile
     std::shared_ptr<aws::credentials_provider> credentials;
-    std::string ca_file;                  // extra CA for the endpoint (tests)
-    std::chrono::milliseconds chunk{100}; // audio per AudioEvent
+    std::string ca_file;                        // extra CA for the endpoint (tests)
+    std::chrono::milliseconds chunk{100};       // audio per AudioEvent
     std::chrono::seconds rotate_after{20 * 60}; // new stream with fresh credentials
     std::chrono::seconds finish_timeout{10};    // finish() gives up after this long without progress
     bool verbose = false;

@@ -60,7 +60,8 @@ core::result<std::vector<stt::result>> transcript_mapper::on_event(std::string_v
         std::string id = text(r, "ResultId");
         bool partial = r.value("IsPartial", false);
         const json* alt = nullptr;
-        if (auto a = r.find("Alternatives"); a != r.end() && a->is_array() && !a->empty() && (*a)[0].is_object())
+        if (auto a = r.find("Alternatives");
+            a != r.end() && a->is_array() && !a->empty() && (*a)[0].is_object())
             alt = &(*a)[0];
         std::vector<item> items;
         std::string transcript;
@@ -136,8 +137,9 @@ core::result<std::vector<stt::result>> transcript_mapper::on_event(std::string_v
                 out.push_back(std::move(f));
                 rest.erase(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(cut));
             }
-            std::string t = st.consumed.empty() && items.size() == rest.size() ? transcript
-                                                                                : join(rest.begin(), rest.end());
+            std::string t = st.consumed.empty() && items.size() == rest.size()
+                                ? transcript
+                                : join(rest.begin(), rest.end());
             if (!t.empty()) {
                 stt::result p;
                 p.text = std::move(t);
@@ -204,14 +206,13 @@ std::string language_code(std::string_view lang) {
     std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
     // Each language's most widely spoken variant that Transcribe streaming offers.
     static const std::map<std::string, std::string, std::less<>> codes = {
-        {"af", "af-ZA"}, {"ar", "ar-SA"}, {"ca", "ca-ES"}, {"cs", "cs-CZ"}, {"da", "da-DK"},
-        {"de", "de-DE"}, {"el", "el-GR"}, {"en", "en-US"}, {"es", "es-US"}, {"eu", "eu-ES"},
-        {"fa", "fa-IR"}, {"fi", "fi-FI"}, {"fr", "fr-FR"}, {"gl", "gl-ES"}, {"he", "he-IL"},
-        {"hi", "hi-IN"}, {"hr", "hr-HR"}, {"id", "id-ID"}, {"it", "it-IT"}, {"ja", "ja-JP"},
-        {"ko", "ko-KR"}, {"lv", "lv-LV"}, {"ms", "ms-MY"}, {"nl", "nl-NL"}, {"no", "no-NO"},
-        {"pl", "pl-PL"}, {"pt", "pt-BR"}, {"ro", "ro-RO"}, {"ru", "ru-RU"}, {"sk", "sk-SK"},
-        {"so", "so-SO"}, {"sr", "sr-RS"}, {"sv", "sv-SE"}, {"th", "th-TH"}, {"tl", "tl-PH"},
-        {"uk", "uk-UA"}, {"vi", "vi-VN"}, {"zh", "zh-CN"}, {"zu", "zu-ZA"},
+        {"af", "af-ZA"}, {"ar", "ar-SA"}, {"ca", "ca-ES"}, {"cs", "cs-CZ"}, {"da", "da-DK"}, {"de", "de-DE"},
+        {"el", "el-GR"}, {"en", "en-US"}, {"es", "es-US"}, {"eu", "eu-ES"}, {"fa", "fa-IR"}, {"fi", "fi-FI"},
+        {"fr", "fr-FR"}, {"gl", "gl-ES"}, {"he", "he-IL"}, {"hi", "hi-IN"}, {"hr", "hr-HR"}, {"id", "id-ID"},
+        {"it", "it-IT"}, {"ja", "ja-JP"}, {"ko", "ko-KR"}, {"lv", "lv-LV"}, {"ms", "ms-MY"}, {"nl", "nl-NL"},
+        {"no", "no-NO"}, {"pl", "pl-PL"}, {"pt", "pt-BR"}, {"ro", "ro-RO"}, {"ru", "ru-RU"}, {"sk", "sk-SK"},
+        {"so", "so-SO"}, {"sr", "sr-RS"}, {"sv", "sv-SE"}, {"th", "th-TH"}, {"tl", "tl-PH"}, {"uk", "uk-UA"},
+        {"vi", "vi-VN"}, {"zh", "zh-CN"}, {"zu", "zu-ZA"},
     };
     auto it = codes.find(l);
     return it == codes.end() ? std::string() : it->second;

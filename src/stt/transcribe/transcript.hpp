@@ -58,7 +58,7 @@ private:
         std::uint64_t utterance = 0;       // 0: nothing shown since the last (early) final
         std::vector<std::string> consumed; // items already finalised early
         double consumed_end = 0;
-        stt::result last;                  // the partial shown
+        stt::result last; // the partial shown
     };
 
     std::uint64_t utterance_of(open_result& r);

@@ -27,7 +27,8 @@ struct language_code {
     std::string_view name;
 };
 
-// The languages Apertium has pairs for, and their neighbours.
+// The languages Apertium has pairs for, and their neighbours (three to a line).
+// clang-format off
 constexpr language_code language_codes[] = {
     {"afr", "af", "Afrikaans"},  {"ara", "ar", "Arabic"},     {"arg", "an", "Aragonese"},
     {"aze", "az", "Azerbaijani"}, {"bak", "ba", "Bashkir"},   {"bel", "be", "Belarusian"},
@@ -57,6 +58,7 @@ constexpr language_code language_codes[] = {
     {"urd", "ur", "Urdu"},       {"uzb", "uz", "Uzbek"},      {"vie", "vi", "Vietnamese"},
     {"zho", "zh", "Chinese"},
 };
+// clang-format on
 
 std::string_view language_name(std::string_view two) {
     for (const auto& c : language_codes)
@@ -146,16 +148,16 @@ struct pair_pipe {
     pair_pipe(pair_info i, command_list commands) : info(std::move(i)), pipe(std::move(commands)) {}
 
     pair_info info;
-    std::mutex mu;          // one request at a time, so replies stay in request order
-    process_chain pipe;          // guarded by mu
-    std::size_t uses = 0;   // guarded by mu: requests since the last (re)start
+    std::mutex mu;              // one request at a time, so replies stay in request order
+    process_chain pipe;         // guarded by mu
+    std::size_t uses = 0;       // guarded by mu: requests since the last (re)start
     std::uint64_t requests = 0; // guarded by mu: numbers the nonces
     std::atomic<std::size_t> failure_restarts{0};
 
     // Guards pids and problem, which readers must see without waiting for a request.
     mutable std::mutex info_mu;
     std::vector<int> pids;
-    std::string problem;    // why the pipeline cannot start now; empty when it can
+    std::string problem; // why the pipeline cannot start now; empty when it can
 };
 
 } // namespace
@@ -235,8 +237,7 @@ struct apertium_translator::impl {
             ++p.uses;
             if (reply.st == process_chain::status::ok) {
                 if (p.uses >= params.max_uses) {
-                    spdlog::info("apertium {}: {} requests served; restarting the pipeline", mode,
-                                 p.uses);
+                    spdlog::info("apertium {}: {} requests served; restarting the pipeline", mode, p.uses);
                     p.pipe.stop();
                     start(p);
                 }
@@ -291,7 +292,8 @@ apertium_translator::apertium_translator(apertium_params params) : impl_(std::ma
     std::vector<pair_pipe*> legs;
     for (auto& pp : impl_->pipes)
         legs.push_back(pp.get());
-    impl_->routes = build_routes(legs, [](pair_pipe* pp) -> const pair_info& { return pp->info; }, p.pivot);
+    impl_->routes = build_routes(
+        legs, [](pair_pipe* pp) -> const pair_info& { return pp->info; }, p.pivot);
 
     // Warm-up: spawning is quick; the stages load their dictionaries in the background.
     std::set<pair_pipe*> warm;
@@ -321,9 +323,8 @@ std::vector<std::string> apertium_translator::targets(std::string_view source) c
     return out; // std::map keeps them sorted
 }
 
-core::result<std::string> apertium_translator::translate(std::string_view source,
-                                                          std::string_view target,
-                                                          std::string_view text) {
+core::result<std::string> apertium_translator::translate(std::string_view source, std::string_view target,
+                                                         std::string_view text) {
     auto s = to_iso639_1(source), t = to_iso639_1(target);
     if (s == t)
         return core::make_error("apertium: source and target are both " + s);
@@ -368,8 +369,7 @@ std::string apertium_translator::state() const {
     return restarts.empty() ? "ok" : "ok (" + join(restarts) + ")";
 }
 
-std::vector<std::string> apertium_translator::route(std::string_view source,
-                                                    std::string_view target) const {
+std::vector<std::string> apertium_translator::route(std::string_view source, std::string_view target) const {
     std::vector<std::string> modes;
     if (const auto* r = impl_->find_route(to_iso639_1(source), to_iso639_1(target)))
         for (auto* leg : *r)
@@ -405,7 +405,8 @@ std::string describe_languages(const apertium_params& params) {
     std::vector<const pair_info*> legs;
     for (const auto& p : pairs)
         legs.push_back(&p);
-    auto routes = build_routes(legs, [](const pair_info* p) -> const pair_info& { return *p; }, pivot);
+    auto routes = build_routes(
+        legs, [](const pair_info* p) -> const pair_info& { return *p; }, pivot);
 
     auto label = [](const std::string& code) {
         auto name = language_name(code);

@@ -52,10 +52,10 @@ struct apertium_params {
 
 // One installed direction, as found in modes_dir.
 struct pair_info {
-    std::string source;      // ISO 639-1 ("en")
-    std::string target;      // ISO 639-1 ("es")
+    std::string source; // ISO 639-1 ("en")
+    std::string target; // ISO 639-1 ("es")
     std::filesystem::path mode_file;
-    std::string mode;        // the mode's name, as `apertium <mode>` takes it ("eng-spa")
+    std::string mode; // the mode's name, as `apertium <mode>` takes it ("eng-spa")
 };
 
 // Reads modes_dir; only plain pairs (no variants like eng-cat_valencia) are listed.

@@ -14,8 +14,7 @@ bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; 
 bool takes_null_flush(std::string_view program) {
     auto slash = program.rfind('/');
     auto base = slash == std::string_view::npos ? program : program.substr(slash + 1);
-    for (std::string_view no : {"vislcg3", "cg-mwesplit", "hfst-tokenise", "hfst-tokenize",
-                                "divvun-suggest"})
+    for (std::string_view no : {"vislcg3", "cg-mwesplit", "hfst-tokenise", "hfst-tokenize", "divvun-suggest"})
         if (base == no)
             return false;
     return true;

@@ -86,8 +86,7 @@ pid_t spawn_stage(const std::vector<std::string>& argv, int in_fd, int out_fd, p
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                        POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
     pid_t pid = -1;
     int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
@@ -234,7 +233,7 @@ process_chain::reply process_chain::exchange(std::string_view request, std::chro
                 written += static_cast<std::size_t>(w);
             } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
                 if (errno == EPIPE)
-                out.st = status::closed;
+                    out.st = status::closed;
                 out.detail = "first stage closed its input (" + errno_text(errno) + ")";
                 return out;
             }

@@ -25,10 +25,10 @@ class process_chain {
 public:
     enum class status {
         ok,
-        timeout,   // no complete reply before the deadline: a stage is stuck or slow
-        closed,    // a stage exited or closed its end (EOF, EPIPE)
-        overflow,  // the reply grew past max_reply_bytes without a NUL
-        desync,    // the output does not line up with the request (see exchange())
+        timeout,  // no complete reply before the deadline: a stage is stuck or slow
+        closed,   // a stage exited or closed its end (EOF, EPIPE)
+        overflow, // the reply grew past max_reply_bytes without a NUL
+        desync,   // the output does not line up with the request (see exchange())
     };
 
     struct reply {

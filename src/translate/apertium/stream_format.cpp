@@ -4,14 +4,21 @@ namespace lt::translate::apertium {
 
 namespace {
 
-bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 bool is_special(char c) {
     switch (c) {
-    case '\\': case '[': case ']': case '^': case '$': case '/':
-    case '@': case '<': case '>': case '{': case '}':
+    case '\\':
+    case '[':
+    case ']':
+    case '^':
+    case '$':
+    case '/':
+    case '@':
+    case '<':
+    case '>':
+    case '{':
+    case '}':
         return true;
     default:
         return false;

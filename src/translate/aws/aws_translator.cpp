@@ -26,7 +26,8 @@ public:
                     spdlog::info("AWS Translate reachable at {}", client_->where().url());
                 else
                     spdlog::error("AWS Translate probe failed: {}; captions go out untranslated until "
-                                  "a call succeeds", r.error_message());
+                                  "a call succeeds",
+                                  r.error_message());
             });
     }
 
@@ -85,8 +86,8 @@ private:
     void note_failure(const std::string& why) {
         // Throttling and AWS's own transient faults say nothing about whether AWS works for
         // us; credentials, permissions and an unreachable endpoint do.
-        static const char* transient[] = {"Throttl", "TooManyRequests", "LimitExceeded", "InternalServer",
-                                          "InternalFailure", "ServiceUnavailable"};
+        static const char* transient[] = {"Throttl",        "TooManyRequests", "LimitExceeded",
+                                          "InternalServer", "InternalFailure", "ServiceUnavailable"};
         if (std::none_of(std::begin(transient), std::end(transient),
                          [&](const char* t) { return why.find(t) != std::string::npos; }))
             available_ = false;
@@ -120,8 +121,8 @@ core::result<std::shared_ptr<translate::translator>> make_aws_translator(aws_tra
         opts.credentials = lt::aws::make_default_chain();
     spdlog::info("AWS Translate at {} (region {}, source {})", ep.value().url(), opts.region,
                  opts.auto_source ? "auto-detected" : "the caption's language");
-    auto client = std::make_unique<lt::aws::service_client>(ep.value(), opts.region, lt::aws::translate_service(),
-                                                            opts.credentials, opts.client);
+    auto client = std::make_unique<lt::aws::service_client>(
+        ep.value(), opts.region, lt::aws::translate_service(), opts.credentials, opts.client);
     return std::shared_ptr<translate::translator>(
         std::make_shared<aws_translator>(std::move(client), opts.auto_source, opts.probe));
 }

@@ -16,11 +16,11 @@
 namespace lt::translate::aws {
 
 struct aws_translator_options {
-    std::string region;        // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
+    std::string region; // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
     std::shared_ptr<lt::aws::credentials_provider> credentials; // null: the default chain
-    bool auto_source = false;  // SourceLanguageCode "auto" instead of the caption's language
+    bool auto_source = false; // SourceLanguageCode "auto" instead of the caption's language
     lt::aws::client_options client;
-    bool probe = true;         // one call at start decides connection_status.aws_available
+    bool probe = true; // one call at start decides connection_status.aws_available
 };
 
 // Fails (with what to set) when no region is known or an endpoint override is malformed.

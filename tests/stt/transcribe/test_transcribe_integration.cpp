@@ -23,8 +23,8 @@ TEST(transcribe_engine, local_credentials_a_clip_reaches_the_viewer) {
     const auto& clip = clip_long();
     auto started = std::chrono::steady_clock::now();
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", clip.path, "-v"},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", clip.path, "-v"},
                           merged(aws.env(), {{"LT_LOCAL_TOKEN", "true"}}));
     auto finals = finals_until_done(*v, speaker, 60s);
     ASSERT_EQ(speaker.wait(20s), 0) << speaker.err() << aws.log();
@@ -36,10 +36,12 @@ TEST(transcribe_engine, local_credentials_a_clip_reaches_the_viewer) {
     EXPECT_EQ(stats["transcribe_streams"], 1);
     EXPECT_EQ(stats["signature_failures"], 0);
     EXPECT_NEAR(stats["transcribe_audio_seconds"].get<double>(), clip.seconds, 0.2);
-    EXPECT_FALSE(lines_with(speaker.err(), "AWS credentials: local, from environment").empty()) << speaker.err();
+    EXPECT_FALSE(lines_with(speaker.err(), "AWS credentials: local, from environment").empty())
+        << speaker.err();
     // The file is read in real time: the last final comes soon after the speech ends.
     double latency = std::chrono::duration<double>(finals.back().at - started).count() - clip.speech_end_s;
-    std::printf("final latency through the fake: %.2f s after the end of speech (process start included)\n", latency);
+    std::printf("final latency through the fake: %.2f s after the end of speech (process start included)\n",
+                latency);
     EXPECT_LT(latency, 4.0);
 }
 
@@ -56,8 +58,8 @@ TEST(transcribe_engine, fast_input_is_sent_as_fast_as_the_service_takes_it_and_a
     auto input = join_clips(order, 0.8, "fast");
     auto started = std::chrono::steady_clock::now();
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", input.path, "--fast"},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", input.path, "--fast"},
                           merged(aws.env(), {{"LT_LOCAL_TOKEN", "true"}}));
     auto finals = finals_until_done(*v, speaker, 200s);
     ASSERT_EQ(speaker.wait(20s), 0) << speaker.err();
@@ -76,8 +78,8 @@ TEST(transcribe_engine, server_token_a_clip_reaches_the_viewer) {
     auto v = viewer(server.port());
     const auto& clip = clip_long();
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", clip.path, "-v"},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", clip.path, "-v"},
                           server_token_env(aws));
     auto finals = finals_until_done(*v, speaker, 60s);
     ASSERT_EQ(speaker.wait(20s), 0) << speaker.err() << server.log();
@@ -99,8 +101,8 @@ TEST(transcribe_engine, a_refused_api_key_ends_lt_speech_with_status_2) {
     auto env = server_token_env(aws);
     env["API_KEY"] = "wrong";
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", clip_long().path},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", clip_long().path},
                           env);
     EXPECT_EQ(speaker.wait(20s), 2) << speaker.err();
     EXPECT_NE(speaker.err().find("refused the API key"), std::string::npos) << speaker.err();
@@ -111,8 +113,8 @@ TEST(transcribe_engine, a_server_without_a_role_says_how_to_use_local_credential
     server_process server({"--translator", "none"}, {{"API_KEY", key}, {"TRANSCRIBE_ROLE_ARN", ""}});
     fake_aws aws(fake_args());
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", clip_long().path},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", clip_long().path},
                           server_token_env(aws));
     EXPECT_EQ(speaker.wait(20s), 1) << speaker.err();
     EXPECT_NE(speaker.err().find("LT_LOCAL_TOKEN=true"), std::string::npos) << speaker.err();
@@ -124,14 +126,14 @@ TEST(transcribe_engine, wrong_credentials_are_reported_retried_and_end_with_stat
     auto env = merged(aws.env(), {{"LT_LOCAL_TOKEN", "true"}, {"AWS_SECRET_ACCESS_KEY", "not-the-secret"}});
     auto input = join_clips({1}, 0.3, "short");
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", input.path},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", input.path},
                           env);
     int status = speaker.wait(60s);
     EXPECT_EQ(status, 4) << speaker.err();
     auto err = speaker.err();
     auto refused = lines_with(err, "InvalidSignatureException");
-    EXPECT_GE(refused.size(), 2u) << err;               // retried, with back-off
+    EXPECT_GE(refused.size(), 2u) << err; // retried, with back-off
     EXPECT_FALSE(lines_with(err, "retrying in 2 s").empty()) << err;
     EXPECT_FALSE(lines_with(err, "of audio not transcribed").empty()) << err;
     EXPECT_EQ(aws.stats()["transcribe_streams"], 0);

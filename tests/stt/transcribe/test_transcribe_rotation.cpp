@@ -26,8 +26,8 @@ TEST(transcribe_rotation, expiring_server_tokens_rotate_streams_without_losing_o
     auto input = join_clips({0, 1, 2, 3, 4, 0, 1, 2}, 0.8, "rotation");
     ASSERT_GT(input.seconds, 40);
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", input.path, "-v"},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", input.path, "-v"},
                           server_token_env(aws));
     auto finals = finals_until_done(*v, speaker, 150s);
     ASSERT_EQ(speaker.wait(20s), 0) << speaker.err();
@@ -51,8 +51,8 @@ TEST(transcribe_rotation, expiring_server_tokens_rotate_streams_without_losing_o
     // The same input on one stream (local long-term keys, as fast as it goes): rotating
     // must not cost words.
     child_process single(speech_bin,
-                         {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws", "-i",
-                          input.path, "--fast"},
+                         {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                          "aws", "-i", input.path, "--fast"},
                          merged(aws.env(), {{"LT_LOCAL_TOKEN", "true"}, {"API_KEY", key}}));
     ASSERT_EQ(single.wait(60s), 0) << single.err();
     auto baseline = printed_finals(single.out());
@@ -60,7 +60,8 @@ TEST(transcribe_rotation, expiring_server_tokens_rotate_streams_without_losing_o
                 wer(input.ref, text), finals.size(), wer(input.ref, baseline), input.ref.size());
     EXPECT_LE(wer(input.ref, text), wer(input.ref, baseline) + 0.05) << text << "\n" << baseline;
     EXPECT_NEAR(static_cast<double>(words(text).size()), static_cast<double>(words(baseline).size()), 6)
-        << text << "\n" << baseline;
+        << text << "\n"
+        << baseline;
 }
 
 TEST(transcribe_rotation, a_stream_the_service_ends_is_reopened_and_captions_go_on) {
@@ -69,8 +70,8 @@ TEST(transcribe_rotation, a_stream_the_service_ends_is_reopened_and_captions_go_
     auto v = viewer(server.port());
     auto input = join_clips({0, 1, 2, 3, 4}, 0.8, "limit"); // about 30 s
     child_process speaker(speech_bin,
-                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine", "aws",
-                           "-i", input.path, "-v"},
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "aws", "-i", input.path, "-v"},
                           merged(aws.env(), {{"LT_LOCAL_TOKEN", "true"}}));
     auto finals = finals_until_done(*v, speaker, 120s);
     ASSERT_EQ(speaker.wait(20s), 0) << speaker.err();

@@ -35,15 +35,20 @@ std::string event(const std::string& id, bool partial, const std::vector<w>& wor
             punct = word.substr(word.size() - 1);
             word.pop_back();
         }
-        json it = {{"Content", word}, {"StartTime", x.start}, {"EndTime", x.end}, {"Type", "pronunciation"},
-                   {"VocabularyFilterMatch", false}, {"Confidence", 0.9}, {"Speaker", nullptr}};
+        json it = {{"Content", word},         {"StartTime", x.start},           {"EndTime", x.end},
+                   {"Type", "pronunciation"}, {"VocabularyFilterMatch", false}, {"Confidence", 0.9},
+                   {"Speaker", nullptr}};
         if (with_stable)
             it["Stable"] = x.stable;
         items.push_back(it);
         transcript += (transcript.empty() ? "" : " ") + word;
         if (!punct.empty()) {
-            json p = {{"Content", punct}, {"StartTime", x.end}, {"EndTime", x.end}, {"Type", "punctuation"},
-                      {"VocabularyFilterMatch", false}, {"Confidence", 0.0}};
+            json p = {{"Content", punct},
+                      {"StartTime", x.end},
+                      {"EndTime", x.end},
+                      {"Type", "punctuation"},
+                      {"VocabularyFilterMatch", false},
+                      {"Confidence", 0.0}};
             if (with_stable)
                 p["Stable"] = x.stable;
             items.push_back(p);
@@ -51,8 +56,12 @@ std::string event(const std::string& id, bool partial, const std::vector<w>& wor
         }
     }
     double start = words.empty() ? 0 : words.front().start, end = words.empty() ? 0 : words.back().end;
-    json r = {{"ResultId", id}, {"IsPartial", partial}, {"StartTime", start}, {"EndTime", end},
-              {"ChannelId", nullptr}, {"LanguageCode", nullptr},
+    json r = {{"ResultId", id},
+              {"IsPartial", partial},
+              {"StartTime", start},
+              {"EndTime", end},
+              {"ChannelId", nullptr},
+              {"LanguageCode", nullptr},
               {"Alternatives", json::array({{{"Transcript", transcript}, {"Items", items}}})}};
     return json{{"Transcript", {{"Results", json::array({r})}}}}.dump();
 }
@@ -113,13 +122,17 @@ TEST(transcript, stable_sentence_becomes_an_early_final) {
     ASSERT_EQ(a.size(), 1u);
     EXPECT_FALSE(a[0].final);
     // Not yet: words follow, but the sentence end is not stable.
-    auto b = feed(m, event("r", true, {{"One", 0, 0.3, true}, {"sentence.", 0.3, 0.8, false}, {"And", 1.0, 1.2}}));
+    auto b =
+        feed(m, event("r", true, {{"One", 0, 0.3, true}, {"sentence.", 0.3, 0.8, false}, {"And", 1.0, 1.2}}));
     ASSERT_EQ(b.size(), 1u);
     EXPECT_FALSE(b[0].final);
     EXPECT_EQ(b[0].text, "One sentence. And");
     // Stable sentence + more words: the sentence is final, the rest a partial of the next utterance.
-    auto d = feed(m, event("r", true, {{"One", 0, 0.3, true}, {"sentence.", 0.3, 0.8, true},
-                                       {"And", 1.0, 1.2, true}, {"more", 1.2, 1.5}}));
+    auto d = feed(m, event("r", true,
+                           {{"One", 0, 0.3, true},
+                            {"sentence.", 0.3, 0.8, true},
+                            {"And", 1.0, 1.2, true},
+                            {"more", 1.2, 1.5}}));
     ASSERT_EQ(d.size(), 2u);
     EXPECT_TRUE(d[0].final);
     EXPECT_EQ(d[0].text, "One sentence.");
@@ -133,13 +146,21 @@ TEST(transcript, stable_sentence_becomes_an_early_final) {
     EXPECT_TRUE(m.partial_pending());
     EXPECT_DOUBLE_EQ(*m.last_final_end(), 0.8);
     // Later partials and the final of the same ResultId leave the finalised sentence out.
-    auto e = feed(m, event("r", true, {{"One", 0, 0.3, true}, {"sentence.", 0.3, 0.8, true},
-                                       {"And", 1.0, 1.2, true}, {"more", 1.2, 1.5, true}, {"words", 1.5, 1.9}}));
+    auto e = feed(m, event("r", true,
+                           {{"One", 0, 0.3, true},
+                            {"sentence.", 0.3, 0.8, true},
+                            {"And", 1.0, 1.2, true},
+                            {"more", 1.2, 1.5, true},
+                            {"words", 1.5, 1.9}}));
     ASSERT_EQ(e.size(), 1u);
     EXPECT_EQ(e[0].text, "And more words");
     EXPECT_EQ(e[0].utterance, 2u);
-    auto f = feed(m, event("r", false, {{"One", 0, 0.3, true}, {"sentence.", 0.3, 0.8, true},
-                                        {"And", 1.0, 1.2, true}, {"more", 1.2, 1.5, true}, {"words.", 1.5, 1.9, true}}));
+    auto f = feed(m, event("r", false,
+                           {{"One", 0, 0.3, true},
+                            {"sentence.", 0.3, 0.8, true},
+                            {"And", 1.0, 1.2, true},
+                            {"more", 1.2, 1.5, true},
+                            {"words.", 1.5, 1.9, true}}));
     ASSERT_EQ(f.size(), 1u);
     EXPECT_TRUE(f[0].final);
     EXPECT_EQ(f[0].text, "And more words.");
@@ -155,8 +176,11 @@ TEST(transcript, stable_sentence_becomes_an_early_final) {
 TEST(transcript, several_stable_sentences_go_out_as_one_final) {
     utterance_counter c;
     transcript_mapper m(c);
-    auto a = feed(m, event("r", true, {{"Yes.", 0, 0.3, true}, {"Really?", 0.4, 0.8, true},
-                                       {"Wow!", 0.9, 1.1, true}, {"and", 1.2, 1.3, false}}));
+    auto a = feed(m, event("r", true,
+                           {{"Yes.", 0, 0.3, true},
+                            {"Really?", 0.4, 0.8, true},
+                            {"Wow!", 0.9, 1.1, true},
+                            {"and", 1.2, 1.3, false}}));
     ASSERT_EQ(a.size(), 2u);
     EXPECT_EQ(a[0].text, "Yes. Really? Wow!");
     EXPECT_TRUE(a[0].final);
@@ -186,7 +210,8 @@ TEST(transcript, resegmented_final_is_cut_by_time) {
     transcript_mapper m(c);
     feed(m, event("r", true, {{"First", 0, 0.3, true}, {"part.", 0.3, 0.7, true}, {"second", 0.9, 1.2}}));
     // The final spells the first words differently: the finalised span is dropped by time.
-    auto f = feed(m, event("r", false, {{"1st", 0, 0.3}, {"part.", 0.3, 0.7}, {"second", 0.9, 1.2}, {"one.", 1.2, 1.5}}));
+    auto f = feed(m, event("r", false,
+                           {{"1st", 0, 0.3}, {"part.", 0.3, 0.7}, {"second", 0.9, 1.2}, {"one.", 1.2, 1.5}}));
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].text, "second one.");
 }
@@ -238,10 +263,12 @@ TEST(transcript, tolerates_odd_payloads) {
     EXPECT_FALSE(m.on_event("not json").ok());
     EXPECT_TRUE(feed(m, R"({"Transcript":{"Results":[]}})").empty());
     EXPECT_TRUE(feed(m, R"({"Transcript":null})").empty());
-    EXPECT_TRUE(feed(m, R"({"Transcript":{"Results":[{"ResultId":"q","IsPartial":true,"Alternatives":[]}]}})").empty());
+    EXPECT_TRUE(feed(m, R"({"Transcript":{"Results":[{"ResultId":"q","IsPartial":true,"Alternatives":[]}]}})")
+                    .empty());
     // Without items, the transcript and the result's times are used.
-    auto r = feed(m, R"({"Transcript":{"Results":[{"ResultId":"q","IsPartial":false,"StartTime":1.5,"EndTime":2,)"
-                     R"("Alternatives":[{"Transcript":"Just text.","Items":null}]}]}})");
+    auto r =
+        feed(m, R"({"Transcript":{"Results":[{"ResultId":"q","IsPartial":false,"StartTime":1.5,"EndTime":2,)"
+                R"("Alternatives":[{"Transcript":"Just text.","Items":null}]}]}})");
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].text, "Just text.");
     EXPECT_DOUBLE_EQ(r[0].start_s, 1.5);
@@ -288,11 +315,13 @@ TEST(server_token, errors_say_why_and_a_refused_key_is_marked) {
     EXPECT_FALSE(u.token);
     EXPECT_TRUE(u.refused);
     EXPECT_NE(u.error.find("API_KEY"), std::string::npos);
-    auto m = lt::speech::parse_token_frame(R"({"type":"token_response","data":{"status":"success","credentials":{}}})", "s");
+    auto m = lt::speech::parse_token_frame(
+        R"({"type":"token_response","data":{"status":"success","credentials":{}}})", "s");
     EXPECT_FALSE(m.token);
     auto b = lt::speech::parse_token_frame(
         R"({"type":"token_response","data":{"status":"success","credentials":{"AccessKeyId":"A","SecretAccessKey":"B",)"
-        R"("Expiration":"soon"}}})", "s");
+        R"("Expiration":"soon"}}})",
+        "s");
     EXPECT_FALSE(b.token);
     EXPECT_NE(b.error.find("Expiration"), std::string::npos);
 }
@@ -335,7 +364,8 @@ TEST(transcribe_engine_offline, audio_is_kept_up_to_five_minutes_and_reported_wh
     double lost = 0;
     for (const auto& e : events) {
         dropped |= e.message.find("dropping the oldest audio") != std::string::npos;
-        failed |= e.type == transcribe_event::kind::error && e.message.find("no AWS credentials: test") != std::string::npos;
+        failed |= e.type == transcribe_event::kind::error &&
+                  e.message.find("no AWS credentials: test") != std::string::npos;
         lost = std::max(lost, e.untranscribed_s);
     }
     EXPECT_TRUE(dropped);

@@ -48,7 +48,8 @@ inline void write_wav(const std::string& path, const std::vector<std::int16_t>& 
 struct joined_clips {
     joined_clips() = default;
     joined_clips(joined_clips&& o) noexcept
-        : path(std::exchange(o.path, {})), ref(std::move(o.ref)), seconds(o.seconds), speech_end_s(o.speech_end_s) {}
+        : path(std::exchange(o.path, {})), ref(std::move(o.ref)), seconds(o.seconds),
+          speech_end_s(o.speech_end_s) {}
     joined_clips(const joined_clips&) = delete;
     ~joined_clips() {
         if (!path.empty())
@@ -57,7 +58,7 @@ struct joined_clips {
     std::string path;
     std::vector<std::string> ref; // reference words, in order
     double seconds = 0;
-    double speech_end_s = 0;      // end of the last clip's speech
+    double speech_end_s = 0; // end of the last clip's speech
 };
 
 // The LibriVox clips `order` (indexes into fileids order) with `gap_s` of low noise around
@@ -120,7 +121,8 @@ struct received {
 };
 
 // Finals a viewer gets until the speaker exited and a quiet second passed (bounded).
-inline std::vector<received> finals_until_done(ws_client& v, child_process& speaker, std::chrono::seconds limit) {
+inline std::vector<received> finals_until_done(ws_client& v, child_process& speaker,
+                                               std::chrono::seconds limit) {
     std::vector<received> out;
     auto deadline = std::chrono::steady_clock::now() + limit;
     auto quiet_since = std::chrono::steady_clock::now();

@@ -138,10 +138,9 @@ apertium_translator* Apertium::shared_ = nullptr;
 // ---- mode files ----
 
 TEST(ModeFile, ParsesQuotesPipesAndPlaceholders) {
-    auto cmds = parse_mode(
-        "lt-proc -w '/a dir/x|y.bin' | apertium-tagger -g $2 \"/p/q.prob\" | "
-        "lt-proc $1 /x/gen.bin | vislcg3 -g it\\ s.rlx | lt-proc -z -p 'a'\"b\"",
-        mode_options{});
+    auto cmds = parse_mode("lt-proc -w '/a dir/x|y.bin' | apertium-tagger -g $2 \"/p/q.prob\" | "
+                           "lt-proc $1 /x/gen.bin | vislcg3 -g it\\ s.rlx | lt-proc -z -p 'a'\"b\"",
+                           mode_options{});
     ASSERT_EQ(cmds.size(), 5u);
     EXPECT_EQ(cmds[0], (std::vector<std::string>{"lt-proc", "-z", "-w", "/a dir/x|y.bin"}));
     // $2 is empty and unquoted, so the word disappears as in a shell.
@@ -161,8 +160,8 @@ TEST(ModeFile, ParsesQuotesPipesAndPlaceholders) {
 }
 
 TEST(ModeFile, RejectsWhatItDoesNotRun) {
-    for (const char* bad : {"", "  ", "a | | b", "a |", "lt-proc 'x", "lt-proc \"x", "a > out",
-                            "a; b", "a && b", "a $(b)", "a `b`", "a $HOME"})
+    for (const char* bad : {"", "  ", "a | | b", "a |", "lt-proc 'x", "lt-proc \"x", "a > out", "a; b",
+                            "a && b", "a $(b)", "a `b`", "a $HOME"})
         EXPECT_THROW(parse_mode(bad), std::invalid_argument) << bad;
 }
 
@@ -312,10 +311,11 @@ TEST_F(Apertium, MatchesApertiumCommand) {
 }
 
 TEST_F(Apertium, PivotMatchesChainedCommands) {
-    for (std::string s : {"The weather is nice today.", "I would like a cup of coffee, please.",
-                          "Where is the hotel?"}) {
+    for (std::string s :
+         {"The weather is nice today.", "I would like a cup of coffee, please.", "Where is the hotel?"}) {
         auto fr = run_apertium({"eng-spa", "es-fr"}, s);
-        ASSERT_EQ(fr.find_first_of("*#@"), std::string::npos) << "pick sentences without unknown words: " << fr;
+        ASSERT_EQ(fr.find_first_of("*#@"), std::string::npos)
+            << "pick sentences without unknown words: " << fr;
         EXPECT_EQ(translate_ok(*shared_, "en", "fr", s), fr) << s;
         EXPECT_EQ(translate_ok(*shared_, "en", "pt", s), run_apertium({"eng-spa", "es-pt"}, s)) << s;
         EXPECT_EQ(translate_ok(*shared_, "en", "it", s), run_apertium({"eng-spa", "spa-ita"}, s)) << s;
@@ -378,8 +378,9 @@ TEST_F(Apertium, ManySequentialRequestsStayInSync) {
     auto es = reference({"eng-spa"}, "I have 12345 apples in the kitchen.");
     for (int i = 0; i < 200; ++i) {
         int n = 1000 + i * 7;
-        ASSERT_EQ(translate_ok(*shared_, "en", "es", "I have " + std::to_string(n) + " apples in the kitchen."),
-                  es.text(n))
+        ASSERT_EQ(
+            translate_ok(*shared_, "en", "es", "I have " + std::to_string(n) + " apples in the kitchen."),
+            es.text(n))
             << "request " << i;
     }
 }
@@ -395,7 +396,8 @@ TEST_F(Apertium, ConcurrentRequestsOnTwoPairs) {
             for (int i = 0; i < 30; ++i) {
                 int n = 100000 * (k + 1) + i;
                 auto r = shared_->translate("en", to_es ? "es" : "ca",
-                                            "The train " + std::to_string(n) + " leaves from the station at noon.");
+                                            "The train " + std::to_string(n) +
+                                                " leaves from the station at noon.");
                 if (!r || r.value() != (to_es ? es : ca).text(n))
                     ++wrong;
             }
@@ -423,7 +425,8 @@ TEST_F(Apertium, LargeInputDoesNotDeadlock) {
     ASSERT_FALSE(big.ok());
     EXPECT_NE(big.error_message().find("too long"), std::string::npos) << big.error_message();
     // Still in step.
-    EXPECT_EQ(translate_ok(*shared_, "en", "es", "Good morning."), run_apertium({"eng-spa"}, "Good morning."));
+    EXPECT_EQ(translate_ok(*shared_, "en", "es", "Good morning."),
+              run_apertium({"eng-spa"}, "Good morning."));
 }
 
 // ---- the pipeline on its own, with ordinary programs ----
@@ -489,7 +492,8 @@ TEST(Pipeline, StartFailureNamesTheProgramAndLeavesNothingRunning) {
         p.start();
         FAIL() << "no exception";
     } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("cannot start /nonexistent/lt-proc"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot start /nonexistent/lt-proc"), std::string::npos)
+            << e.what();
     }
     EXPECT_FALSE(p.running());
     EXPECT_EQ(zombie_children(), 0);
@@ -532,7 +536,7 @@ TEST(Construction, BrokenPairsAreReportedNotFatal) {
 
     apertium_params p;
     p.modes_dir = dir;
-    apertium_translator t(p); // warms en-es, which cannot start: logged, not thrown
+    apertium_translator t(p);             // warms en-es, which cannot start: logged, not thrown
     EXPECT_TRUE(t.targets("it").empty()); // its mode file does not parse
 
     auto r = t.translate("en", "es", "Hello.");
