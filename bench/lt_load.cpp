@@ -12,8 +12,7 @@
 // Usage: lt_load --port P --viewers N --rate R --duration D --server-pid PID  (API_KEY in env)
 // With --viewer-ports P1,P2,... (cluster nodes) the viewers go round-robin over those ports and
 // the output adds latency per port; the speaker stays on --port.
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (C++20).
-#include <utility>
+#include "net/asio.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>

@@ -1,12 +1,7 @@
 #include "harness.hpp"
 #include <filesystem>
 
-#include <utility>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include "net/asio.hpp"
 
 #include <array>
 #include <atomic>
