@@ -12,11 +12,9 @@
 #include "options.hpp"
 
 #include <atomic>
-#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include <pthread.h>
@@ -119,17 +117,9 @@ int main(int argc, char** argv) {
 
         speech::client client(co, [&out](const speech::client_event& e) { out.event(e); });
 
-        std::mt19937_64 rng{std::random_device{}()};
-        char run_id[16];
-        std::snprintf(run_id, sizeof run_id, "%08llx",
-                      static_cast<unsigned long long>(rng() & 0xffffffffULL));
-
         speech::pipeline_options po;
-        // Captions carry the language alone ("en-GB" -> "en"): translators key on it.
-        po.lang = ro.lang.substr(0, ro.lang.find('-'));
-        for (auto& c : po.lang)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        po.id_prefix = std::string("sp-") + run_id;
+        po.lang = lt::speech_cli::caption_language(ro.lang);
+        po.id_prefix = lt::speech_cli::new_id_prefix();
         po.stop_after_s = opt.stop_after;
         speech::pipeline_events events;
         events.partial = [&](const speech::caption& c) {

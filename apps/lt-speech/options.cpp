@@ -1,6 +1,9 @@
 #include "options.hpp"
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <random>
 
 namespace lt::speech_cli {
 
@@ -58,6 +61,20 @@ void export_aws_settings(const core::env_source& env) {
         if (auto v = env.get(name))
             setenv(name, v->c_str(), 0);
     }
+}
+
+std::string caption_language(const std::string& spoken) {
+    auto lang = spoken.substr(0, spoken.find('-'));
+    for (auto& c : lang)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lang;
+}
+
+std::string new_id_prefix() {
+    std::mt19937_64 rng{std::random_device{}()};
+    char run_id[16];
+    std::snprintf(run_id, sizeof run_id, "%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
+    return std::string("sp-") + run_id;
 }
 
 } // namespace lt::speech_cli

@@ -34,4 +34,10 @@ void add_delivery_options(CLI::App& app, settings& s);
 // the process environment where not already set.
 void export_aws_settings(const core::env_source& env);
 
+// What captions carry for a spoken language: its primary tag in lower case ("en-GB" -> "en"),
+// since translators key on it.
+std::string caption_language(const std::string& spoken);
+// "sp-" and 8 random hex digits: the ids of this run's finals, new on every start.
+std::string new_id_prefix();
+
 } // namespace lt::speech_cli
