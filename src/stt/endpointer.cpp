@@ -54,7 +54,18 @@ double endpointer::noise_floor_dbfs() const {
     if (chunk_levels_.empty()) {
         return chunk_fill_ > 0 ? 10 * std::log10(chunk_energy_ / chunk_fill_) : no_signal_dbfs;
     }
-    return *std::min_element(chunk_levels_.begin(), chunk_levels_.end());
+    const double all = *std::min_element(chunk_levels_.begin(), chunk_levels_.end());
+    if (idle_levels_.empty())
+        return all;
+    // Quiet stretches inside and around speech (a synthetic voice's near-digital silence, a
+    // close microphone between words) are not the room: were the floor their level, the room
+    // noise of the pause after would count as speech and the utterance would not end. So the
+    // floor is the median of the room heard between utterances, which a few such dips (or
+    // clicks) do not move; it still rises during speech if the room gets louder.
+    std::vector<double> idle(idle_levels_.begin(), idle_levels_.end());
+    auto mid = idle.begin() + static_cast<std::ptrdiff_t>(idle.size() / 2);
+    std::nth_element(idle.begin(), mid, idle.end());
+    return std::max(all, *mid);
 }
 
 // Minimum statistics over 30 ms chunk means: the quietest stretch of the last few seconds
@@ -64,9 +75,12 @@ double endpointer::noise_floor_dbfs() const {
 void endpointer::update_floor(double dbfs) {
     chunk_energy_ += std::pow(10.0, dbfs / 10);
     if (++chunk_fill_ == chunk_frames) {
-        chunk_levels_.push_back(10 * std::log10(chunk_energy_ / chunk_frames));
+        const double level = 10 * std::log10(chunk_energy_ / chunk_frames);
+        chunk_levels_.push_back(level);
         if (chunk_levels_.size() > max_chunks_)
             chunk_levels_.pop_front();
+        if (!in_utt_)
+            idle_pending_.emplace_back(frame_index_ - 1, level);
         chunk_energy_ = 0;
         chunk_fill_ = 0;
     }
@@ -83,6 +97,14 @@ void endpointer::push_frame(std::span<const std::int16_t> frame, std::vector<eve
     frame_rec rec{idx, db, std::vector<std::int16_t>(frame.begin(), frame.end())};
 
     if (!in_utt_) {
+        // Idle audio is room only once it is too old to be part of an onset run or its
+        // pre-roll (an onset drops what is still pending): speech never sets the floor.
+        while (!idle_pending_.empty() && idle_pending_.front().first + history_max_ < idx) {
+            idle_levels_.push_back(idle_pending_.front().second);
+            idle_pending_.pop_front();
+            if (idle_levels_.size() > max_chunks_)
+                idle_levels_.pop_front();
+        }
         const bool loud = !no_signal && db >= t_.absolute_min_dbfs && db >= floor + t_.onset_margin_db;
         history_.push_back(std::move(rec));
         if (history_.size() > history_max_)
@@ -130,6 +152,7 @@ void endpointer::push_frame(std::span<const std::int16_t> frame, std::vector<eve
 void endpointer::begin_utterance(std::uint64_t onset_frame, std::vector<event>& out) {
     in_utt_ = true;
     candidate_ = false;
+    idle_pending_.clear();
     onset_frame_ = onset_frame;
     last_speech_frame_ = frame_index_ - 1;
     silence_run_ = 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace lt::stt {
@@ -80,8 +81,12 @@ private:
 
     std::uint64_t frame_index_ = 0; // frames pushed so far
 
-    // Noise floor: levels of 30 ms chunks (non-zero frames only), kept for floor_window_s.
+    // Noise floor: levels of 30 ms chunks (non-zero frames only), kept for floor_window_s;
+    // idle_levels_ holds the last floor_window_s of chunks heard outside utterances; a chunk
+    // waits in idle_pending_ (with the frame that completed it) until no onset can claim it.
     std::deque<double> chunk_levels_;
+    std::deque<double> idle_levels_;
+    std::deque<std::pair<std::uint64_t, double>> idle_pending_;
     double chunk_energy_ = 0;
     int chunk_fill_ = 0;
     std::size_t max_chunks_;

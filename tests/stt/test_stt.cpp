@@ -358,3 +358,29 @@ TEST_F(RecognizerSilence, DigitalZerosGiveNothing) {
 TEST_F(RecognizerSilence, LowWhiteNoiseGivesNothing) {
     EXPECT_TRUE(stream(noise(samples(10), -50, 11)).empty());
 }
+
+TEST(Endpointer, PausesOfRoomNoiseEndSentencesWhoseOwnQuietIsBelowTheRoom) {
+    // Synthetic speech (flite) has near-digital silence (-80 dBFS) at its edges and between
+    // some words, far below the room noise laid between sentences. When that set the floor,
+    // the -50 dBFS pause looked like speech and sentences ran together.
+    std::vector<std::int16_t> pcm = bed(1.0, -50, 1);
+    std::vector<double> ends;
+    unsigned seed = 2;
+    for (double pause : {0.6, 1.0, 2.0, 0.6, 1.0, 0.6}) {
+        const double at = static_cast<double>(pcm.size()) / rate;
+        auto sentence = bed(2.4, -80, seed++);
+        pcm.insert(pcm.end(), sentence.begin(), sentence.end());
+        add_syllables(pcm, at + 0.1, 0.85);
+        // A near-silent gap inside the sentence, shorter than end_silence_s.
+        ends.push_back(add_syllables(pcm, at + 1.0, 1.2));
+        auto gap = bed(pause, -50, seed++);
+        pcm.insert(pcm.end(), gap.begin(), gap.end());
+    }
+    const auto evs = run(pcm);
+    const auto end_events = of_kind(evs, ev::kind::end);
+    ASSERT_EQ(end_events.size(), ends.size());
+    for (std::size_t i = 0; i < ends.size(); ++i) {
+        EXPECT_NEAR(sec(end_events[i].e.sample), ends[i], 0.05) << "sentence " << i;
+        EXPECT_FALSE(end_events[i].e.cut);
+    }
+}
