@@ -12,9 +12,10 @@ translate=(apertium lttoolbox apertium-eng-spa apertium-fr-es apertium-es-pt ape
            apertium-eng-cat)
 # Speech: capture (PortAudio), audio files (libsndfile), resampling (libsamplerate), offline
 # recognition (pocketsphinx with the US English model); sox and alsa-utils for test audio and
-# the virtual microphone; pocketsphinx-testdata holds the LibriVox clips the tests use.
+# the virtual microphone; pocketsphinx-testdata holds the LibriVox clips the tests use; flite
+# speaks the held-out sentences of tests/stt/flite_corpus.hpp.
 speech=(portaudio19-dev libsndfile1-dev libsamplerate0-dev libpocketsphinx-dev libsphinxbase-dev
-        pocketsphinx pocketsphinx-en-us pocketsphinx-testdata sox alsa-utils)
+        pocketsphinx pocketsphinx-en-us pocketsphinx-testdata sox alsa-utils flite)
 # Tests: the browser test drives Debian's Chromium with playwright-core from npm.
 test=(chromium curl ca-certificates procps openssl socat zbar-tools librsvg2-bin nginx-light python3)
 

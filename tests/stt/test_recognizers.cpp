@@ -68,3 +68,22 @@ TEST(Recognizers, AwsTakesItsLanguageCodeFromLang) {
     ASSERT_TRUE(r.ok()) << r.error_message();
     EXPECT_NE(r.value()->name().find("de-DE"), std::string::npos) << r.value()->name();
 }
+
+TEST(Recognizers, PocketsphinxRejectsBadDecoderSettings) {
+    engine_options o;
+    o.pocketsphinx.decoder.cmninit = "1,2,x";
+    auto r = make_recognizer(o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error_message(), "pocketsphinx: cmninit must be 13 comma-separated numbers, got '1,2,x'");
+    o.pocketsphinx.decoder.cmninit = "1,2,3";
+    EXPECT_FALSE(make_recognizer(o).ok());
+    o.pocketsphinx.decoder = {};
+    o.pocketsphinx.decoder.maxhmmpf = 0;
+    r = make_recognizer(o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error_message(), "pocketsphinx: maxhmmpf must be positive or -1 (no cap), got 0");
+    // The model's own starting mean is allowed.
+    o.pocketsphinx.decoder = {};
+    o.pocketsphinx.decoder.cmninit.clear();
+    EXPECT_TRUE(make_recognizer(o).ok());
+}

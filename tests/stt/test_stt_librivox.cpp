@@ -40,9 +40,11 @@ TEST_F(Librivox, StreamedClipsAreRecognisedWithTimesAndPartials) {
     for (const auto& h : w.hyp_text)
         std::printf("  %s\n", h.c_str());
     std::printf("  WER %.1f%% (%zu/%zu)\n", 100 * w.wer(), w.errors, w.ref_words);
-    // Regression guard. Measured 25.4% (18/71) on Debian 12 (29.6% without our -cmninit);
+    // Regression guard. No setting is chosen on these clips any more (bench/stt_tune uses
+    // the flite tuning set). Measured 26.8% (19/71) on Debian 12; with the model's own
+    // starting cepstral mean 29.6% (21/71), with all of pocketsphinx's defaults 31.0%;
     // `pocketsphinx_continuous -infile` on the same clips with the same model: 36.6% (26/71).
-    EXPECT_LE(w.wer(), 0.30);
+    EXPECT_LE(w.wer(), 0.275);
 
     std::map<std::size_t, int> finals_per_clip;
     std::map<std::uint64_t, std::vector<const timed_result*>> by_utt;
@@ -108,9 +110,13 @@ TEST_F(Librivox, ZerosStraightIntoSpeechAreNotFed) {
 TEST_F(Librivox, BlockSizeDoesNotChangeResults) {
     const std::vector<clip> one = {(*clips_)[4]};
     const auto s = build_stream(one, 1.0);
-    auto a = make(), b = make();
-    ASSERT_TRUE(a && b);
+    // Each decoder is made just before its run: sphinxbase's dither generator is one per
+    // process, seeded when a decoder is made, so runs interleaved with a second make() differ.
+    auto a = make();
+    ASSERT_TRUE(a);
     const auto ra = run_stream(*a, s.pcm, 1600);
+    auto b = make();
+    ASSERT_TRUE(b);
     const auto rb = run_stream(*b, s.pcm, 37);
     ASSERT_EQ(ra.size(), rb.size());
     for (std::size_t i = 0; i < ra.size(); ++i) {

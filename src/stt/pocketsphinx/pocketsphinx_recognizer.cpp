@@ -21,11 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Where the live cepstral mean of Debian's en-us model settles on read speech (measured
-// with pocketsphinx_continuous over the LibriVox clips). The model's feat.params value
-// (41.00,...) is far from it and cost the first utterance of a stream 3 of its 22 words.
-constexpr const char* default_cmninit = "53.6,6.8,-2.5,20.6,-15.5,4.5,-7.0,-6.7,1.3,-3.7,3.4,-2.4,-2.6";
-
 // The decoder's text without fillers (<sil>, [NOISE], ++UH++) and alternate-pronunciation
 // markers ("read(2)"), single-spaced. Empty when only noise was heard.
 std::string clean_hyp(const char* hyp) {
@@ -216,6 +211,10 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
             return core::make_error(err);
     }
 
+    if (model.decoder.maxhmmpf == 0 || model.decoder.maxhmmpf < -1) {
+        return core::make_error("pocketsphinx: maxhmmpf must be positive or -1 (no cap), got " +
+                                std::to_string(model.decoder.maxhmmpf));
+    }
     // Logging is process-wide in sphinxbase; quiet unless asked.
     err_set_logfp(opts.verbose ? stderr : nullptr);
     const bool our_model = model.model_dir.empty();
@@ -230,15 +229,13 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
         // the pre-roll and pause we hand it.
         "-remove_silence",
         "no",
-        // Speed: a cap on active HMMs per frame takes the real-time factor from ~0.3 to
-        // ~0.15 on two cores with no loss in accuracy on the LibriVox clips; the second
-        // (flat) pass and the lattice pass cost ~0.25 s at each final and did not help there.
+        // Pruning and passes: decoder_settings, chosen by bench/stt_tune on the tuning set.
         "-maxhmmpf",
-        "3000",
+        std::to_string(model.decoder.maxhmmpf),
         "-fwdflat",
-        "no",
+        model.decoder.fwdflat ? "yes" : "no",
         "-bestpath",
-        "no",
+        model.decoder.bestpath ? "yes" : "no",
         // Digital zeros inside an utterance (a dropout) must not reach the log spectrum.
         "-dither",
         "yes",
@@ -261,16 +258,25 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
     }
     // -cmninit on the command line loses to the model's feat.params in this version, so the
     // starting estimate is set on the feature stream itself.
-    if (our_model) {
+    if (our_model && !model.decoder.cmninit.empty()) {
         std::vector<mfcc_t> mean;
-        std::istringstream in(default_cmninit);
-        for (std::string v; std::getline(in, v, ',');)
-            mean.push_back(FLOAT2MFCC(std::stof(v)));
-        feat_t* feat = ps_get_feat(ps);
-        if (feat != nullptr && feat->cmn_struct != nullptr &&
-            static_cast<std::size_t>(feat->cmn_struct->veclen) == mean.size()) {
-            cmn_live_set(feat->cmn_struct, mean.data());
+        std::istringstream in(model.decoder.cmninit);
+        try {
+            for (std::string v; std::getline(in, v, ',');)
+                mean.push_back(FLOAT2MFCC(std::stof(v)));
+        } catch (const std::exception&) {
+            mean.clear();
         }
+        feat_t* feat = ps_get_feat(ps);
+        const std::size_t want =
+            feat && feat->cmn_struct ? static_cast<std::size_t>(feat->cmn_struct->veclen) : 0;
+        if (want == 0 || mean.size() != want) {
+            ps_free(ps);
+            cmd_ln_free_r(config);
+            return core::make_error("pocketsphinx: cmninit must be " + std::to_string(want) +
+                                    " comma-separated numbers, got '" + model.decoder.cmninit + "'");
+        }
+        cmn_live_set(feat->cmn_struct, mean.data());
     }
     return std::unique_ptr<recognizer>(std::make_unique<pocketsphinx_recognizer>(ps, config, opts.endpoint));
 }
