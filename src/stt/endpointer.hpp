@@ -34,7 +34,8 @@ public:
         double onset_margin_db = 12;    // above the floor to start speech
         double continue_margin_db = 8;  // above the floor to stay in speech (hysteresis)
         double absolute_min_dbfs = -65; // quieter frames are never speech
-        double floor_window_s = 3.0;    // noise floor: quietest 30 ms over this window
+        double floor_window_s = 3.0;    // noise floor: median of this much room audio
+                                        // heard between utterances
         int onset_gap_frames = 5;       // quiet frames tolerated inside an onset run
         double cut_search_s = 1.0;      // max_utterance_s: the cut goes at the quietest frame
                                         // of this last stretch, held back from the engine
