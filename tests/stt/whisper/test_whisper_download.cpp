@@ -85,8 +85,9 @@ TEST_F(WhisperDownload, DownloadsOnceWithProgressAndChecksum) {
     EXPECT_EQ(seen.back().first, model_bytes.size());
     for (std::size_t i = 0; i < seen.size(); ++i) {
         EXPECT_EQ(seen[i].second, model_bytes.size());
-        if (i > 0)
+        if (i > 0) {
             EXPECT_GE(seen[i].first, seen[i - 1].first);
+        }
     }
     // The second time it is in the cache: no request.
     auto again = resolve_model(o);
@@ -176,5 +177,38 @@ TEST_F(WhisperDownload, BaseUrlFromTheEnvironment) {
     auto r = resolve_model(opts("", sha1));
     ::unsetenv("LT_WHISPER_MODEL_URL");
     ASSERT_TRUE(r) << r.error_message();
+    EXPECT_EQ(host.log().size(), 1u);
+}
+
+// The real lt-speech binary: its flags and environment reach the model code.
+TEST(WhisperCli, MissingModelFileIsNamedAndExitsAtOnce) {
+    lt::test::child_process speech("apps/lt-speech/lt-speech",
+                                   {"--engine", "whisper", "--model", "/nonexistent/m.bin", "-i", "-"});
+    speech.close_stdin();
+    const int status = speech.wait(5s); // measured 0.01 s; the requirement is 1 s
+    ASSERT_NE(status, -1) << "lt-speech did not exit";
+    EXPECT_NE(status, 0);
+    EXPECT_NE(speech.err().find("whisper model file /nonexistent/m.bin does not exist"), std::string::npos)
+        << speech.err();
+}
+
+TEST_F(WhisperDownload, LtSpeechDownloadsIntoTheCacheAndChecksThePinnedSha1) {
+    // The served file is not the real tiny.en, so the SHA-1 pinned from whisper.cpp's README
+    // must refuse it, and nothing is left in the cache.
+    fake_models host(served.path.string());
+    lt::test::child_process speech("apps/lt-speech/lt-speech", {"--engine", "whisper", "-i", "-"},
+                                   {{"LT_WHISPER_MODEL", "tiny.en"},
+                                    {"LT_WHISPER_MODEL_URL", host.url()},
+                                    {"XDG_CACHE_HOME", cache.path.string()}});
+    speech.close_stdin();
+    const int status = speech.wait(20s);
+    ASSERT_NE(status, -1) << "lt-speech did not exit";
+    EXPECT_NE(status, 0);
+    EXPECT_NE(speech.err().find("has SHA-1 " + sha1 + ", expected c78c86eb1a8faa21b369bcd33207cc90d64ae9df"),
+              std::string::npos)
+        << speech.err();
+    const auto dir = cache.path / "live-translate" / "models";
+    EXPECT_FALSE(std::filesystem::exists(dir / "ggml-tiny.en.bin"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "ggml-tiny.en.bin.part"));
     EXPECT_EQ(host.log().size(), 1u);
 }
