@@ -212,3 +212,22 @@ TEST_F(WhisperDownload, LtSpeechDownloadsIntoTheCacheAndChecksThePinnedSha1) {
     EXPECT_FALSE(std::filesystem::exists(dir / "ggml-tiny.en.bin.part"));
     EXPECT_EQ(host.log().size(), 1u);
 }
+
+TEST_F(WhisperDownload, LtSpeechShowsAProgressBarOnATerminal) {
+    // lt-speech on a pseudo-terminal (Python's pty module): the bar is drawn and reaches 100 %
+    // before the SHA-1 check refuses the stand-in's file.
+    fake_models host(served.path.string());
+    const std::string spawn = "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)";
+    lt::test::child_process speech(
+        "/usr/bin/python3",
+        {"-c", spawn, lt::test::build_path("apps/lt-speech/lt-speech"), "--engine", "whisper", "-i", "-"},
+        {{"LT_WHISPER_MODEL", "tiny.en"},
+         {"LT_WHISPER_MODEL_URL", host.url()},
+         {"XDG_CACHE_HOME", cache.path.string()}});
+    speech.close_stdin();
+    ASSERT_NE(speech.wait(20s), -1) << "lt-speech did not exit";
+    const auto out = speech.out(); // the terminal's output, standard error included
+    EXPECT_NE(out.find("ggml-tiny.en.bin ["), std::string::npos) << out;
+    EXPECT_NE(out.find("] 100%"), std::string::npos) << out;
+    EXPECT_NE(out.find("has SHA-1 " + sha1), std::string::npos) << out;
+}
