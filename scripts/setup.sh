@@ -31,7 +31,10 @@ for p in "${wanted[@]}"; do
 done
 
 # The whisper engine's source (not a Debian package): fetched with npm, checked, unpacked.
-fetch_whisper() { "$(dirname "$0")/fetch_whisper.sh"; }
+# LT_WHISPER=0 skips it (builds with -DLT_WHISPER=OFF, such as deploy/Dockerfile's).
+fetch_whisper() {
+  [[ ${LT_WHISPER:-1} == 0 ]] || "$(dirname "$0")/fetch_whisper.sh"
+}
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#wanted[@]} packages already installed"
