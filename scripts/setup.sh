@@ -31,8 +31,15 @@ for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
+# The whisper engine's source (not a Debian package): fetched with npm, checked, unpacked.
+# LT_WHISPER=0 skips it (builds with -DLT_WHISPER=OFF, such as deploy/Dockerfile's).
+fetch_whisper() {
+  [[ ${LT_WHISPER:-1} == 0 ]] || "$(dirname "$0")/fetch_whisper.sh"
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#wanted[@]} packages already installed"
+  fetch_whisper
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
@@ -44,3 +51,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fetch_whisper

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include <pthread.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
         lt::stt::engine_options ro;
         ro.engine = env.get("LT_ENGINE").value_or("pocketsphinx");
         ro.lang = env.get("LT_LANG").value_or("en");
+        ro.whisper.model = env.get("LT_WHISPER_MODEL").value_or(ro.whisper.model);
 
         CLI::App app;
         lt::speech_cli::describe(app);
@@ -42,13 +44,21 @@ int main(int argc, char** argv) {
         app.add_option("--lang", ro.lang, "Language spoken, sent with each caption (LT_LANG)")
             ->capture_default_str();
         app.add_option("--model-dir", ro.pocketsphinx.model_dir,
-                       "Acoustic model folder (default: the engine's)");
+                       "Model folder: pocketsphinx's acoustic model (default: Debian's); whisper's "
+                       "model cache (default: ~/.cache/live-translate/models)");
+        app.add_option(
+               "--model", ro.whisper.model,
+               "whisper: tiny.en, tiny, base.en, base, small.en, small or a ggml file (LT_WHISPER_MODEL)")
+            ->capture_default_str();
         app.add_option("--dict", ro.pocketsphinx.dict, "Pronunciation dictionary (default: the model's)");
         app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
         app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
             ->capture_default_str();
         lt::speech_cli::add_delivery_options(app, opt);
         CLI11_PARSE(app, argc, argv);
+        // --model-dir is the chosen engine's model folder.
+        if (ro.engine == "whisper")
+            ro.whisper.model_dir = std::exchange(ro.pocketsphinx.model_dir, {});
         bool verbose = opt.verbosity > 0;
         ro.verbose = opt.verbosity > 1;
         if (opt.list) {

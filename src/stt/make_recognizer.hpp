@@ -1,13 +1,14 @@
 // Every speech engine behind one factory, so lt-speech and the tools pick one by name:
-// "pocketsphinx" (offline, stt/pocketsphinx/) and "aws" (AWS Transcribe streaming,
-// stt/transcribe/). A new engine is a sibling folder, a field here and a branch in
-// make_recognizer().
+// "pocketsphinx" (offline, stt/pocketsphinx/), "aws" (AWS Transcribe streaming,
+// stt/transcribe/) and "whisper" (whisper.cpp, stt/whisper/; only when built with it). A new engine is a
+// sibling folder, a field here and a branch in make_recognizer().
 #pragma once
 
 #include "core/result.hpp"
 #include "stt/pocketsphinx/pocketsphinx_recognizer.hpp"
 #include "stt/recognizer.hpp"
 #include "stt/transcribe/transcribe_recognizer.hpp"
+#include "stt/whisper/model_files.hpp"
 
 #include <memory>
 #include <string>
@@ -27,9 +28,12 @@ struct engine_options : recognizer_options {
     stt::pocketsphinx::pocketsphinx_options pocketsphinx; // model files
     // "aws"; its language_code is derived from `lang` (en -> en-US, see language_code()).
     stt::transcribe::transcribe_options transcribe;
+    // "whisper": the model (name or path) and its cache folder.
+    stt::whisper::model_options whisper;
 };
 
-// Names make_recognizer accepts, for --help and error messages: "pocketsphinx", "aws".
+// Names make_recognizer accepts, for --help and error messages: "pocketsphinx", "aws", and
+// "whisper" when whisper.cpp is built in (LT_WHISPER).
 std::vector<std::string> engine_names();
 
 // True for engines that need AWS credentials (transcribe.credentials).
