@@ -1,6 +1,6 @@
 // lt-speech: the speaker's program. Listens to a microphone (or a file, or stdin),
-// recognises speech (offline, or with AWS Transcribe) and sends partial and final captions
-// to lt-server.
+// recognises speech (offline, with AWS Transcribe or an OpenAI-compatible server) and sends partial and final
+// captions to lt-server.
 #include "audio/audio_source.hpp"
 #include "core/env.hpp"
 #include "speech/client.hpp"
@@ -9,6 +9,7 @@
 #include "stt/make_recognizer.hpp"
 
 #include "console.hpp"
+#include "openai_engine.hpp"
 #include "options.hpp"
 
 #include <atomic>
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
         app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
         app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
             ->capture_default_str();
+        lt::speech_cli::add_openai_options(app, ro.openai, env);
         lt::speech_cli::add_delivery_options(app, opt);
         CLI11_PARSE(app, argc, argv);
         bool verbose = opt.verbosity > 0;
@@ -105,6 +107,26 @@ int main(int argc, char** argv) {
                            e.message);
             };
         }
+        // A refused OpenAI key stops the run (exit 2), as a refused server key does.
+        std::atomic<bool> engine_refused{false};
+        std::atomic<speech::pipeline*> running_pipe{nullptr};
+        ro.openai.verbose = verbose;
+        ro.openai.on_event = [&](const lt::stt::openai::openai_event& e) {
+            using kind = lt::stt::openai::openai_event::kind;
+            if (e.untranscribed_s > 0)
+                audio_lost = true;
+            if (e.type == kind::info && !verbose)
+                return;
+            out.notice(std::string(e.type == kind::auth || e.type == kind::error ? "error: "
+                                   : e.type == kind::warning                     ? "warning: "
+                                                                                 : "") +
+                       e.message);
+            if (e.type == kind::auth) {
+                engine_refused = true;
+                if (auto* p = running_pipe.load())
+                    p->stop();
+            }
+        };
         auto recognizer = lt::stt::make_recognizer(ro);
         if (!recognizer)
             throw std::runtime_error(recognizer.error_message());
@@ -133,6 +155,9 @@ int main(int argc, char** argv) {
         events.notice = [&](const std::string& text) { out.notice(text); };
         events.level = [&](double dbfs) { out.level(dbfs); };
         speech::pipeline pipe(*source, *recognizer.value(), po, events);
+        running_pipe = &pipe;
+        if (engine_refused)
+            pipe.stop();
 
         std::atomic<bool> exiting{false};
         std::atomic<int> stopped_by{0};
@@ -159,9 +184,10 @@ int main(int argc, char** argv) {
             out.notice("audio input failed: " + std::string(e.what()));
             status = 1;
         }
+        running_pipe = nullptr;
         auto left = client.finish(std::chrono::milliseconds(static_cast<long>(opt.finish_timeout * 1000)));
         auto st = client.snapshot();
-        if (st.failed)
+        if (st.failed || engine_refused)
             status = 2;
         else if (left > 0) {
             out.notice(std::to_string(left) + " caption(s) could not be delivered");

@@ -4,7 +4,7 @@
 
 namespace lt::stt {
 
-std::vector<std::string> engine_names() { return {"pocketsphinx", "aws"}; }
+std::vector<std::string> engine_names() { return {"pocketsphinx", "aws", "openai"}; }
 
 bool needs_aws_credentials(std::string_view engine) { return engine == "aws"; }
 
@@ -19,6 +19,8 @@ core::result<std::unique_ptr<recognizer>> make_recognizer(const engine_options& 
                                     "; give one such as en-US, de-DE or es-ES");
         return transcribe::make_transcribe_recognizer(std::move(aws));
     }
+    if (opts.engine == "openai")
+        return openai::make_openai_recognizer(opts, opts.openai);
     std::string names;
     for (const auto& n : engine_names())
         names += (names.empty() ? "" : ", ") + n;

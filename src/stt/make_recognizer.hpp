@@ -1,10 +1,11 @@
 // Every speech engine behind one factory, so lt-speech and the tools pick one by name:
-// "pocketsphinx" (offline, stt/pocketsphinx/) and "aws" (AWS Transcribe streaming,
-// stt/transcribe/). A new engine is a sibling folder, a field here and a branch in
-// make_recognizer().
+// "pocketsphinx" (offline, stt/pocketsphinx/), "aws" (AWS Transcribe streaming,
+// stt/transcribe/) and "openai" (any OpenAI-compatible transcription server, stt/openai/). A new engine is a
+// sibling folder, a field here and a branch in make_recognizer().
 #pragma once
 
 #include "core/result.hpp"
+#include "stt/openai/openai_recognizer.hpp"
 #include "stt/pocketsphinx/pocketsphinx_recognizer.hpp"
 #include "stt/recognizer.hpp"
 #include "stt/transcribe/transcribe_recognizer.hpp"
@@ -27,9 +28,10 @@ struct engine_options : recognizer_options {
     stt::pocketsphinx::pocketsphinx_options pocketsphinx; // model files
     // "aws"; its language_code is derived from `lang` (en -> en-US, see language_code()).
     stt::transcribe::transcribe_options transcribe;
+    stt::openai::openai_options openai; // "openai": server, model, key
 };
 
-// Names make_recognizer accepts, for --help and error messages: "pocketsphinx", "aws".
+// Names make_recognizer accepts, for --help and error messages: "pocketsphinx", "aws", "openai".
 std::vector<std::string> engine_names();
 
 // True for engines that need AWS credentials (transcribe.credentials).
