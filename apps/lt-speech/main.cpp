@@ -115,8 +115,6 @@ int main(int argc, char** argv) {
             using kind = lt::stt::openai::openai_event::kind;
             if (e.untranscribed_s > 0)
                 audio_lost = true;
-            if (e.type == kind::info && !verbose)
-                return;
             out.notice(std::string(e.type == kind::auth || e.type == kind::error ? "error: "
                                    : e.type == kind::warning                     ? "warning: "
                                                                                  : "") +

@@ -271,8 +271,8 @@ private:
                 const std::size_t queued = finals_.size();
                 lock.unlock();
                 if (first)
-                    emit(openai_event::kind::warning, "transcription server: " + a.message + "; retrying (" +
-                                                          std::to_string(queued) + " utterance(s) queued)");
+                    emit(openai_event::kind::warning, "transcription server: " + a.message + " (retrying; " +
+                                                          std::to_string(queued) + " utterance(s) waiting)");
                 lock.lock();
                 // A partial that failed is not retried: a newer one or the final follows.
                 cv_.wait_for(lock, wait, [&] { return stopping_; });

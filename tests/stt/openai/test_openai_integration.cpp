@@ -1,0 +1,244 @@
+// lt-speech --engine openai end to end over loopback: the real lt-speech and lt-server, and
+// tools/fake_openai.py standing in for an OpenAI-compatible transcription server (it checks
+// the multipart shape, the WAV format and the key, and recognises the uploaded audio with the
+// project's pocketsphinx engine). Not OpenAI, nor a real faster-whisper server.
+#include "transcribe_fixture.hpp"
+
+#include <filesystem>
+#include <thread>
+
+using namespace lt::test;
+using namespace lt::test::transcribe;
+
+namespace {
+
+const std::string api_key = "sk-test-0123456789";
+
+// tools/fake_openai.py on a free loopback port, recognising with lt-stt-pipe.
+class fake_openai {
+public:
+    explicit fake_openai(std::vector<std::string> extra = {}) {
+        std::string port_file = "/tmp/lt-fake-openai-" + std::to_string(::getpid()) + "-" +
+                                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
+        std::filesystem::remove(port_file);
+        std::vector<std::string> args{
+            source_path("tools/fake_openai.py"), "--port", "0", "--port-file", port_file, "--recognizer",
+            build_path("tools/lt-stt-pipe")};
+        args.insert(args.end(), extra.begin(), extra.end());
+        child_ = std::make_unique<child_process>("/usr/bin/python3", args);
+        for (int i = 0; i < 300 && !port_; ++i) {
+            std::ifstream f(port_file);
+            unsigned p = 0;
+            if (f >> p && p)
+                port_ = static_cast<unsigned short>(p);
+            else if (!child_->running())
+                break;
+            else
+                std::this_thread::sleep_for(50ms);
+        }
+        std::filesystem::remove(port_file);
+        if (!port_)
+            throw std::runtime_error("fake_openai.py did not start: " + child_->err());
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    json stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
+    void configure(const json& c) {
+        auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
+        if (r.status != 200)
+            throw std::runtime_error("fake_openai config refused: " + r.body);
+    }
+    std::string log() const { return child_->err(); }
+
+private:
+    std::unique_ptr<child_process> child_;
+    unsigned short port_ = 0;
+};
+
+std::vector<std::string> speech_args(const server_process& server, const fake_openai& fake,
+                                     std::vector<std::string> extra) {
+    std::vector<std::string> a{"http://127.0.0.1:" + std::to_string(server.port()),
+                               "--no-meter",
+                               "--engine",
+                               "openai",
+                               "--openai-url",
+                               fake.url()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+}
+
+std::map<std::string, std::string> key_env(const std::string& key) {
+    return {{"OPENAI_API_KEY", key}, {"OPENAI_BASE_URL", ""}, {"LT_STT_MODEL", ""}};
+}
+
+// Every translated_text frame (partials and finals) until the speaker exited and a quiet
+// second passed.
+std::vector<json> frames_until_done(ws_client& v, child_process& speaker, std::chrono::seconds limit) {
+    std::vector<json> out;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    auto quiet_since = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto f = v.receive_type("translated_text", 200ms)) {
+            out.push_back((*f)["data"]);
+            quiet_since = std::chrono::steady_clock::now();
+        } else if (!speaker.running() && std::chrono::steady_clock::now() - quiet_since > 1s) {
+            break;
+        }
+    }
+    return out;
+}
+
+std::unique_ptr<ws_client> partial_viewer(unsigned short port) {
+    auto c = std::make_unique<ws_client>(port);
+    EXPECT_TRUE(c->receive_type("connection_status"));
+    c->send({{"type", "set_language"}, {"data", {{"lang", "en"}, {"partials", true}}}});
+    EXPECT_TRUE(c->receive_type("language_set"));
+    return c;
+}
+
+std::vector<std::string> final_texts(const std::vector<json>& frames) {
+    std::vector<std::string> out;
+    for (const auto& d : frames)
+        if (!d.value("partial", false))
+            out.push_back(d["text"].get<std::string>());
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v)
+        s += (s.empty() ? "" : " ") + x;
+    return s;
+}
+
+} // namespace
+
+TEST(openai_engine, finals_and_partials_reach_the_viewer_with_model_language_and_prompt) {
+    fake_openai fake({"--key", api_key});
+    server_process server({"--translator", "none"});
+    auto v = partial_viewer(server.port());
+    auto clip = join_clips({0, 1}, 1.0, "openai-two"); // two sentences, read in real time
+    child_process speaker(speech_bin,
+                          speech_args(server, fake, {"-i", clip.path, "--stt-model", "tiny-test"}),
+                          key_env(api_key));
+    auto frames = frames_until_done(*v, speaker, 90s);
+    ASSERT_EQ(speaker.wait(20s), 0) << speaker.err() << fake.log();
+    auto finals = final_texts(frames);
+    ASSERT_GE(finals.size(), 2u) << speaker.err();
+    EXPECT_LT(wer(clip.ref, join(finals)), 0.4) << join(finals);
+    EXPECT_EQ(printed_finals(speaker.out()), join(finals));
+
+    // Partials came, each before its sentence's final and with its id.
+    ASSERT_GT(frames.size(), finals.size()) << "no partial reached the viewer";
+    EXPECT_TRUE(frames.front().value("partial", false));
+    std::string final_id;
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+        if (!it->value("partial", false))
+            final_id = (*it)["id"];
+        else
+            EXPECT_EQ((*it)["id"], final_id) << "a partial after its final";
+    }
+
+    auto st = fake.stats();
+    EXPECT_GT(st["partials"].get<int>(), 0);
+    EXPECT_EQ(st["finals"].get<std::size_t>(), finals.size()) << st.dump();
+    EXPECT_EQ(st["rejected"], 0);
+    const auto& log = st["log"];
+    std::string previous;
+    for (const auto& e : log) {
+        EXPECT_EQ(e["model"], "tiny-test");
+        EXPECT_EQ(e["language"], "en");
+        if (!e["partial"].get<bool>()) {
+            // The prompt is the sentence before.
+            EXPECT_EQ(e["prompt"], previous);
+            previous = e["text"];
+        }
+    }
+}
+
+TEST(openai_engine, partial_interval_zero_sends_finals_only) {
+    fake_openai fake;
+    server_process server({"--translator", "none"});
+    auto v = partial_viewer(server.port());
+    auto clip = join_clips({0}, 0.5, "openai-finals"); // 7 s, real time: partials would be due
+    child_process speaker(speech_bin, speech_args(server, fake, {"-i", clip.path, "--partial-interval", "0"}),
+                          key_env(""));
+    auto frames = frames_until_done(*v, speaker, 60s);
+    ASSERT_EQ(speaker.wait(20s), 0) << speaker.err();
+    auto finals = final_texts(frames);
+    ASSERT_FALSE(finals.empty());
+    EXPECT_EQ(frames.size(), finals.size()) << "a partial reached the viewer";
+    auto st = fake.stats();
+    EXPECT_EQ(st["partials"], 0) << st.dump();
+    EXPECT_EQ(st["transcriptions"].get<std::size_t>(), finals.size());
+}
+
+TEST(openai_engine, a_wrong_or_missing_key_is_a_clear_error_and_exit_2) {
+    fake_openai fake({"--key", api_key});
+    server_process server({"--translator", "none"});
+    auto clip = join_clips({1}, 0.5, "openai-key");
+    for (const std::string& key : {std::string("sk-wrong"), std::string()}) {
+        auto started = std::chrono::steady_clock::now();
+        child_process speaker(speech_bin, speech_args(server, fake, {"-i", clip.path, "--fast"}),
+                              key_env(key));
+        EXPECT_EQ(speaker.wait(30s), 2) << speaker.err();
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+        auto err = speaker.err();
+        EXPECT_NE(err.find("refused the key (HTTP 401: Incorrect API key provided"), std::string::npos)
+            << err;
+        EXPECT_NE(err.find("check OPENAI_API_KEY"), std::string::npos) << err;
+    }
+    EXPECT_EQ(fake.stats()["rejected"], 2); // one request each: a 401 is not retried
+}
+
+TEST(openai_engine, a_server_down_mid_recording_loses_no_final_and_keeps_their_order) {
+    fake_openai fake;
+    server_process server({"--translator", "none"});
+    auto clip = join_clips({0, 1, 2, 3, 4}, 1.2, "openai-outage");
+    auto pcm = lt::stt::testing::read_wav(clip.path);
+
+    // What the sentences are without an outage (finals only, file read at full speed).
+    std::vector<std::string> expected;
+    {
+        auto v = partial_viewer(server.port());
+        child_process speaker(speech_bin, speech_args(server, fake, {"-i", clip.path, "--fast"}),
+                              key_env(""));
+        expected = final_texts(frames_until_done(*v, speaker, 120s));
+        ASSERT_EQ(speaker.wait(20s), 0) << speaker.err();
+    }
+    ASSERT_GE(expected.size(), 5u);
+    fake.configure({{"fail_next", 2}, {"fail_status", 503}}); // and two 503s first
+
+    server_process fresh({"--translator", "none"}); // no history of the first run for the viewer
+    auto v = partial_viewer(fresh.port());
+    child_process speaker(speech_bin, speech_args(fresh, fake, {"-i", "-"}), key_env(""));
+    const std::size_t block = 1600; // 0.1 s, sent at 4x real time
+    const std::size_t total = pcm.size() / block;
+    std::vector<json> frames;
+    auto pump = [&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to && i < total + 1; ++i) {
+            auto n = std::min(block, pcm.size() - std::min(pcm.size(), i * block));
+            if (n > 0) {
+                ASSERT_TRUE(speaker.write_stdin(pcm.data() + i * block, n * 2));
+            }
+            std::this_thread::sleep_for(25ms);
+            while (auto f = v->receive_type("translated_text", 0ms))
+                frames.push_back((*f)["data"]);
+        }
+    };
+    const std::size_t down_at = total / 4, up_at = 3 * total / 4;
+    pump(0, down_at);
+    fake.configure({{"down", true}});
+    pump(down_at, up_at);
+    auto during = fake.stats();
+    fake.configure({{"down", false}});
+    pump(up_at, total + 1);
+    speaker.close_stdin();
+    auto rest = frames_until_done(*v, speaker, 90s);
+    frames.insert(frames.end(), rest.begin(), rest.end());
+    ASSERT_EQ(speaker.wait(30s), 0) << speaker.err();
+
+    EXPECT_GT(during["dropped"].get<int>(), 0) << "the outage hit no request: " << during.dump();
+    EXPECT_EQ(during["failed"], 2);
+    EXPECT_EQ(final_texts(frames), expected) << speaker.err();
+    EXPECT_NE(speaker.err().find("retrying"), std::string::npos) << speaker.err();
+}
