@@ -4,7 +4,10 @@
 // project's pocketsphinx engine). Not OpenAI, nor a real faster-whisper server.
 #include "transcribe_fixture.hpp"
 
+#include "stt/openai/openai_recognizer.hpp"
+
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 using namespace lt::test;
@@ -241,4 +244,60 @@ TEST(openai_engine, a_server_down_mid_recording_loses_no_final_and_keeps_their_o
     EXPECT_EQ(during["failed"], 2);
     EXPECT_EQ(final_texts(frames), expected) << speaker.err();
     EXPECT_NE(speaker.err().find("retrying"), std::string::npos) << speaker.err();
+}
+
+TEST(openai_engine, the_queue_is_bounded_overflow_is_counted_and_the_rest_is_sent_in_order_when_back) {
+    fake_openai fake;
+    fake.configure({{"down", true}});
+    lt::stt::recognizer_options ro;
+    lt::stt::openai::openai_options oa;
+    oa.base_url = fake.url();
+    oa.partial_interval_s = 0;
+    oa.queue_max = 2;
+    oa.retry_initial = 20ms;
+    oa.retry_max = 100ms;
+    std::mutex mu;
+    std::vector<lt::stt::openai::openai_event> events;
+    oa.on_event = [&](const lt::stt::openai::openai_event& e) {
+        std::lock_guard lock(mu);
+        events.push_back(e);
+    };
+    auto made = lt::stt::openai::make_openai_recognizer(ro, oa);
+    ASSERT_TRUE(made) << made.error_message();
+    auto& rec = *made.value();
+    auto all = lt::stt::testing::load_librivox();
+    auto stream = lt::stt::testing::build_stream(all, 1.2); // five sentences
+    std::vector<lt::stt::result> results;
+    for (std::size_t i = 0; i < stream.pcm.size(); i += 1600) {
+        auto part =
+            rec.feed(std::span(stream.pcm).subspan(i, std::min<std::size_t>(1600, stream.pcm.size() - i)));
+        results.insert(results.end(), part.begin(), part.end());
+    }
+    // Let the endpointer's last utterance in and the worker fail a few times.
+    std::this_thread::sleep_for(300ms);
+    {
+        std::lock_guard lock(mu);
+        std::size_t overflow = 0;
+        for (const auto& e : events)
+            if (e.message.find("more than 2 utterances waiting") != std::string::npos)
+                ++overflow;
+        EXPECT_GE(overflow, 1u);
+    }
+    EXPECT_TRUE(results.empty());
+    fake.configure({{"down", false}});
+    auto rest = rec.finish();
+    results.insert(results.end(), rest.begin(), rest.end());
+    auto st = fake.stats();
+    EXPECT_GT(st["dropped"].get<int>(), 0);
+    // One in flight plus the two waiting survived, in order; the rest were counted as dropped.
+    ASSERT_EQ(results.size(), 3u) << st.dump();
+    EXPECT_EQ(st["finals"], 3);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        EXPECT_TRUE(results[i].final);
+        EXPECT_EQ(results[i].utterance, i + 1);
+        EXPECT_EQ(results[i].text, st["log"][i]["text"]);
+        if (i > 0) {
+            EXPECT_GT(results[i].start_s, results[i - 1].end_s);
+        }
+    }
 }
