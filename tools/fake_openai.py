@@ -27,7 +27,7 @@ Control endpoints (loopback clients):
                       false: back), delay_ms (before each answer), key
   POST /_fake/reset   zeroes the counters and the log
 
-Standard library only. Run with --help for the flags.
+With --tls-cert/--tls-key it serves HTTPS. Standard library only. Run with --help for the flags.
 """
 
 import argparse
@@ -317,11 +317,18 @@ def main(argv=None):
     p.add_argument("--key", help="API key requests must carry as Bearer (default: none needed)")
     p.add_argument("--recognizer", help="command reading s16le 16 kHz mono PCM on stdin and printing "
                    "lt-stt-pipe's JSON lines (default: none, every text is empty)")
+    p.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (with --tls-key)")
+    p.add_argument("--tls-key", help="the certificate's PEM private key")
     p.add_argument("-v", "--verbose", action="store_true", help="log requests on stderr")
     args = p.parse_args(argv)
     Handler.fake = Fake(args)
     Handler.quiet = not args.verbose
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as out:
             out.write(str(server.server_address[1]))

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
         std::atomic<bool> engine_refused{false};
         std::atomic<speech::pipeline*> running_pipe{nullptr};
         ro.openai.verbose = verbose;
+        ro.openai.ca_file = opt.ca_file;
         ro.openai.on_event = [&](const lt::stt::openai::openai_event& e) {
             using kind = lt::stt::openai::openai_event::kind;
             if (e.untranscribed_s > 0)

@@ -46,7 +46,8 @@ void add_delivery_options(CLI::App& app, settings& s) {
                    "At exit, seconds to keep trying to deliver captions not yet acknowledged")
         ->capture_default_str();
     app.add_option("--ca-file", s.ca_file,
-                   "Also trust this CA (PEM) for wss, e.g. a self-signed server (LT_CA_FILE)");
+                   "Also trust this CA (PEM) for wss and --engine openai's https, e.g. a self-signed server "
+                   "(LT_CA_FILE)");
     app.add_flag("--no-meter", s.no_meter, "Do not show the input level");
     app.add_flag("-v,--verbose", s.verbosity, "Debug output: partials, delivery; -vv adds the engine's log");
 }

@@ -327,6 +327,12 @@ private:
         http::response<http::string_body> res;
         try {
             run([&]() -> asio::awaitable<void> { co_await request(req, res); });
+        } catch (const boost::system::system_error& e) {
+            close();
+            return answer{answer::kind::retry,
+                          {},
+                          "cannot reach " + ep_.url() + ": " + net::reason(e) +
+                              (net::is_tls_error(e.code()) ? " (--ca-file trusts a private CA)" : "")};
         } catch (const std::exception& e) {
             close();
             return answer{answer::kind::retry, {}, "cannot reach " + ep_.url() + ": " + net::reason(e)};

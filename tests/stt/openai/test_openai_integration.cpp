@@ -43,6 +43,7 @@ public:
         if (!port_)
             throw std::runtime_error("fake_openai.py did not start: " + child_->err());
     }
+    unsigned short port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
     json stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
     void configure(const json& c) {
@@ -300,4 +301,44 @@ TEST(openai_engine, the_queue_is_bounded_overflow_is_counted_and_the_rest_is_sen
             EXPECT_GT(results[i].start_s, results[i - 1].end_s);
         }
     }
+}
+
+TEST(openai_engine, https_checks_the_certificate_and_ca_file_trusts_a_private_one) {
+    auto dir = std::filesystem::temp_directory_path() / ("lt-openai-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto cert = (dir / "cert.pem").string(), keyfile = (dir / "key.pem").string();
+    ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+                           "-addext subjectAltName=DNS:localhost -keyout " +
+                           keyfile + " -out " + cert + " 2>/dev/null")
+                              .c_str()),
+              0);
+    fake_openai fake({"--tls-cert", cert, "--tls-key", keyfile});
+    server_process server({"--translator", "none"});
+    const std::string url = "https://localhost:" + std::to_string(fake.port()) + "/v1";
+    auto clip = join_clips({1}, 0.5, "openai-tls");
+    auto args = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"http://127.0.0.1:" + std::to_string(server.port()),
+                                   "--no-meter",
+                                   "--engine",
+                                   "openai",
+                                   "--openai-url",
+                                   url,
+                                   "-i",
+                                   clip.path,
+                                   "--fast"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    child_process untrusted(speech_bin, args({}), key_env(""));
+    EXPECT_EQ(untrusted.wait(60s), 4) << untrusted.err(); // speech not transcribed
+    EXPECT_NE(untrusted.err().find("certificate verify failed"), std::string::npos) << untrusted.err();
+    EXPECT_NE(untrusted.err().find("could not be transcribed"), std::string::npos) << untrusted.err();
+
+    auto v = partial_viewer(server.port());
+    child_process trusted(speech_bin, args({"--ca-file", cert}), key_env(""));
+    auto finals = final_texts(frames_until_done(*v, trusted, 60s));
+    EXPECT_EQ(trusted.wait(20s), 0) << trusted.err();
+    ASSERT_FALSE(finals.empty()) << trusted.err();
+    EXPECT_LT(wer(clip.ref, join(finals)), 0.5) << join(finals); // the fake's control port is TLS too
+    std::filesystem::remove_all(dir);
 }
