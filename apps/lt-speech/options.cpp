@@ -27,7 +27,9 @@ void describe(CLI::App& app) {
                "a full code such as en-GB is used as it is. A refused key or a Transcribe error is "
                "printed and the stream retried (1 s doubling to 16 s) while audio is kept (5 minutes); "
                "a server refusing the API key ends lt-speech at start (exit status 2), and audio still "
-               "not transcribed at the end gives exit status 4.");
+               "not transcribed at the end gives exit status 4. Engine openai: any OpenAI-compatible "
+               "transcription server (POST {--openai-url}/audio/transcriptions, key from OPENAI_API_KEY); "
+               "a refused key is exit status 2, utterances wait (up to 100) while the server is down.");
 }
 
 void add_source_options(CLI::App& app, settings& s) {

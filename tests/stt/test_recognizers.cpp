@@ -22,7 +22,7 @@ struct no_credentials : lt::aws::credentials_provider {
 } // namespace
 
 TEST(Recognizers, EngineNames) {
-    EXPECT_EQ(engine_names(), (std::vector<std::string>{"pocketsphinx", "aws"}));
+    EXPECT_EQ(engine_names(), (std::vector<std::string>{"pocketsphinx", "aws", "openai"}));
 }
 
 TEST(Recognizers, UnknownEngineListsAllNames) {
@@ -31,12 +31,13 @@ TEST(Recognizers, UnknownEngineListsAllNames) {
     auto r = make_recognizer(o);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error_message(),
-              "unknown speech recognition engine 'whisper' (--engine): available: pocketsphinx, aws");
+              "unknown speech recognition engine 'whisper' (--engine): available: pocketsphinx, aws, openai");
 }
 
 TEST(Recognizers, OnlyAwsNeedsAwsCredentials) {
     EXPECT_TRUE(needs_aws_credentials("aws"));
     EXPECT_FALSE(needs_aws_credentials("pocketsphinx"));
+    EXPECT_FALSE(needs_aws_credentials("openai"));
     EXPECT_FALSE(needs_aws_credentials("whisper"));
 }
 

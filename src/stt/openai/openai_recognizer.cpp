@@ -8,6 +8,7 @@
 #include "stt/endpointer.hpp"
 #include "stt/openai/wire.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -46,7 +47,10 @@ public:
         while (!target_.empty() && target_.back() == '/')
             target_.pop_back();
         target_ += "/audio/transcriptions";
-        worker_ = std::thread([this] { work(); });
+        worker_ = std::thread([this] {
+            work();
+            worker_done_ = true;
+        });
     }
 
     ~openai_engine() override {
@@ -55,7 +59,12 @@ public:
             stopping_ = true;
         }
         cv_.notify_all();
-        ioc_.stop(); // an exchange in flight ends now
+        // An exchange in flight ends now; repeated, since a stop() just before the worker's
+        // restart() would be lost.
+        while (!worker_done_) {
+            ioc_.stop();
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         worker_.join();
     }
 
@@ -254,15 +263,21 @@ private:
                                                    " refused the key (" + a.message +
                                                    "); check OPENAI_API_KEY");
                 break;
-            case answer::kind::rejected:
+            case answer::kind::rejected: {
                 if (front)
                     finals_.pop_front();
+                // Said for every final (its speech is lost), for partials once per refusal.
+                const bool repeated = a.message == last_error_;
                 last_error_ = a.message;
                 lock.unlock();
                 cv_.notify_all();
-                emit(openai_event::kind::error, "the transcription server refused the request (" + a.message +
-                                                    "); check --openai-url and --stt-model");
+                if (j.final || !repeated)
+                    emit(openai_event::kind::error,
+                         "the transcription server refused the request (" + a.message +
+                             "); check --openai-url and --stt-model",
+                         j.final ? static_cast<double>(j.end - j.start) / rate : 0);
                 break;
+            }
             case answer::kind::retry: {
                 last_error_ = a.message;
                 const bool first = !failing_;
@@ -443,6 +458,7 @@ private:
     std::size_t overflow_ = 0;
     bool stopping_ = false, dead_ = false, failing_ = false, final_in_flight_ = false;
 
+    std::atomic<bool> worker_done_{false};
     std::thread worker_;
 };
 

@@ -342,3 +342,22 @@ TEST(openai_engine, https_checks_the_certificate_and_ca_file_trusts_a_private_on
     EXPECT_LT(wer(clip.ref, join(finals)), 0.5) << join(finals); // the fake's control port is TLS too
     std::filesystem::remove_all(dir);
 }
+
+TEST(openai_engine, a_url_that_is_no_transcription_endpoint_is_a_clear_error_and_exit_4) {
+    fake_openai fake;
+    server_process server({"--translator", "none"});
+    auto clip = join_clips({1}, 0.5, "openai-404");
+    const std::string wrong = "http://127.0.0.1:" + std::to_string(fake.port()) + "/api";
+    child_process speaker(speech_bin,
+                          {"http://127.0.0.1:" + std::to_string(server.port()), "--no-meter", "--engine",
+                           "openai", "--openai-url", wrong, "-i", clip.path, "--fast", "--partial-interval",
+                           "0"},
+                          key_env(""));
+    EXPECT_EQ(speaker.wait(30s), 4) << speaker.err(); // speech not transcribed
+    const auto err = speaker.err();
+    EXPECT_NE(err.find("refused the request (HTTP 404: Unknown request URL: POST /api/audio/transcriptions"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("check --openai-url and --stt-model"), std::string::npos) << err;
+    EXPECT_EQ(fake.stats()["requests"], 0); // the path was wrong: not a transcription request
+}
