@@ -110,22 +110,13 @@ int main(int argc, char** argv) {
         // A refused OpenAI key stops the run (exit 2), as a refused server key does.
         std::atomic<bool> engine_refused{false};
         std::atomic<speech::pipeline*> running_pipe{nullptr};
-        ro.openai.verbose = verbose;
-        ro.openai.ca_file = opt.ca_file;
-        ro.openai.on_event = [&](const lt::stt::openai::openai_event& e) {
-            using kind = lt::stt::openai::openai_event::kind;
-            if (e.untranscribed_s > 0)
-                audio_lost = true;
-            out.notice(std::string(e.type == kind::auth || e.type == kind::error ? "error: "
-                                   : e.type == kind::warning                     ? "warning: "
-                                                                                 : "") +
-                       e.message);
-            if (e.type == kind::auth) {
-                engine_refused = true;
+        lt::speech_cli::watch_openai_events(
+            ro.openai, verbose, opt.ca_file, [&out](const std::string& text) { out.notice(text); },
+            audio_lost, engine_refused,
+            [&running_pipe] {
                 if (auto* p = running_pipe.load())
                     p->stop();
-            }
-        };
+            });
         auto recognizer = lt::stt::make_recognizer(ro);
         if (!recognizer)
             throw std::runtime_error(recognizer.error_message());

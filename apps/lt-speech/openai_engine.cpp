@@ -26,4 +26,25 @@ void add_openai_options(CLI::App& app, stt::openai::openai_options& o, const cor
         ->check(CLI::NonNegativeNumber);
 }
 
+void watch_openai_events(stt::openai::openai_options& o, bool verbose, const std::string& ca_file,
+                         std::function<void(const std::string&)> notice, std::atomic<bool>& audio_lost,
+                         std::atomic<bool>& refused, std::function<void()> stop_run) {
+    o.verbose = verbose;
+    o.ca_file = ca_file;
+    o.on_event = [notice = std::move(notice), stop_run = std::move(stop_run), &audio_lost,
+                  &refused](const stt::openai::openai_event& e) {
+        using kind = stt::openai::openai_event::kind;
+        if (e.untranscribed_s > 0)
+            audio_lost = true;
+        notice(std::string(e.type == kind::auth || e.type == kind::error ? "error: "
+                           : e.type == kind::warning                     ? "warning: "
+                                                                         : "") +
+               e.message);
+        if (e.type == kind::auth) {
+            refused = true;
+            stop_run();
+        }
+    };
+}
+
 } // namespace lt::speech_cli
