@@ -17,7 +17,8 @@ This is not OpenAI, nor faster-whisper/speaches: it checks what lt-speech must g
 
 Control endpoints (loopback clients):
   GET  /_fake/stats   {"requests", "transcriptions", "partials", "finals", "rejected",
-                       "failed", "dropped", "log": [{"bytes", "seconds", "prompt", "language",
+                       "failed", "dropped", "max_concurrent" (most transcriptions answered at
+                       once), "log": [{"bytes", "seconds", "prompt", "language",
                        "model", "text"}, ...]}. A transcription whose audio is a strict prefix
                        of a later one's is counted as a partial (lt-speech re-sends the growing
                        utterance), the others as finals.
@@ -61,13 +62,15 @@ class Fake:
             self.rejected = 0
             self.failed = 0
             self.dropped = 0
+            self.active = 0  # transcriptions being answered now
+            self.max_active = 0
             self.log = []  # transcriptions answered: dicts with pcm (bytes) kept for stats
 
     def stats(self):
         with self.lock:
             entries = list(self.log)
             out = {"requests": self.requests, "rejected": self.rejected, "failed": self.failed,
-                   "dropped": self.dropped, "transcriptions": len(entries)}
+                   "dropped": self.dropped, "transcriptions": len(entries), "max_concurrent": self.max_active}
         partial = []
         for i, e in enumerate(entries):
             pcm = e["pcm"]
@@ -268,9 +271,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with f.lock:
                 f.rejected += 1
             return self.error(400, str(e), "invalid_request_error", e.param, e.code)
-        text = f.recognize(pcm)
-        if delay:
-            time.sleep(delay / 1000)
+        with f.lock:
+            f.active += 1
+            f.max_active = max(f.max_active, f.active)
+        try:
+            text = f.recognize(pcm)
+            if delay:
+                time.sleep(delay / 1000)
+        finally:
+            with f.lock:
+                f.active -= 1
         field = lambda n: parts.get(n, (None, None, b""))[2].decode("utf-8", "replace")
         with f.lock:
             f.log.append({"pcm": pcm, "bytes": len(pcm), "seconds": len(pcm) / 32000, "model": model,

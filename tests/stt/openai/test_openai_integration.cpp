@@ -361,3 +361,45 @@ TEST(openai_engine, a_url_that_is_no_transcription_endpoint_is_a_clear_error_and
     EXPECT_NE(err.find("check --openai-url and --stt-model"), std::string::npos) << err;
     EXPECT_EQ(fake.stats()["requests"], 0); // the path was wrong: not a transcription request
 }
+
+TEST(openai_engine, with_a_slow_server_one_request_is_in_flight_and_the_newest_partial_wins) {
+    fake_openai fake;
+    fake.configure({{"delay_ms", 1000}});
+    lt::stt::recognizer_options ro;
+    lt::stt::openai::openai_options oa;
+    oa.base_url = fake.url();
+    oa.partial_interval_s = 0.25; // far more often than the server answers
+    oa.on_event = [](const lt::stt::openai::openai_event&) {};
+    auto made = lt::stt::openai::make_openai_recognizer(ro, oa);
+    ASSERT_TRUE(made) << made.error_message();
+    auto& rec = *made.value();
+    auto all = lt::stt::testing::load_librivox();
+    auto stream = lt::stt::testing::build_stream({all.at(0)}, 0.5); // about 7 s of speech
+    std::vector<lt::stt::result> results;
+    const auto started = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < stream.pcm.size(); i += 1600) {
+        auto part =
+            rec.feed(std::span(stream.pcm).subspan(i, std::min<std::size_t>(1600, stream.pcm.size() - i)));
+        results.insert(results.end(), part.begin(), part.end());
+        std::this_thread::sleep_until(started + std::chrono::milliseconds(i / 16 + 100)); // real time
+    }
+    auto rest = rec.finish();
+    results.insert(results.end(), rest.begin(), rest.end());
+    const auto due = static_cast<std::size_t>(7.0 / 0.25); // partial requests the interval asks for
+    auto st = fake.stats();
+    // Each answer takes a second: the worker never ran two at once, so it sent about one
+    // partial a second; the ones that came due meanwhile were replaced, not queued.
+    EXPECT_GE(st["partials"].get<std::size_t>(), 2u) << st.dump();
+    EXPECT_LE(st["partials"].get<std::size_t>(), 9u) << st.dump();
+    EXPECT_LT(st["partials"].get<std::size_t>(), due / 2);
+    ASSERT_EQ(st["finals"], 1) << st.dump();
+    EXPECT_EQ(st["max_concurrent"], 1);
+    std::printf("partial requests: %zu sent of %zu due\n", st["partials"].get<std::size_t>(), due);
+    ASSERT_FALSE(results.empty());
+    EXPECT_TRUE(results.back().final);
+    for (std::size_t i = 0; i + 1 < results.size(); ++i)
+        EXPECT_FALSE(results[i].final) << "a result after the final";
+    // Partials carry the growing audio: each one's end is later than the one before.
+    for (std::size_t i = 1; i + 1 < results.size(); ++i)
+        EXPECT_GT(results[i].end_s, results[i - 1].end_s);
+}
