@@ -1,6 +1,6 @@
 // lt-speech: the speaker's program. Listens to a microphone (or a file, or stdin),
-// recognises speech (offline, or with AWS Transcribe) and sends partial and final captions
-// to lt-server.
+// recognises speech (offline, with AWS Transcribe or an OpenAI-compatible server) and sends partial and final
+// captions to lt-server.
 #include "audio/audio_source.hpp"
 #include "core/env.hpp"
 #include "speech/client.hpp"
@@ -9,6 +9,7 @@
 #include "stt/make_recognizer.hpp"
 
 #include "console.hpp"
+#include "openai_engine.hpp"
 #include "options.hpp"
 
 #include <atomic>
@@ -29,36 +30,15 @@ int main(int argc, char** argv) {
         auto env = lt::core::env_source::from_process(".env");
         auto opt = lt::speech_cli::settings_from_env(env);
         lt::stt::engine_options ro;
-        ro.engine = env.get("LT_ENGINE").value_or("pocketsphinx");
-        ro.lang = env.get("LT_LANG").value_or("en");
-        ro.whisper.model = env.get("LT_WHISPER_MODEL").value_or(ro.whisper.model);
 
         CLI::App app;
         lt::speech_cli::describe(app);
         lt::speech_cli::add_source_options(app, opt);
-        std::string engines;
-        for (const auto& n : lt::stt::engine_names())
-            engines += (engines.empty() ? "" : ", ") + n;
-        app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines + " (LT_ENGINE)")
-            ->capture_default_str();
-        app.add_option("--lang", ro.lang, "Language spoken, sent with each caption (LT_LANG)")
-            ->capture_default_str();
-        app.add_option("--model-dir", ro.pocketsphinx.model_dir,
-                       "Model folder: pocketsphinx's acoustic model (default: Debian's); whisper's "
-                       "model cache (default: ~/.cache/live-translate/models)");
-        app.add_option(
-               "--model", ro.whisper.model,
-               "whisper: tiny.en, tiny, base.en, base, small.en, small or a ggml file (LT_WHISPER_MODEL)")
-            ->capture_default_str();
-        app.add_option("--dict", ro.pocketsphinx.dict, "Pronunciation dictionary (default: the model's)");
-        app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
-        app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
-            ->capture_default_str();
+        lt::speech_cli::add_engine_options(app, ro, env);
+        lt::speech_cli::add_openai_options(app, ro.openai, env);
         lt::speech_cli::add_delivery_options(app, opt);
         CLI11_PARSE(app, argc, argv);
-        // --model-dir is the chosen engine's model folder.
-        if (ro.engine == "whisper")
-            ro.whisper.model_dir = std::exchange(ro.pocketsphinx.model_dir, {});
+        lt::speech_cli::settle_engine_options(ro);
         bool verbose = opt.verbosity > 0;
         ro.verbose = opt.verbosity > 1;
         if (opt.list) {
@@ -115,6 +95,16 @@ int main(int argc, char** argv) {
                            e.message);
             };
         }
+        // A refused OpenAI key stops the run (exit 2), as a refused server key does.
+        std::atomic<bool> engine_refused{false};
+        std::atomic<speech::pipeline*> running_pipe{nullptr};
+        lt::speech_cli::watch_openai_events(
+            ro.openai, verbose, opt.ca_file, [&out](const std::string& text) { out.notice(text); },
+            audio_lost, engine_refused,
+            [&running_pipe] {
+                if (auto* p = running_pipe.load())
+                    p->stop();
+            });
         auto recognizer = lt::stt::make_recognizer(ro);
         if (!recognizer)
             throw std::runtime_error(recognizer.error_message());
@@ -143,6 +133,9 @@ int main(int argc, char** argv) {
         events.notice = [&](const std::string& text) { out.notice(text); };
         events.level = [&](double dbfs) { out.level(dbfs); };
         speech::pipeline pipe(*source, *recognizer.value(), po, events);
+        running_pipe = &pipe;
+        if (engine_refused)
+            pipe.stop();
 
         std::atomic<bool> exiting{false};
         std::atomic<int> stopped_by{0};
@@ -169,9 +162,10 @@ int main(int argc, char** argv) {
             out.notice("audio input failed: " + std::string(e.what()));
             status = 1;
         }
+        running_pipe = nullptr;
         auto left = client.finish(std::chrono::milliseconds(static_cast<long>(opt.finish_timeout * 1000)));
         auto st = client.snapshot();
-        if (st.failed)
+        if (st.failed || engine_refused)
             status = 2;
         else if (left > 0) {
             out.notice(std::to_string(left) + " caption(s) could not be delivered");

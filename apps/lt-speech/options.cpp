@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <utility>
 
 namespace lt::speech_cli {
 
@@ -27,7 +28,9 @@ void describe(CLI::App& app) {
                "a full code such as en-GB is used as it is. A refused key or a Transcribe error is "
                "printed and the stream retried (1 s doubling to 16 s) while audio is kept (5 minutes); "
                "a server refusing the API key ends lt-speech at start (exit status 2), and audio still "
-               "not transcribed at the end gives exit status 4.");
+               "not transcribed at the end gives exit status 4. Engine openai: any OpenAI-compatible "
+               "transcription server (POST {--openai-url}/audio/transcriptions, key from OPENAI_API_KEY); "
+               "a refused key is exit status 2, utterances wait (up to 100) while the server is down.");
 }
 
 void add_source_options(CLI::App& app, settings& s) {
@@ -46,7 +49,8 @@ void add_delivery_options(CLI::App& app, settings& s) {
                    "At exit, seconds to keep trying to deliver captions not yet acknowledged")
         ->capture_default_str();
     app.add_option("--ca-file", s.ca_file,
-                   "Also trust this CA (PEM) for wss, e.g. a self-signed server (LT_CA_FILE)");
+                   "Also trust this CA (PEM) for wss and --engine openai's https, e.g. a self-signed server "
+                   "(LT_CA_FILE)");
     app.add_flag("--no-meter", s.no_meter, "Do not show the input level");
     app.add_flag("-v,--verbose", s.verbosity, "Debug output: partials, delivery; -vv adds the engine's log");
 }
@@ -61,6 +65,34 @@ void export_aws_settings(const core::env_source& env) {
         if (auto v = env.get(name))
             setenv(name, v->c_str(), 0);
     }
+}
+
+void add_engine_options(CLI::App& app, stt::engine_options& ro, const core::env_source& env) {
+    ro.engine = env.get("LT_ENGINE").value_or("pocketsphinx");
+    ro.lang = env.get("LT_LANG").value_or("en");
+    ro.whisper.model = env.get("LT_WHISPER_MODEL").value_or(ro.whisper.model);
+    std::string engines;
+    for (const auto& n : stt::engine_names())
+        engines += (engines.empty() ? "" : ", ") + n;
+    app.add_option("-e,--engine", ro.engine, "Speech recognizer: " + engines + " (LT_ENGINE)")
+        ->capture_default_str();
+    app.add_option("--lang", ro.lang, "Language spoken, sent with each caption (LT_LANG)")
+        ->capture_default_str();
+    app.add_option("--model-dir", ro.pocketsphinx.model_dir,
+                   "Model folder: pocketsphinx's acoustic model (default: Debian's); whisper's "
+                   "model cache (default: ~/.cache/live-translate/models)");
+    app.add_option("--model", ro.whisper.model,
+                   "whisper: tiny.en, tiny, base.en, base, small.en, small or a ggml file (LT_WHISPER_MODEL)")
+        ->capture_default_str();
+    app.add_option("--dict", ro.pocketsphinx.dict, "Pronunciation dictionary (default: the model's)");
+    app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
+    app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
+        ->capture_default_str();
+}
+
+void settle_engine_options(stt::engine_options& ro) {
+    if (ro.engine == "whisper")
+        ro.whisper.model_dir = std::exchange(ro.pocketsphinx.model_dir, {});
 }
 
 std::string caption_language(const std::string& spoken) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/env.hpp"
+#include "stt/make_recognizer.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,6 +28,11 @@ settings settings_from_env(const core::env_source& env);
 void describe(CLI::App& app);
 // Audio and server flags, shown before the engine's.
 void add_source_options(CLI::App& app, settings& s);
+// The engine's flags (--engine, --lang, model files, --end-silence), with LT_ENGINE, LT_LANG
+// and LT_WHISPER_MODEL as defaults.
+void add_engine_options(CLI::App& app, stt::engine_options& ro, const core::env_source& env);
+// After parsing: --model-dir is the chosen engine's model folder.
+void settle_engine_options(stt::engine_options& ro);
 // Delivery and console flags, shown after the engine's.
 void add_delivery_options(CLI::App& app, settings& s);
 

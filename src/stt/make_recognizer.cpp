@@ -7,7 +7,7 @@
 namespace lt::stt {
 
 std::vector<std::string> engine_names() {
-    std::vector<std::string> names{"pocketsphinx", "aws"};
+    std::vector<std::string> names{"pocketsphinx", "aws", "openai"};
     if (whisper::engine_built())
         names.push_back("whisper");
     return names;
@@ -26,6 +26,8 @@ core::result<std::unique_ptr<recognizer>> make_recognizer(const engine_options& 
                                     "; give one such as en-US, de-DE or es-ES");
         return transcribe::make_transcribe_recognizer(std::move(aws));
     }
+    if (opts.engine == "openai")
+        return openai::make_openai_recognizer(opts, opts.openai);
     std::string names;
     for (const auto& n : engine_names())
         names += (names.empty() ? "" : ", ") + n;

@@ -1,10 +1,11 @@
 // Every speech engine behind one factory, so lt-speech and the tools pick one by name:
 // "pocketsphinx" (offline, stt/pocketsphinx/), "aws" (AWS Transcribe streaming,
-// stt/transcribe/) and "whisper" (whisper.cpp, stt/whisper/; only when built with it). A new engine is a
+// stt/transcribe/), "openai" (any OpenAI-compatible transcription server, stt/openai/) and "whisper" (whisper.cpp, stt/whisper/; only when built with it). A new engine is a
 // sibling folder, a field here and a branch in make_recognizer().
 #pragma once
 
 #include "core/result.hpp"
+#include "stt/openai/openai_recognizer.hpp"
 #include "stt/pocketsphinx/pocketsphinx_recognizer.hpp"
 #include "stt/recognizer.hpp"
 #include "stt/transcribe/transcribe_recognizer.hpp"
@@ -30,10 +31,11 @@ struct engine_options : recognizer_options {
     stt::transcribe::transcribe_options transcribe;
     // "whisper": the model (name or path) and its cache folder.
     stt::whisper::model_options whisper;
+    stt::openai::openai_options openai; // "openai": server, model, key
 };
 
-// Names make_recognizer accepts, for --help and error messages: "pocketsphinx", "aws", and
-// "whisper" when whisper.cpp is built in (LT_WHISPER).
+// Names make_recognizer accepts, for --help and error messages: "pocketsphinx", "aws", "openai",
+// and "whisper" when whisper.cpp is built in (LT_WHISPER).
 std::vector<std::string> engine_names();
 
 // True for engines that need AWS credentials (transcribe.credentials).

@@ -26,7 +26,7 @@ struct no_credentials : lt::aws::credentials_provider {
 const std::string whisper_if_built = lt::stt::whisper::engine_built() ? ", whisper" : "";
 
 TEST(Recognizers, EngineNames) {
-    std::vector<std::string> want{"pocketsphinx", "aws"};
+    std::vector<std::string> want{"pocketsphinx", "aws", "openai"};
     if (lt::stt::whisper::engine_built())
         want.push_back("whisper");
     EXPECT_EQ(engine_names(), want);
@@ -38,13 +38,14 @@ TEST(Recognizers, UnknownEngineListsAllNames) {
     auto r = make_recognizer(o);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error_message(),
-              "unknown speech recognition engine 'vosk' (--engine): available: pocketsphinx, aws" +
+              "unknown speech recognition engine 'vosk' (--engine): available: pocketsphinx, aws, openai" +
                   whisper_if_built);
 }
 
 TEST(Recognizers, OnlyAwsNeedsAwsCredentials) {
     EXPECT_TRUE(needs_aws_credentials("aws"));
     EXPECT_FALSE(needs_aws_credentials("pocketsphinx"));
+    EXPECT_FALSE(needs_aws_credentials("openai"));
     EXPECT_FALSE(needs_aws_credentials("whisper"));
 }
 
