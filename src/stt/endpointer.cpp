@@ -86,6 +86,24 @@ void endpointer::update_floor(double dbfs) {
     }
 }
 
+void endpointer::push(std::span<const std::int16_t> pcm, std::vector<event>& out) {
+    constexpr std::size_t fs = frame_samples;
+    if (!part_.empty()) {
+        const std::size_t take = std::min(pcm.size(), fs - part_.size());
+        part_.insert(part_.end(), pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(take));
+        pcm = pcm.subspan(take);
+        if (part_.size() < fs)
+            return;
+        push_frame(part_, out);
+        part_.clear();
+    }
+    while (pcm.size() >= fs) {
+        push_frame(pcm.first(fs), out);
+        pcm = pcm.subspan(fs);
+    }
+    part_.assign(pcm.begin(), pcm.end());
+}
+
 void endpointer::push_frame(std::span<const std::int16_t> frame, std::vector<event>& out) {
     const std::uint64_t idx = frame_index_++;
     const double db = frame_dbfs(frame);
@@ -221,6 +239,7 @@ void endpointer::cut_long_utterance(std::vector<event>& out) {
 }
 
 void endpointer::finish(std::vector<event>& out) {
+    part_.clear();
     if (in_utt_)
         end_utterance((last_speech_frame_ + 1) * frame_samples, false, out);
     candidate_ = false;

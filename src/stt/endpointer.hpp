@@ -46,7 +46,13 @@ public:
 
     // Consumes exactly frame_samples samples and appends the events they complete.
     void push_frame(std::span<const std::int16_t> frame, std::vector<event>& out);
-    // End of input: ends an utterance in progress (nothing if none).
+    // Consumes any number of samples: whole frames go through push_frame(); a trailing
+    // part-frame waits for the next call.
+    void push(std::span<const std::int16_t> pcm, std::vector<event>& out);
+    // The part-frame push() holds (fewer than frame_samples samples), for an engine that
+    // wants the last few milliseconds of an utterance at the end of input.
+    std::span<const std::int16_t> tail() const { return part_; }
+    // End of input: ends an utterance in progress (nothing if none) and drops tail().
     void finish(std::vector<event>& out);
 
     bool in_utterance() const { return in_utt_; }
@@ -88,6 +94,7 @@ private:
     std::deque<double> chunk_levels_;
     std::deque<double> idle_levels_;
     std::deque<std::pair<std::uint64_t, double>> idle_pending_;
+    std::vector<std::int16_t> part_; // push()'s samples short of a frame
     double chunk_energy_ = 0;
     int chunk_fill_ = 0;
     std::size_t max_chunks_;

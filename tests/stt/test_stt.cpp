@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <tuple>
 
 using namespace lt::stt;
 using lt::stt::testing::noise;
@@ -234,6 +235,36 @@ TEST(Endpointer, FinishEndsTheUtteranceInProgress) {
     const auto evs = run(pcm, {}, true);
     ASSERT_EQ(of_kind(evs, ev::kind::end).size(), 1u);
     EXPECT_NEAR(sec(of_kind(evs, ev::kind::end)[0].e.sample), 2.0, 0.011);
+}
+
+// push() takes audio in any block size: the events are those of whole frames, and a
+// trailing part-frame waits in tail() until the next call.
+TEST(Endpointer, PushInAnyBlockSizeMatchesWholeFrames) {
+    auto pcm = bed(3.5);
+    add_tone(pcm, 1.0, 1.0, -20);
+    pcm.resize(pcm.size() + 50, 0); // ends in a part-frame
+    auto flatten = [](const std::vector<ev>& evs) {
+        std::vector<std::tuple<int, std::uint64_t, std::size_t>> out;
+        for (const auto& e : evs)
+            out.emplace_back(static_cast<int>(e.type), e.sample, e.pcm.size());
+        return out;
+    };
+    std::vector<ev> whole;
+    endpointer frames({});
+    for (std::size_t at = 0; at + endpointer::frame_samples <= pcm.size(); at += endpointer::frame_samples)
+        frames.push_frame(std::span(pcm).subspan(at, endpointer::frame_samples), whole);
+    for (std::size_t block : {1u, 77u, 160u, 333u, 4096u}) {
+        endpointer ep({});
+        std::vector<ev> got;
+        std::span<const std::int16_t> rest(pcm);
+        while (!rest.empty()) {
+            auto n = std::min(block, rest.size());
+            ep.push(rest.first(n), got);
+            rest = rest.subspan(n);
+        }
+        EXPECT_EQ(flatten(got), flatten(whole)) << "block " << block;
+        EXPECT_EQ(ep.tail().size(), pcm.size() % endpointer::frame_samples) << "block " << block;
+    }
 }
 
 TEST(Endpointer, FrameLevel) {

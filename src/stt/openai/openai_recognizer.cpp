@@ -76,30 +76,15 @@ public:
 
     std::vector<result> feed(std::span<const std::int16_t> pcm) override {
         samples_ += pcm.size();
-        constexpr std::size_t fs = endpointer::frame_samples;
-        if (!pending_.empty()) {
-            const std::size_t take = std::min(pcm.size(), fs - pending_.size());
-            pending_.insert(pending_.end(), pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(take));
-            pcm = pcm.subspan(take);
-            if (pending_.size() == fs) {
-                ep_cut_.push_frame(pending_, events_);
-                pending_.clear();
-            }
-        }
-        while (pcm.size() >= fs) {
-            ep_cut_.push_frame(pcm.first(fs), events_);
-            pcm = pcm.subspan(fs);
-        }
-        pending_.insert(pending_.end(), pcm.begin(), pcm.end());
+        ep_cut_.push(pcm, events_);
         handle_events();
         std::lock_guard lock(mu_);
         return std::exchange(results_, {});
     }
 
     std::vector<result> finish() override {
-        if (in_utt_ && !pending_.empty())
-            utt_pcm_.insert(utt_pcm_.end(), pending_.begin(), pending_.end());
-        pending_.clear();
+        if (auto tail = ep_cut_.tail(); in_utt_ && !tail.empty())
+            utt_pcm_.insert(utt_pcm_.end(), tail.begin(), tail.end());
         ep_cut_.finish(events_);
         handle_events();
 
@@ -435,7 +420,7 @@ private:
     // Caller's thread.
     endpointer ep_cut_;
     std::vector<endpointer::event> events_;
-    std::vector<std::int16_t> pending_, utt_pcm_;
+    std::vector<std::int16_t> utt_pcm_;
     std::uint64_t samples_ = 0, utt_seq_ = 0, onset_ = 0, fed_end_ = 0, next_partial_ = 0;
     bool in_utt_ = false;
 

@@ -66,21 +66,7 @@ public:
     std::vector<result> feed(std::span<const std::int16_t> pcm) override {
         std::vector<result> results;
         samples_ += pcm.size();
-        constexpr std::size_t fs = endpointer::frame_samples;
-        if (!pending_.empty()) {
-            const std::size_t take = std::min(pcm.size(), fs - pending_.size());
-            pending_.insert(pending_.end(), pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(take));
-            pcm = pcm.subspan(take);
-            if (pending_.size() == fs) {
-                ep_.push_frame(pending_, events_);
-                pending_.clear();
-            }
-        }
-        while (pcm.size() >= fs) {
-            ep_.push_frame(pcm.first(fs), events_);
-            pcm = pcm.subspan(fs);
-        }
-        pending_.insert(pending_.end(), pcm.begin(), pcm.end()); // empty unless all was taken
+        ep_.push(pcm, events_);
         handle_events(results);
         return results;
     }
@@ -88,10 +74,8 @@ public:
     std::vector<result> finish() override {
         std::vector<result> results;
         // A trailing part-frame only matters inside an utterance: give it to the decoder.
-        if (in_utt_ && !pending_.empty()) {
-            ps_process_raw(ps_, pending_.data(), pending_.size(), FALSE, FALSE);
-        }
-        pending_.clear();
+        if (auto tail = ep_.tail(); in_utt_ && !tail.empty())
+            ps_process_raw(ps_, tail.data(), tail.size(), FALSE, FALSE);
         ep_.finish(events_);
         handle_events(results);
         return results;
@@ -167,7 +151,6 @@ private:
     endpointer ep_;
     std::uint64_t poll_samples_;
     std::vector<endpointer::event> events_;
-    std::vector<std::int16_t> pending_;
     std::uint64_t samples_ = 0;
     bool in_utt_ = false;
     bool utt_has_id_ = false;
