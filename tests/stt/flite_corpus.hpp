@@ -111,30 +111,6 @@ inline flite_corpus make_flite_corpus(corpus_set set, const std::filesystem::pat
     return c;
 }
 
-// 16 kHz mono 16-bit PCM WAV, for pocketsphinx_continuous -infile.
-inline void write_wav(const std::filesystem::path& path, const std::vector<std::int16_t>& pcm) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr)
-        throw std::runtime_error("cannot write " + path.string());
-    auto u32 = [&](std::uint32_t v) { std::fwrite(&v, 4, 1, f); };
-    auto u16 = [&](std::uint16_t v) { std::fwrite(&v, 2, 1, f); };
-    const auto bytes = static_cast<std::uint32_t>(pcm.size() * 2);
-    std::fwrite("RIFF", 1, 4, f);
-    u32(36 + bytes);
-    std::fwrite("WAVEfmt ", 1, 8, f);
-    u32(16);
-    u16(1);
-    u16(1);
-    u32(16000);
-    u32(32000);
-    u16(2);
-    u16(16);
-    std::fwrite("data", 1, 4, f);
-    u32(bytes);
-    std::fwrite(pcm.data(), 2, pcm.size(), f);
-    std::fclose(f);
-}
-
 // Plain `pocketsphinx_continuous -infile` (its own defaults and VAD): the words it prints.
 inline std::vector<std::string> pocketsphinx_continuous_words(const std::filesystem::path& wav) {
     const std::string cmd =

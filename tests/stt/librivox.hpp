@@ -23,6 +23,29 @@ namespace lt::stt::testing {
 
 inline const std::string librivox_dir = "/usr/share/pocketsphinx/test/data/librivox";
 
+// Writes 16 kHz mono 16-bit PCM as a WAV file (for pocketsphinx_continuous, lt-speech --input).
+inline void write_wav(const std::string& path, const std::vector<std::int16_t>& pcm) {
+    std::ofstream f(path, std::ios::binary);
+    auto u32 = [&](std::uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](std::uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+    const auto bytes = static_cast<std::uint32_t>(pcm.size() * 2);
+    f.write("RIFF", 4);
+    u32(36 + bytes);
+    f.write("WAVEfmt ", 8);
+    u32(16);    // fmt chunk size
+    u16(1);     // PCM
+    u16(1);     // mono
+    u32(16000); // sample rate
+    u32(32000); // bytes per second
+    u16(2);     // block align
+    u16(16);    // bits per sample
+    f.write("data", 4);
+    u32(bytes);
+    f.write(reinterpret_cast<const char*>(pcm.data()), bytes);
+    if (!f)
+        throw std::runtime_error("cannot write " + path);
+}
+
 // 16 kHz mono 16-bit PCM WAV; walks the RIFF chunks rather than assuming a 44-byte header.
 inline std::vector<std::int16_t> read_wav(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -18,31 +18,11 @@ namespace lt::test::transcribe {
 using stt::testing::clip;
 using stt::testing::edit_distance;
 using stt::testing::words;
+using stt::testing::write_wav;
 
 inline const std::string key = "aws-speech-key";
 inline const std::string role = "arn:aws:iam::123456789012:role/LiveTranslateTranscribeRole";
 inline const std::string speech_bin = "apps/lt-speech/lt-speech";
-
-// 16-bit 16 kHz mono WAV.
-inline void write_wav(const std::string& path, const std::vector<std::int16_t>& pcm) {
-    std::ofstream f(path, std::ios::binary);
-    auto u32 = [&](std::uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](std::uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-    const auto bytes = static_cast<std::uint32_t>(pcm.size() * 2);
-    f.write("RIFF", 4);
-    u32(36 + bytes);
-    f.write("WAVEfmt ", 8);
-    u32(16);
-    u16(1);
-    u16(1);
-    u32(16000);
-    u32(32000);
-    u16(2);
-    u16(16);
-    f.write("data", 4);
-    u32(bytes);
-    f.write(reinterpret_cast<const char*>(pcm.data()), bytes);
-}
 
 // The WAV file goes when the object does.
 struct joined_clips {
