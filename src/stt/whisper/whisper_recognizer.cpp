@@ -288,23 +288,8 @@ private:
     void cut_at_stable_word(const std::vector<std::int16_t>& pcm, std::uint64_t first,
                             const std::vector<word>& shown) {
         const auto& stable = agree_.stable();
-        const auto frame = static_cast<std::size_t>(endpointer::frame_samples);
-        auto at = [&](double s) {
-            return std::min(pcm.size(), static_cast<std::size_t>(std::max(0.0, s) * rate));
-        };
-        std::size_t from = at(stable.back().end_s);
-        std::size_t to = at(stable.back().end_s + 0.4);
-        if (shown.size() > stable.size())
-            to = std::min(to, std::max(from, at(shown[stable.size()].start_s)));
-        std::size_t cut = from;
-        double quietest = 1e9;
-        for (std::size_t f = from; f + frame <= to; f += frame) {
-            double level = endpointer::frame_dbfs(std::span(pcm).subspan(f, frame));
-            if (level < quietest) {
-                quietest = level;
-                cut = f;
-            }
-        }
+        const double next = shown.size() > stable.size() ? shown[stable.size()].start_s : 1e9;
+        const std::size_t cut = quiet_cut(pcm, stable.back().end_s, next);
         if (cut == 0 || cut >= pcm.size())
             return; // nothing would be left on one side: wait for the pause or the hard cut
         // Caller holds mu_ (run_partial's lock).

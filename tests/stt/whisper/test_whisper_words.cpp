@@ -122,3 +122,30 @@ TEST(whisper_words, ordinary_repetition_is_left_alone) {
     EXPECT_TRUE(drop_repeats(w));
     EXPECT_EQ(join(w), "bye");
 }
+
+TEST(whisper_words, the_long_speech_cut_goes_at_the_quietest_frame_after_the_stable_word) {
+    // 2 s of loud tone with a 30 ms near-silence at 1.20 s and a deeper one at 1.70 s.
+    std::vector<std::int16_t> pcm(32000);
+    for (std::size_t i = 0; i < pcm.size(); ++i)
+        pcm[i] = static_cast<std::int16_t>(i % 40 < 20 ? 8000 : -8000);
+    auto quiet = [&](double at_s, std::int16_t amp) {
+        for (std::size_t i = static_cast<std::size_t>(at_s * 16000);
+             i < static_cast<std::size_t>((at_s + 0.03) * 16000); ++i)
+            pcm[i] = static_cast<std::int16_t>(i % 40 < 20 ? amp : -amp);
+    };
+    quiet(1.20, 300);
+    quiet(1.70, 10);
+    // The stable word ends (by the decoder's estimate) at 1.1 s; the next starts at 1.5 s.
+    auto cut = quiet_cut(pcm, 1.1, 1.5);
+    EXPECT_GE(cut, 19200u);
+    EXPECT_LT(cut, 19200u + 480u);
+    // Without a next word the search reaches 0.4 s past the stable end, not the deeper dip.
+    cut = quiet_cut(pcm, 1.1, 1e9);
+    EXPECT_GE(cut, 19200u);
+    EXPECT_LT(cut, 19200u + 480u);
+    cut = quiet_cut(pcm, 1.4, 1e9);
+    EXPECT_GE(cut, 27200u);
+    EXPECT_LT(cut, 27200u + 480u);
+    // A word end at or past the audio's end leaves nothing after the cut.
+    EXPECT_EQ(quiet_cut(pcm, 2.5, 1e9), pcm.size());
+}
