@@ -146,6 +146,8 @@ class random_blocks:
     def __init__(self, seed):
         self.rng = random.Random(seed)
         self.blocks = {}
+        # f32 (position embeddings) from values of its own: tiled from the f16 block, a
+        # position's row lines up with a token's and the output counts up the vocabulary.
         for fmt in ("e", "f"):
             values = [self.rng.gauss(0.0, WEIGHT_STD) for _ in range(BLOCK)]
             for scale in (1.0, QUIET, POSITION):
