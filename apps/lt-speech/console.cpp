@@ -67,9 +67,10 @@ void console::final(const speech::caption& c, double start_s, double end_s) {
         redraw();
 }
 
-void console::level(double dbfs) {
+void console::level(double dbfs, const std::string& engine_status) {
     std::lock_guard lock(mutex_);
     level_ = dbfs;
+    status_ = engine_status;
     if (meter_)
         redraw();
 }
@@ -90,6 +91,8 @@ void console::line_err(const std::string& text) {
 
 void console::redraw() {
     std::string head = meter_ ? lt::audio::level_bar(level_, 12) + " " : "";
+    if (meter_ && !status_.empty())
+        head += "[" + status_ + "] ";
     std::string text = partial_.empty() ? "" : "… " + partial_;
     // Keep to one terminal line: the live line is rewritten in place.
     if (text.size() > 90)

@@ -19,7 +19,8 @@ public:
     void notice(const std::string& text);      // "lt-speech: <text>" on stderr
     void partial(const std::string& text);
     void final(const speech::caption& c, double start_s, double end_s);
-    void level(double dbfs);
+    // The input level and the engine's status ("RTF 0.42"), shown on the live line.
+    void level(double dbfs, const std::string& engine_status);
 
 private:
     void clear_line();
@@ -30,6 +31,7 @@ private:
     bool verbose_, tty_, meter_;
     std::string partial_;
     double level_ = -120;
+    std::string status_;
 };
 
 // Lists the audio input devices on stdout (lt-speech --list-devices).

@@ -1,6 +1,6 @@
 // lt-speech: the speaker's program. Listens to a microphone (or a file, or stdin),
-// recognises speech (offline, with AWS Transcribe or an OpenAI-compatible server) and sends partial and final
-// captions to lt-server.
+// recognises speech (offline with pocketsphinx or whisper.cpp, with AWS Transcribe or an
+// OpenAI-compatible server) and sends partial and final captions to lt-server.
 #include "audio/audio_source.hpp"
 #include "core/env.hpp"
 #include "speech/client.hpp"
@@ -9,7 +9,7 @@
 #include "stt/make_recognizer.hpp"
 
 #include "console.hpp"
-#include "openai_engine.hpp"
+#include "engines.hpp"
 #include "options.hpp"
 
 #include <atomic>
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
         lt::speech_cli::describe(app);
         lt::speech_cli::add_source_options(app, opt);
         lt::speech_cli::add_engine_options(app, ro, env);
-        lt::speech_cli::add_openai_options(app, ro.openai, env);
+        lt::speech_cli::add_openai_whisper_options(app, ro, env);
         lt::speech_cli::add_delivery_options(app, opt);
         CLI11_PARSE(app, argc, argv);
         lt::speech_cli::settle_engine_options(ro);
@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
                 if (auto* p = running_pipe.load())
                     p->stop();
             });
+        lt::speech_cli::watch_whisper_events(
+            ro, opt.fast, verbose, [&out](const std::string& text) { out.notice(text); }, audio_lost);
         auto recognizer = lt::stt::make_recognizer(ro);
         if (!recognizer)
             throw std::runtime_error(recognizer.error_message());
@@ -131,7 +133,7 @@ int main(int argc, char** argv) {
             out.final(c, start, end);
         };
         events.notice = [&](const std::string& text) { out.notice(text); };
-        events.level = [&](double dbfs) { out.level(dbfs); };
+        events.level = [&](double dbfs) { out.level(dbfs, recognizer.value()->status()); };
         speech::pipeline pipe(*source, *recognizer.value(), po, events);
         running_pipe = &pipe;
         if (engine_refused)

@@ -42,9 +42,10 @@ core::result<std::unique_ptr<recognizer>> make_recognizer(const engine_options& 
         auto model = whisper::load_model(path.value());
         if (!model)
             return core::make_error(model.error_message());
-        // The model loads; streaming recognition on it is the next step of issue 11.
-        return core::make_error("the whisper engine's recognizer is not implemented yet (model " +
-                                path.value() + " loaded and checked); use --engine pocketsphinx or aws");
+        auto stream = opts.whisper_stream;
+        if (!stream.smaller_model)
+            stream.smaller_model = [files = opts.whisper] { return whisper::smaller_cached_model(files); };
+        return whisper::make_whisper_recognizer(opts, std::move(model.value()), std::move(stream));
     }
     return core::make_error("unknown speech recognition engine '" + opts.engine +
                             "' (--engine): available: " + names);

@@ -1,7 +1,8 @@
 // Every speech engine behind one factory, so lt-speech and the tools pick one by name:
 // "pocketsphinx" (offline, stt/pocketsphinx/), "aws" (AWS Transcribe streaming,
-// stt/transcribe/), "openai" (any OpenAI-compatible transcription server, stt/openai/) and "whisper" (whisper.cpp, stt/whisper/; only when built with it). A new engine is a
-// sibling folder, a field here and a branch in make_recognizer().
+// stt/transcribe/), "openai" (any OpenAI-compatible transcription server, stt/openai/) and "whisper"
+// (whisper.cpp, stt/whisper/; only when built with it). A new engine is a sibling folder, a field here and a
+// branch in make_recognizer().
 #pragma once
 
 #include "core/result.hpp"
@@ -10,6 +11,7 @@
 #include "stt/recognizer.hpp"
 #include "stt/transcribe/transcribe_recognizer.hpp"
 #include "stt/whisper/model_files.hpp"
+#include "stt/whisper/whisper_recognizer.hpp"
 
 #include <memory>
 #include <string>
@@ -29,8 +31,10 @@ struct engine_options : recognizer_options {
     stt::pocketsphinx::pocketsphinx_options pocketsphinx; // model files
     // "aws"; its language_code is derived from `lang` (en -> en-US, see language_code()).
     stt::transcribe::transcribe_options transcribe;
-    // "whisper": the model (name or path) and its cache folder.
+    // "whisper": the model (name or path) and its cache folder; the streaming settings
+    // (threads, partials, keep-up control). Its smaller_model is filled in when unset.
     stt::whisper::model_options whisper;
+    stt::whisper::whisper_options whisper_stream;
     stt::openai::openai_options openai; // "openai": server, model, key
 };
 

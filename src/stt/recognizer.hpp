@@ -39,6 +39,8 @@ public:
     virtual bool needs_truecasing() const = 0;
     // Seconds of audio consumed so far.
     virtual double audio_seconds() const = 0;
+    // A short note for the console's status line ("RTF 0.42"); empty when the engine has none.
+    virtual std::string status() const { return {}; }
 };
 
 // The settings of stt::endpointer, which engines without endpointing of their own use.

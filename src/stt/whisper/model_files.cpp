@@ -390,4 +390,31 @@ core::result<std::string> resolve_model(const model_options& opts) {
     return file;
 }
 
+std::string smaller_cached_model(const model_options& opts) {
+    const auto& models = opts.models.empty() ? known_models() : opts.models;
+    if (!find_model(models, opts.model))
+        return {};
+    static const char* const sizes[] = {"small", "base", "tiny"};
+    const auto dot = opts.model.find('.');
+    const std::string size = opts.model.substr(0, dot);
+    const std::string kind = dot == std::string::npos ? "" : opts.model.substr(dot);
+    std::string dir = opts.model_dir;
+    if (dir.empty()) {
+        auto d = default_cache_dir();
+        if (!d)
+            return {};
+        dir = d.value();
+    }
+    bool smaller = false;
+    for (const char* s : sizes) {
+        if (smaller && find_model(models, s + kind)) {
+            const auto file = (fs::path(dir) / model_file_name(s + kind)).string();
+            if (check_model_file(file))
+                return file;
+        }
+        smaller = smaller || size == s;
+    }
+    return {};
+}
+
 } // namespace lt::stt::whisper

@@ -70,4 +70,9 @@ struct model_options {
 // says how to fetch the file by hand.
 core::result<std::string> resolve_model(const model_options& opts);
 
+// The cached file of a smaller model of the same kind (small.en -> base.en, else tiny.en;
+// base -> tiny), or "" when opts.model is not a name or none is cached. Never downloads: the
+// whisper engine's keep-up control asks for it on a machine that is already behind.
+std::string smaller_cached_model(const model_options& opts);
+
 } // namespace lt::stt::whisper

@@ -56,8 +56,7 @@ struct whisper_options {
 
 // opts.lang is the spoken language ("en", "es", ...): an English-only model (*.en) with any
 // other language, or a language whisper does not know, is an error.
-core::result<std::unique_ptr<recognizer>> make_whisper_recognizer(const recognizer_options& opts,
-                                                                  std::unique_ptr<model> m,
-                                                                  whisper_options wo);
+core::result<std::unique_ptr<recognizer>>
+make_whisper_recognizer(const recognizer_options& opts, std::unique_ptr<model> m, whisper_options wo);
 
 } // namespace lt::stt::whisper

@@ -1,4 +1,4 @@
-#include "openai_engine.hpp"
+#include "engines.hpp"
 
 namespace lt::speech_cli {
 
@@ -12,7 +12,8 @@ std::string setting(const core::env_source& env, const char* name, const std::st
 
 } // namespace
 
-void add_openai_options(CLI::App& app, stt::openai::openai_options& o, const core::env_source& env) {
+void add_openai_whisper_options(CLI::App& app, stt::engine_options& ro, const core::env_source& env) {
+    auto& o = ro.openai;
     o.base_url = setting(env, "OPENAI_BASE_URL", o.base_url);
     o.model = setting(env, "LT_STT_MODEL", o.model);
     o.api_key = setting(env, "OPENAI_API_KEY", "");
@@ -21,9 +22,28 @@ void add_openai_options(CLI::App& app, stt::openai::openai_options& o, const cor
     app.add_option("--stt-model", o.model, "Engine openai: transcription model (LT_STT_MODEL)")
         ->capture_default_str();
     app.add_option("--partial-interval", o.partial_interval_s,
-                   "Engine openai: seconds of speech between partial requests, 0 = finals only")
+                   "Engines openai and whisper: seconds of speech between partials, 0 = finals only")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", ro.whisper_stream.threads,
+                   "Engine whisper: decoding threads (default: cores - 1, at least 1)")
+        ->check(CLI::PositiveNumber);
+}
+
+void watch_whisper_events(stt::engine_options& ro, bool fast, bool verbose,
+                          std::function<void(const std::string&)> notice, std::atomic<bool>& audio_lost) {
+    auto& w = ro.whisper_stream;
+    w.partial_interval_s = ro.openai.partial_interval_s;
+    w.live = !fast;
+    w.verbose = verbose;
+    w.on_event = [notice = std::move(notice), verbose, &audio_lost](const stt::whisper::whisper_event& e) {
+        if (e.untranscribed_s > 0)
+            audio_lost = true;
+        if (e.type == stt::whisper::whisper_event::kind::warning)
+            notice("warning: " + e.message);
+        else if (verbose)
+            notice(e.message);
+    };
 }
 
 void watch_openai_events(stt::openai::openai_options& o, bool verbose, const std::string& ca_file,
