@@ -1,12 +1,14 @@
 // The whisper engine's model files without a network: names and their pinned SHA-1 (tied to
 // the bundled whisper.cpp README), the cache folder, errors for missing and non-model files,
-// a weightless tiny-shape model loading through the real whisper.cpp, and the factory.
+// a weightless tiny-shape model loading through the real whisper.cpp, a random-weight one
+// decoding text, and the factory.
 #include "stt/make_recognizer.hpp"
 #include "stt/whisper/model_files.hpp"
 #include "stt/whisper/whisper_model.hpp"
 #include "whisper_files.hpp"
 
 #ifdef LT_WHISPER_SOURCE_DIR
+#include "librivox.hpp"
 #include <whisper.h>
 #endif
 
@@ -197,6 +199,54 @@ TEST(WhisperModels, GeneratedTinyModelRunsTheDecoder) {
     ASSERT_TRUE(t);
     EXPECT_GT(t->encode_ms, 0.0f);
     EXPECT_GT(t->decode_ms + t->batchd_ms, 0.0f); // and the decoder
+}
+
+TEST(WhisperModels, RandomWeightTinyModelDecodesTextToTheTokenCap) {
+    // The streaming tests and the bench stand on this: with random weights the whole path runs
+    // (encoder, decoder, text), at the cost of a real tiny.en model.
+    temp_dir dir;
+    make_model("tiny.en", dir / "random.bin", "random");
+    auto m = load_model(dir / "random.bin");
+    ASSERT_TRUE(m) << m.error_message();
+    EXPECT_EQ(m.value()->info().n_text_layer, 4);
+    const auto clips = lt::stt::testing::load_librivox();
+    ASSERT_FALSE(clips.empty()) << "no LibriVox clips in " << lt::stt::testing::librivox_dir;
+    const auto& pcm16 = clips[0].pcm;
+    ASSERT_GE(pcm16.size(), 48000u);
+    std::vector<float> pcm(48000); // 3 s
+    for (std::size_t i = 0; i < pcm.size(); ++i)
+        pcm[i] = static_cast<float>(pcm16[i]) / 32768.0f;
+    auto p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
+    p.n_threads = 2;
+    p.print_progress = p.print_realtime = p.print_special = p.print_timestamps = false;
+    p.language = "en";
+    p.no_timestamps = p.single_segment = true;
+    p.audio_ctx = 160; // 3.2 s of the 30 s window
+    p.max_tokens = 12;
+    auto* ctx = m.value()->context();
+    auto decode = [&] {
+        EXPECT_EQ(whisper_full(ctx, p, pcm.data(), static_cast<int>(pcm.size())), 0);
+        return whisper_full_n_segments(ctx) == 1 ? std::string(whisper_full_get_segment_text(ctx, 0)) : "";
+    };
+    const std::string text = decode();
+    ASSERT_EQ(whisper_full_n_segments(ctx), 1);
+    // Whole pseudo-words from the tool's vocabulary, never the single bytes.
+    EXPECT_TRUE(std::regex_match(text, std::regex("( [a-z]{6})+"))) << text;
+    // The tool keeps end-of-text from winning, so decoding runs to the cap. whisper.cpp checks
+    // the cap after sampling (i >= max_tokens, i from 0): one token more than max_tokens.
+    const int n = whisper_full_n_tokens(ctx, 0);
+    EXPECT_EQ(n, p.max_tokens + 1) << text;
+    double logprob = 0;
+    for (int i = 0; i < n; ++i) {
+        const auto t = whisper_full_get_token_data(ctx, 0, i);
+        EXPECT_LT(t.id, whisper_token_eot(ctx)); // a text token
+        ASSERT_TRUE(std::isfinite(t.p) && t.p > 0 && t.p <= 1) << "token " << i << " p " << t.p;
+        logprob += t.plog;
+    }
+    // Confident enough that whisper.cpp neither re-decodes at a higher temperature nor drops
+    // the segment (logprob_thold -1).
+    EXPECT_GT(logprob / n, p.logprob_thold);
+    EXPECT_EQ(decode(), text); // greedy: the same text again
 }
 
 TEST(WhisperModels, DamagedHeaderIsRefusedBeforeWhisperCpp) {

@@ -1,5 +1,5 @@
 // Shared by the whisper tests: a fresh temporary folder, and a model file of a real model's
-// shape without weights written by tools/make_whisper_model.py.
+// shape, without weights or with random ones, written by tools/make_whisper_model.py.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -36,11 +36,11 @@ struct temp_dir {
     std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
-// Writes a weightless model of `shape` ("tiny.en", "tiny", ...) to `out`; fails the test when
-// the tool fails.
-inline void make_model(const std::string& shape, const std::string& out) {
-    const auto cmd = "/usr/bin/python3 " + source_dir() + "/tools/make_whisper_model.py --shape " + shape +
-                     " '" + out + "'";
+// Writes a model of `shape` ("tiny.en", "tiny", ...) to `out`, weightless or with `weights`
+// "random" (gibberish text at a real model's cost); fails the test when the tool fails.
+inline void make_model(const std::string& shape, const std::string& out, const std::string& weights = "none") {
+    const auto cmd = "/usr/bin/python3 " + source_dir() + "/tools/make_whisper_model.py --weights " + weights +
+                     " --shape " + shape + " '" + out + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     ASSERT_TRUE(std::filesystem::exists(out));
 }
