@@ -424,8 +424,8 @@ private:
                 logprob += data.plog;
                 ++n;
                 std::string text = whisper_full_get_token_text(ctx, s, t);
-                const double t0s = std::min(audio_s, static_cast<double>(data.t0) / 100);
-                const double t1s = std::min(audio_s, static_cast<double>(data.t1) / 100);
+                const double t0s = static_cast<double>(data.t0) / 100;
+                const double t1s = static_cast<double>(data.t1) / 100;
                 if (words.empty() || (!text.empty() && text.front() == ' ')) {
                     auto start = text.find_first_not_of(' ');
                     if (start == std::string::npos)
@@ -440,6 +440,8 @@ private:
                 continue; // whisper.cpp drops the no-speech case itself (thresholds above)
             d.words.insert(d.words.end(), words.begin(), words.end());
         }
+        if (!times_plausible(d.words, audio_s))
+            spread_times(d.words, audio_s);
         if (wo_.extra_decode_s > 0)
             std::this_thread::sleep_for(std::chrono::duration<double>(wo_.extra_decode_s));
         d.seconds = since(t0);

@@ -149,3 +149,22 @@ TEST(whisper_words, the_long_speech_cut_goes_at_the_quietest_frame_after_the_sta
     // A word end at or past the audio's end leaves nothing after the cut.
     EXPECT_EQ(quiet_cut(pcm, 2.5, 1e9), pcm.size());
 }
+
+TEST(whisper_words, wild_word_times_are_replaced_by_times_shared_out_by_length) {
+    auto w = words("a bb ccc"); // 0-0.3, 0.4-0.7, 0.8-1.1
+    EXPECT_TRUE(times_plausible(w, 1.2));
+    EXPECT_FALSE(times_plausible(w, 1.0)) << "past the audio";
+    auto negative = w;
+    negative[1].start_s = -1003.9;
+    EXPECT_FALSE(times_plausible(negative, 2.0));
+    auto backwards = w;
+    backwards[2].start_s = 0.1;
+    EXPECT_FALSE(times_plausible(backwards, 2.0));
+
+    spread_times(w, 1.2); // 2 + 3 + 4 characters with the spaces
+    EXPECT_DOUBLE_EQ(w[0].start_s, 0.0);
+    EXPECT_NEAR(w[0].end_s, 1.2 * 2 / 9, 1e-9);
+    EXPECT_NEAR(w[1].end_s, 1.2 * 5 / 9, 1e-9);
+    EXPECT_NEAR(w[2].end_s, 1.2, 1e-9);
+    EXPECT_TRUE(times_plausible(w, 1.2));
+}
