@@ -1,5 +1,16 @@
 #include "stt/whisper/whisper_recognizer.hpp"
 
+namespace lt::stt::whisper {
+
+bool guard_drops(const whisper_options& wo, float no_speech_prob, double mean_logprob) {
+    if (!wo.guards)
+        return false;
+    return (no_speech_prob > wo.no_speech_thold && mean_logprob < wo.logprob_thold) ||
+           mean_logprob < wo.drop_logprob_thold;
+}
+
+} // namespace lt::stt::whisper
+
 #ifdef LT_HAVE_WHISPER
 
 #include "stt/endpointer.hpp"
@@ -392,12 +403,7 @@ private:
         if (short_context)
             p.audio_ctx = std::min(1500, static_cast<int>(std::ceil(padded_s * 50)) + 32);
         p.initial_prompt = prompt_.empty() ? nullptr : prompt_.c_str();
-        if (wo_.guards) {
-            p.no_speech_thold = wo_.no_speech_thold;
-            p.logprob_thold = wo_.logprob_thold;
-        } else {
-            p.no_speech_thold = 2.0f; // a probability never exceeds it
-        }
+        p.no_speech_thold = 2.0f; // never exceeded: guard_drops() applies the rule, on every segment
         p.abort_callback = [](void* self) { return static_cast<whisper_engine*>(self)->stopping_.load(); };
         p.abort_callback_user_data = this;
 
@@ -436,8 +442,8 @@ private:
                     words.back().end_s = std::max(words.back().end_s, t1s);
                 }
             }
-            if (wo_.guards && n > 0 && logprob / n < wo_.drop_logprob_thold)
-                continue; // whisper.cpp drops the no-speech case itself (thresholds above)
+            if (n > 0 && guard_drops(wo_, whisper_full_get_segment_no_speech_prob(ctx, s), logprob / n))
+                continue;
             d.words.insert(d.words.end(), words.begin(), words.end());
         }
         if (!times_plausible(d.words, audio_s))

@@ -11,6 +11,7 @@
 #include "stt/whisper/words.hpp"
 
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -20,12 +21,14 @@ namespace sw = lt::stt::whisper;
 
 namespace {
 
-// One random-weight tiny.en and one tiny (multilingual) model for the whole run.
+// Random-weight tiny.en and tiny (multilingual) models for the whole run, and an unsure
+// tiny.en (near-uniform output, as a real model on noise it was not trained for).
 const temp_dir& models() {
     static temp_dir dir;
     static bool made = [] {
         make_model("tiny.en", dir / "tiny.en.bin", "random");
         make_model("tiny", dir / "tiny.bin", "random");
+        make_model("tiny.en", dir / "unsure.en.bin", "random", "--logit-scale 1");
         return true;
     }();
     (void)made;
@@ -40,7 +43,6 @@ std::unique_ptr<lt::stt::recognizer> make(sw::whisper_options wo, const std::str
     o.lang = lang;
     o.endpoint = ep;
     o.whisper.model = models() / model;
-    wo.guards = false; // a random model's log-probabilities are all below any threshold
     o.whisper_stream = std::move(wo);
     auto r = lt::stt::make_recognizer(o);
     if (!r)
@@ -265,6 +267,34 @@ TEST(whisper_stream, speech_the_machine_cannot_decode_in_time_is_dropped_with_a_
     // Bounded: decoding all five would end 30 s after the first sentence; dropping two ends
     // with the audio's last sentence, two decodes later.
     EXPECT_LT(took, static_cast<double>(pcm.size()) / 16000 / 2 + 2 * 6.0 + 4) << said;
+}
+
+TEST(whisper_stream, the_hallucination_guard_drops_decodes_the_model_is_unsure_of) {
+    // The unsure model's words have a mean log-probability near -10: with the guards on (the
+    // default) none of them is shown; with them off, the same audio gives text.
+    const auto pcm = stream_of({1, 4}, 1.0);
+    auto guarded = make(stream_options(0.5), "en", "unsure.en.bin");
+    for (const auto& g : feed_paced(*guarded, pcm, 4.0))
+        ADD_FAILURE() << "shown: " << g.r.text;
+    auto wo = stream_options(0.5);
+    wo.guards = false;
+    auto unguarded = make(wo, "en", "unsure.en.bin");
+    std::size_t finals = 0;
+    for (const auto& g : feed_paced(*unguarded, pcm, 4.0))
+        finals += g.r.final && !g.r.text.empty();
+    EXPECT_GE(finals, 2u);
+}
+
+TEST(whisper_stream, silence_and_noise_never_reach_the_decoder) {
+    auto rec = make(stream_options(0.5));
+    std::vector<std::int16_t> pcm(16000 * 12);
+    std::mt19937 gen(7);
+    std::normal_distribution<double> noise(0, 30); // about -60 dBFS
+    for (auto& s : pcm)
+        s = static_cast<std::int16_t>(noise(gen));
+    auto out = feed_paced(*rec, pcm, 4.0);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(rec->status(), "RTF 0.00"); // nothing was decoded
 }
 
 TEST(whisper_stream, language_must_suit_the_model) {

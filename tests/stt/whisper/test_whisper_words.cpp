@@ -1,5 +1,6 @@
 // The whisper engine's word rules: LocalAgreement-2 (stable words are never taken back), the
 // final's continuation after them, and the repeated-phrase guard.
+#include "stt/whisper/whisper_recognizer.hpp"
 #include "stt/whisper/words.hpp"
 
 #include <gtest/gtest.h>
@@ -167,4 +168,16 @@ TEST(whisper_words, wild_word_times_are_replaced_by_times_shared_out_by_length) 
     EXPECT_NEAR(w[1].end_s, 1.2 * 5 / 9, 1e-9);
     EXPECT_NEAR(w[2].end_s, 1.2, 1e-9);
     EXPECT_TRUE(times_plausible(w, 1.2));
+}
+
+TEST(whisper_guard, drops_likely_silence_and_unsure_decodes_and_keeps_the_rest) {
+    lt::stt::whisper::whisper_options wo; // no_speech 0.6, logprob -1, drop below -2
+    using lt::stt::whisper::guard_drops;
+    EXPECT_FALSE(guard_drops(wo, 0.1f, -0.3)); // clear speech
+    EXPECT_FALSE(guard_drops(wo, 0.9f, -0.5)); // "no speech" but confident words: kept
+    EXPECT_TRUE(guard_drops(wo, 0.9f, -1.2));  // no speech and unsure: OpenAI's rule
+    EXPECT_FALSE(guard_drops(wo, 0.3f, -1.5)); // unsure, but speech
+    EXPECT_TRUE(guard_drops(wo, 0.0f, -2.5));  // too unsure whatever the no-speech estimate
+    wo.guards = false;
+    EXPECT_FALSE(guard_drops(wo, 0.9f, -9.0));
 }
