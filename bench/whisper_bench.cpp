@@ -90,9 +90,16 @@ void run(recognizer& rec, const std::vector<std::int16_t>& pcm, bool paced, run_
     out.audio_s = rec.audio_seconds();
 }
 
-void print_report(const std::string& shape, bool live, int threads, const run_report& r, bool verbose) {
+void print_report(const std::string& shape, bool live, int threads, const stream& s, const run_report& r,
+                  bool verbose) {
+    // Wall time at which the block holding audio time t (seconds) was fed.
+    auto fed = [&](double t) {
+        const auto last = static_cast<std::size_t>(std::max(0.0, t * 16000 - 1));
+        return r.fed_at[std::min(last / block_samples, r.fed_at.size() - 1)];
+    };
     std::size_t partials = 0, finals = 0, empty_finals = 0;
-    std::vector<double> latency; // final's arrival minus the feed of the audio at its end_s
+    std::vector<double> latency;     // final's arrival minus the feed of the audio at its end_s
+    std::vector<double> from_speech; // ... of the clip's last loud 10 ms (librivox speech_end)
     for (const auto& a : r.results) {
         if (!a.r.final) {
             ++partials;
@@ -100,23 +107,23 @@ void print_report(const std::string& shape, bool live, int threads, const run_re
         }
         ++finals;
         empty_finals += a.r.text.empty();
-        if (!r.fed_at.empty()) {
-            const auto last = static_cast<std::size_t>(std::max(0.0, a.r.end_s * 16000 - 1));
-            const std::size_t k = std::min(last / block_samples, r.fed_at.size() - 1);
-            latency.push_back(a.wall_s - r.fed_at[k]);
-        }
+        const double speech_end = static_cast<double>(s.placed[owner(s, a.r)].speech_end) / 16000;
+        latency.push_back(a.wall_s - fed(a.r.end_s));
+        from_speech.push_back(a.wall_s - fed(speech_end));
         if (verbose)
-            std::printf("    final %.2f-%.2f s at %.2f s: %s\n", a.r.start_s, a.r.end_s, a.wall_s,
-                        a.r.text.c_str());
+            std::printf("    final %.2f-%.2f s (speech end %.2f s) arrived %.2f s: %s\n", a.r.start_s, a.r.end_s,
+                        speech_end, a.wall_s, a.r.text.c_str());
     }
     std::printf("  %-8s %-9s threads %d  audio %.1f s  wall %.1f s  cpu %.1f s  RTF wall %.3f cpu %.3f\n",
                 shape.c_str(), live ? "real-time" : "fast", threads, r.audio_s, r.wall_s, r.cpu_s,
                 r.wall_s / r.audio_s, r.cpu_s / r.audio_s);
     std::printf("           finals %zu (%zu empty)  partials %zu", finals, empty_finals, partials);
-    if (live)
-        std::printf("  speech end -> final p50 %.2f s  max %.2f s (n=%zu)  late blocks %zu", percentile(latency, 50),
-                    percentile(latency, 100), latency.size(), r.late_blocks);
     std::printf("\n");
+    if (live)
+        std::printf("           end_s -> final p50 %.2f s max %.2f s; speech end -> final p50 %.2f s max %.2f s "
+                    "(n=%zu); late blocks %zu\n",
+                    percentile(latency, 50), percentile(latency, 100), percentile(from_speech, 50),
+                    percentile(from_speech, 100), latency.size(), r.late_blocks);
     if (!r.events.empty() || r.untranscribed_s > 0)
         std::printf("           events %zu, untranscribed %.1f s%s%s\n", r.events.size(), r.untranscribed_s,
                     r.events.empty() ? "" : ", first: ", r.events.empty() ? "" : r.events.front().c_str());
@@ -213,7 +220,7 @@ int main(int argc, char** argv) {
             run(*rec.value(), s.pcm, live, report);
             rec.value().reset(); // joins the decoding thread before the events are read
             std::printf("  %-8s model load %.2f s\n", shape.c_str(), load_s);
-            print_report(shape, live, used_threads, report, verbose);
+            print_report(shape, live, used_threads, s, report, verbose);
         }
     }
     std::filesystem::remove_all(dir);
