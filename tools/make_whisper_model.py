@@ -19,7 +19,7 @@ int32 token count, then per token uint32 length and its bytes. Then, per tensor:
 name length, type (0 f32, 1 f16); int32 dims, innermost first (ggml's ne[0], ne[1], ...); the
 name; the data, with no padding.
 
-    make_whisper_model.py [--weights none|random] [--seed N] --shape tiny.en OUT.bin
+    make_whisper_model.py [--weights none|random] [--seed N] [--logit-scale X] --shape tiny.en OUT.bin
 """
 import argparse
 import math
@@ -165,7 +165,7 @@ class random_blocks:
         return (data * reps)[start:start + n * size]
 
 
-def tensor_data(rb, ttype, dims, fill, s):
+def tensor_data(rb, ttype, dims, fill, s, logit_scale=LOGIT_SCALE):
     fmt = "f" if ttype == F32 else "e"
     n = math.prod(dims)
     if fill == "random":
@@ -176,11 +176,11 @@ def tensor_data(rb, ttype, dims, fill, s):
         n_vocab = dims[1]
         return (rb.tiled(fmt, 256 * s, QUIET) + rb.tiled(fmt, (N_BASE_TOKENS - 256) * s) +
                 rb.tiled(fmt, (n_vocab - N_BASE_TOKENS) * s, QUIET))
-    value = {"ones": 1.0, "zeros": 0.0, "logit_scale": LOGIT_SCALE}[fill]
+    value = {"ones": 1.0, "zeros": 0.0, "logit_scale": logit_scale}[fill]
     return struct.pack(f"<{fmt}", value) * n
 
 
-def write_model(shape, out, weights="none", seed=0):
+def write_model(shape, out, weights="none", seed=0, logit_scale=LOGIT_SCALE):
     out.write(header_bytes(shape))
     if weights == "none":
         return
@@ -190,7 +190,7 @@ def write_model(shape, out, weights="none", seed=0):
         encoded = name.encode()
         out.write(struct.pack(f"<{3 + len(dims)}i", len(dims), len(encoded), ttype, *dims))
         out.write(encoded)
-        out.write(tensor_data(rb, ttype, dims, fill, s))
+        out.write(tensor_data(rb, ttype, dims, fill, s, logit_scale))
 
 
 def main():
@@ -199,6 +199,9 @@ def main():
     p.add_argument("--weights", choices=("none", "random"), default="none",
                    help="none: header and vocabulary only; random: every tensor, random values")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    p.add_argument("--logit-scale", type=float, default=LOGIT_SCALE,
+                   help="decoder's last norm weight: 40 decodes confidently; 1 gives an unsure "
+                        "model (mean log-probability ~-10) that hallucination guards must drop")
     p.add_argument("out", help="file to write")
     a = p.parse_args()
     try:
@@ -206,7 +209,7 @@ def main():
     except ValueError as e:
         sys.exit(f"make_whisper_model: {e}")
     with open(a.out, "wb") as f:
-        write_model(a.shape, f, a.weights, a.seed)
+        write_model(a.shape, f, a.weights, a.seed, a.logit_scale)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,12 @@ void describe(CLI::App& app) {
                "a server refusing the API key ends lt-speech at start (exit status 2), and audio still "
                "not transcribed at the end gives exit status 4. Engine openai: any OpenAI-compatible "
                "transcription server (POST {--openai-url}/audio/transcriptions, key from OPENAI_API_KEY); "
-               "a refused key is exit status 2, utterances wait (up to 100) while the server is down.");
+               "a refused key is exit status 2, utterances wait (up to 100) while the server is down. "
+               "Engine whisper: whisper.cpp in this process; a model name is downloaded once into the "
+               "cache (SHA-1 checked). When the machine falls behind it decodes partials less often, "
+               "then finals only, then switches to a smaller cached model; speech that waited over "
+               "30 s is dropped with a warning (exit status 4). The live line shows the real-time "
+               "factor (RTF).");
 }
 
 void add_source_options(CLI::App& app, settings& s) {

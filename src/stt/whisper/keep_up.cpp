@@ -41,8 +41,8 @@ keep_up::action keep_up::check(double now_s) {
         changed(now_s);
         return action::less;
     }
-    if (level_ != level::full && r < s_.ahead_rtf && now_s - last_long_wait_ >= s_.calm_s &&
-        now_s - since_ >= s_.calm_s) {
+    if (level_ != level::full && s_.partial_interval_s > 0 && r < s_.ahead_rtf &&
+        now_s - last_long_wait_ >= s_.calm_s && now_s - since_ >= s_.calm_s) {
         level_ = level_ == level::finals_only ? level::fewer_partials : level::full;
         changed(now_s);
         return action::more;

@@ -28,7 +28,9 @@ public:
     enum class level { full, fewer_partials, finals_only };
     enum class action { none, less, more, smaller_model };
 
-    explicit keep_up(const keep_up_settings& s) : s_(s) {}
+    // With no partials at all (partial_interval_s 0) it starts, and stays, at finals_only.
+    explicit keep_up(const keep_up_settings& s)
+        : s_(s), level_(s.partial_interval_s > 0 ? level::full : level::finals_only) {}
 
     void decoded(double now_s, double seconds);
     void final_waited(double now_s, double wait_s);
@@ -51,7 +53,7 @@ private:
     void changed(double now_s);
 
     keep_up_settings s_;
-    level level_ = level::full;
+    level level_;
     bool smaller_asked_ = false;
     double since_ = 0;                              // audio time of the last change
     double worst_wait_ = 0;                         // since the last change

@@ -1,5 +1,16 @@
 #include "stt/whisper/whisper_recognizer.hpp"
 
+namespace lt::stt::whisper {
+
+bool guard_drops(const whisper_options& wo, float no_speech_prob, double mean_logprob) {
+    if (!wo.guards)
+        return false;
+    return (no_speech_prob > wo.no_speech_thold && mean_logprob < wo.logprob_thold) ||
+           mean_logprob < wo.drop_logprob_thold;
+}
+
+} // namespace lt::stt::whisper
+
 #ifdef LT_HAVE_WHISPER
 
 #include "stt/endpointer.hpp"
@@ -288,23 +299,8 @@ private:
     void cut_at_stable_word(const std::vector<std::int16_t>& pcm, std::uint64_t first,
                             const std::vector<word>& shown) {
         const auto& stable = agree_.stable();
-        const auto frame = static_cast<std::size_t>(endpointer::frame_samples);
-        auto at = [&](double s) {
-            return std::min(pcm.size(), static_cast<std::size_t>(std::max(0.0, s) * rate));
-        };
-        std::size_t from = at(stable.back().end_s);
-        std::size_t to = at(stable.back().end_s + 0.4);
-        if (shown.size() > stable.size())
-            to = std::min(to, std::max(from, at(shown[stable.size()].start_s)));
-        std::size_t cut = from;
-        double quietest = 1e9;
-        for (std::size_t f = from; f + frame <= to; f += frame) {
-            double level = endpointer::frame_dbfs(std::span(pcm).subspan(f, frame));
-            if (level < quietest) {
-                quietest = level;
-                cut = f;
-            }
-        }
+        const double next = shown.size() > stable.size() ? shown[stable.size()].start_s : 1e9;
+        const std::size_t cut = quiet_cut(pcm, stable.back().end_s, next);
         if (cut == 0 || cut >= pcm.size())
             return; // nothing would be left on one side: wait for the pause or the hard cut
         // Caller holds mu_ (run_partial's lock).
@@ -407,12 +403,7 @@ private:
         if (short_context)
             p.audio_ctx = std::min(1500, static_cast<int>(std::ceil(padded_s * 50)) + 32);
         p.initial_prompt = prompt_.empty() ? nullptr : prompt_.c_str();
-        if (wo_.guards) {
-            p.no_speech_thold = wo_.no_speech_thold;
-            p.logprob_thold = wo_.logprob_thold;
-        } else {
-            p.no_speech_thold = 2.0f; // a probability never exceeds it
-        }
+        p.no_speech_thold = 2.0f; // never exceeded: guard_drops() applies the rule, on every segment
         p.abort_callback = [](void* self) { return static_cast<whisper_engine*>(self)->stopping_.load(); };
         p.abort_callback_user_data = this;
 
@@ -439,8 +430,8 @@ private:
                 logprob += data.plog;
                 ++n;
                 std::string text = whisper_full_get_token_text(ctx, s, t);
-                const double t0s = std::min(audio_s, static_cast<double>(data.t0) / 100);
-                const double t1s = std::min(audio_s, static_cast<double>(data.t1) / 100);
+                const double t0s = static_cast<double>(data.t0) / 100;
+                const double t1s = static_cast<double>(data.t1) / 100;
                 if (words.empty() || (!text.empty() && text.front() == ' ')) {
                     auto start = text.find_first_not_of(' ');
                     if (start == std::string::npos)
@@ -451,10 +442,12 @@ private:
                     words.back().end_s = std::max(words.back().end_s, t1s);
                 }
             }
-            if (wo_.guards && n > 0 && logprob / n < wo_.drop_logprob_thold)
-                continue; // whisper.cpp drops the no-speech case itself (thresholds above)
+            if (n > 0 && guard_drops(wo_, whisper_full_get_segment_no_speech_prob(ctx, s), logprob / n))
+                continue;
             d.words.insert(d.words.end(), words.begin(), words.end());
         }
+        if (!times_plausible(d.words, audio_s))
+            spread_times(d.words, audio_s);
         if (wo_.extra_decode_s > 0)
             std::this_thread::sleep_for(std::chrono::duration<double>(wo_.extra_decode_s));
         d.seconds = since(t0);

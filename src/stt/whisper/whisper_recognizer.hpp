@@ -54,6 +54,9 @@ struct whisper_options {
     std::function<void(const whisper_event&)> on_event;
 };
 
+// The guards' rule for one decoded segment: true when it is to be dropped.
+bool guard_drops(const whisper_options& wo, float no_speech_prob, double mean_logprob);
+
 // opts.lang is the spoken language ("en", "es", ...): an English-only model (*.en) with any
 // other language, or a language whisper does not know, is an error.
 core::result<std::unique_ptr<recognizer>>

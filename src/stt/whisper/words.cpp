@@ -1,5 +1,7 @@
 #include "stt/whisper/words.hpp"
 
+#include "stt/endpointer.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -108,6 +110,50 @@ bool drop_repeats(std::vector<word>& words, int max_repeats) {
         }
     }
     return false;
+}
+
+bool times_plausible(const std::vector<word>& words, double audio_s) {
+    constexpr double slack = 0.05;
+    double last_start = 0;
+    for (const auto& w : words) {
+        if (!(w.start_s >= 0 && w.end_s >= w.start_s && w.end_s <= audio_s + slack &&
+              w.start_s >= last_start))
+            return false;
+        last_start = w.start_s;
+    }
+    return true;
+}
+
+void spread_times(std::vector<word>& words, double audio_s) {
+    double chars = 0;
+    for (const auto& w : words)
+        chars += static_cast<double>(w.text.size()) + 1; // the space: a short pause between words
+    double at = 0;
+    for (auto& w : words) {
+        w.start_s = at;
+        at += chars > 0 ? audio_s * (static_cast<double>(w.text.size()) + 1) / chars : 0;
+        w.end_s = at;
+    }
+}
+
+std::size_t quiet_cut(std::span<const std::int16_t> pcm, double stable_end_s, double next_start_s) {
+    constexpr auto rate = endpointer::sample_rate;
+    constexpr auto frame = static_cast<std::size_t>(endpointer::frame_samples);
+    auto at = [&](double s) {
+        return std::min(pcm.size(), static_cast<std::size_t>(std::max(0.0, s) * rate));
+    };
+    const std::size_t from = at(stable_end_s);
+    const std::size_t to = std::max(from, std::min(at(stable_end_s + 0.4), at(next_start_s)));
+    std::size_t cut = from;
+    double quietest = 1e9;
+    for (std::size_t f = from; f + frame <= to; f += frame) {
+        const double level = endpointer::frame_dbfs(pcm.subspan(f, frame));
+        if (level < quietest) {
+            quietest = level;
+            cut = f;
+        }
+    }
+    return cut;
 }
 
 } // namespace lt::stt::whisper

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,5 +51,19 @@ private:
 // occurrence and loses everything after the loop, which by then is the model's, not the
 // speaker's. Returns true when it cut.
 bool drop_repeats(std::vector<word>& words, int max_repeats = 2);
+
+// whisper.cpp's token times are estimates that can be missing or wild (negative, past the
+// audio, going backwards). Plausible: each word within [0, audio_s] and none starting before
+// the previous one started.
+bool times_plausible(const std::vector<word>& words, double audio_s);
+// The fallback: the audio shared out over the words by their length in characters, which
+// follows speaking time better than the word count does.
+void spread_times(std::vector<word>& words, double audio_s);
+
+// Where long speech is cut after its stable words: the decoder's word end time is an
+// estimate, so the cut goes at the quietest 10 ms frame from `stable_end_s` up to
+// `next_start_s` (the next word's start; 0.4 s later at most). A sample index into `pcm`
+// (16 kHz); 0 or pcm.size() when there is no audio on one side of it.
+std::size_t quiet_cut(std::span<const std::int16_t> pcm, double stable_end_s, double next_start_s);
 
 } // namespace lt::stt::whisper

@@ -102,3 +102,10 @@ TEST(whisper_keep_up, after_a_model_switch_partials_come_back_at_the_fewer_level
     EXPECT_DOUBLE_EQ(k.partial_interval_s(), 1.0);
     EXPECT_DOUBLE_EQ(k.rtf(30), 0.0);
 }
+
+TEST(whisper_keep_up, with_partials_off_it_is_finals_only_from_the_start_and_stays_there) {
+    keep_up k({.partial_interval_s = 0});
+    EXPECT_EQ(k.current(), level::finals_only);
+    EXPECT_TRUE(run(k, 0, 60, 1.0, 0.05).empty());
+    EXPECT_EQ(run(k, 60, 70, 1.0, 1.5), std::vector<action>{action::smaller_model});
+}

@@ -1,5 +1,6 @@
 // The whisper engine's word rules: LocalAgreement-2 (stable words are never taken back), the
 // final's continuation after them, and the repeated-phrase guard.
+#include "stt/whisper/whisper_recognizer.hpp"
 #include "stt/whisper/words.hpp"
 
 #include <gtest/gtest.h>
@@ -121,4 +122,62 @@ TEST(whisper_words, ordinary_repetition_is_left_alone) {
     w = words("bye bye bye bye bye");
     EXPECT_TRUE(drop_repeats(w));
     EXPECT_EQ(join(w), "bye");
+}
+
+TEST(whisper_words, the_long_speech_cut_goes_at_the_quietest_frame_after_the_stable_word) {
+    // 2 s of loud tone with a 30 ms near-silence at 1.20 s and a deeper one at 1.70 s.
+    std::vector<std::int16_t> pcm(32000);
+    for (std::size_t i = 0; i < pcm.size(); ++i)
+        pcm[i] = static_cast<std::int16_t>(i % 40 < 20 ? 8000 : -8000);
+    auto quiet = [&](double at_s, std::int16_t amp) {
+        for (std::size_t i = static_cast<std::size_t>(at_s * 16000);
+             i < static_cast<std::size_t>((at_s + 0.03) * 16000); ++i)
+            pcm[i] = static_cast<std::int16_t>(i % 40 < 20 ? amp : -amp);
+    };
+    quiet(1.20, 300);
+    quiet(1.70, 10);
+    // The stable word ends (by the decoder's estimate) at 1.1 s; the next starts at 1.5 s.
+    auto cut = quiet_cut(pcm, 1.1, 1.5);
+    EXPECT_GE(cut, 19200u);
+    EXPECT_LT(cut, 19200u + 480u);
+    // Without a next word the search reaches 0.4 s past the stable end, not the deeper dip.
+    cut = quiet_cut(pcm, 1.1, 1e9);
+    EXPECT_GE(cut, 19200u);
+    EXPECT_LT(cut, 19200u + 480u);
+    cut = quiet_cut(pcm, 1.4, 1e9);
+    EXPECT_GE(cut, 27200u);
+    EXPECT_LT(cut, 27200u + 480u);
+    // A word end at or past the audio's end leaves nothing after the cut.
+    EXPECT_EQ(quiet_cut(pcm, 2.5, 1e9), pcm.size());
+}
+
+TEST(whisper_words, wild_word_times_are_replaced_by_times_shared_out_by_length) {
+    auto w = words("a bb ccc"); // 0-0.3, 0.4-0.7, 0.8-1.1
+    EXPECT_TRUE(times_plausible(w, 1.2));
+    EXPECT_FALSE(times_plausible(w, 1.0)) << "past the audio";
+    auto negative = w;
+    negative[1].start_s = -1003.9;
+    EXPECT_FALSE(times_plausible(negative, 2.0));
+    auto backwards = w;
+    backwards[2].start_s = 0.1;
+    EXPECT_FALSE(times_plausible(backwards, 2.0));
+
+    spread_times(w, 1.2); // 2 + 3 + 4 characters with the spaces
+    EXPECT_DOUBLE_EQ(w[0].start_s, 0.0);
+    EXPECT_NEAR(w[0].end_s, 1.2 * 2 / 9, 1e-9);
+    EXPECT_NEAR(w[1].end_s, 1.2 * 5 / 9, 1e-9);
+    EXPECT_NEAR(w[2].end_s, 1.2, 1e-9);
+    EXPECT_TRUE(times_plausible(w, 1.2));
+}
+
+TEST(whisper_guard, drops_likely_silence_and_unsure_decodes_and_keeps_the_rest) {
+    lt::stt::whisper::whisper_options wo; // no_speech 0.6, logprob -1, drop below -2
+    using lt::stt::whisper::guard_drops;
+    EXPECT_FALSE(guard_drops(wo, 0.1f, -0.3)); // clear speech
+    EXPECT_FALSE(guard_drops(wo, 0.9f, -0.5)); // "no speech" but confident words: kept
+    EXPECT_TRUE(guard_drops(wo, 0.9f, -1.2));  // no speech and unsure: OpenAI's rule
+    EXPECT_FALSE(guard_drops(wo, 0.3f, -1.5)); // unsure, but speech
+    EXPECT_TRUE(guard_drops(wo, 0.0f, -2.5));  // too unsure whatever the no-speech estimate
+    wo.guards = false;
+    EXPECT_FALSE(guard_drops(wo, 0.9f, -9.0));
 }

@@ -38,9 +38,11 @@ struct temp_dir {
 
 // Writes a model of `shape` ("tiny.en", "tiny", ...) to `out`, weightless or with `weights`
 // "random" (gibberish text at a real model's cost); fails the test when the tool fails.
-inline void make_model(const std::string& shape, const std::string& out, const std::string& weights = "none") {
-    const auto cmd = "/usr/bin/python3 " + source_dir() + "/tools/make_whisper_model.py --weights " + weights +
-                     " --shape " + shape + " '" + out + "'";
+// `extra`: more flags for the tool ("--logit-scale 1").
+inline void make_model(const std::string& shape, const std::string& out, const std::string& weights = "none",
+                       const std::string& extra = "") {
+    const auto cmd = "/usr/bin/python3 " + source_dir() + "/tools/make_whisper_model.py --weights " +
+                     weights + " --shape " + shape + " " + extra + " '" + out + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     ASSERT_TRUE(std::filesystem::exists(out));
 }
