@@ -2,16 +2,20 @@
 // real shapes (tools/make_whisper_model.py --weights random), twice per shape: in real time
 // (100 ms blocks, paced by the clock, whisper_options.live) and as fast as it goes (live
 // off). Reports the real-time factor, partials and finals, and for the real-time run how long
-// after its audio was fed each final arrived. Random weights cost what real ones of the shape
+// after its audio was fed each final arrived. First, per shape, the cost of one whisper_full
+// per clip as a final runs it, over the 30 s window and over a context fitted to the clip. Random weights cost what real ones of the shape
 // cost but always decode to the token cap; the text is gibberish, so no word accuracy.
-//   whisper_bench [--shapes tiny.en,base.en] [--threads N] [--gap S] [--only live|fast] [--verbose]
+//   whisper_bench [--shapes tiny.en,base.en] [--threads N] [--gap S] [--only cost|live|fast] [--verbose]
 #include "librivox.hpp"
 #include "stt/recognizer.hpp"
 #include "stt/whisper/whisper_model.hpp"
 #include "stt/whisper/whisper_recognizer.hpp"
 
+#include <whisper.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -130,6 +134,53 @@ void print_report(const std::string& shape, bool live, int threads, const stream
     std::fflush(stdout);
 }
 
+// One whisper_full per clip, as the recognizer runs it for a final (greedy, no timestamps,
+// one segment, the cap of 10 + 7 tokens a second), over the whole 30 s window and over an
+// encoder context fitted to the clip (50 per second + 32). The decode cost alone, without the
+// endpointer's wait or a decode already running.
+void decode_cost(const std::string& shape, const std::string& path, const std::vector<clip>& clips, int threads) {
+    auto m = whisper::load_model(path);
+    if (!m) {
+        std::cerr << m.error_message() << "\n";
+        return;
+    }
+    whisper_context* ctx = m.value()->context();
+    for (bool fitted : {false, true}) {
+        double total_s = 0, audio_s = 0;
+        int tokens = 0;
+        for (const auto& c : clips) {
+            std::vector<float> pcm(c.pcm.size());
+            for (std::size_t i = 0; i < pcm.size(); ++i)
+                pcm[i] = static_cast<float>(c.pcm[i]) / 32768.0f;
+            const double seconds = static_cast<double>(pcm.size()) / 16000;
+            auto p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
+            p.n_threads = threads;
+            p.language = "en";
+            p.print_progress = p.print_realtime = p.print_special = p.print_timestamps = false;
+            p.no_context = p.single_segment = p.no_timestamps = true;
+            p.temperature_inc = 0.0f;
+            p.max_tokens = 10 + static_cast<int>(7 * seconds);
+            if (fitted)
+                p.audio_ctx = std::min(1500, static_cast<int>(std::ceil(seconds * 50)) + 32);
+            const auto t0 = clock_type::now();
+            if (whisper_full(ctx, p, pcm.data(), static_cast<int>(pcm.size())) != 0) {
+                std::cerr << "whisper_full failed on " << c.id << "\n";
+                return;
+            }
+            total_s += since(t0);
+            audio_s += seconds;
+            for (int i = 0; i < whisper_full_n_segments(ctx); ++i)
+                tokens += whisper_full_n_tokens(ctx, i);
+        }
+        std::printf("  %-8s one final per clip, %-17s threads %d  %.2f s per clip (%.1f s of audio, %.0f "
+                    "tokens on average)  RTF %.3f\n",
+                    shape.c_str(), fitted ? "fitted audio_ctx," : "30 s window,", threads,
+                    total_s / static_cast<double>(clips.size()), audio_s / static_cast<double>(clips.size()),
+                    static_cast<double>(tokens) / static_cast<double>(clips.size()), total_s / audio_s);
+    }
+    std::fflush(stdout);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -162,7 +213,7 @@ int main(int argc, char** argv) {
             verbose = true;
         } else {
             std::cerr << "usage: whisper_bench [--shapes tiny.en,base.en] [--threads N] [--gap S] "
-                         "[--only live|fast] [--verbose]\n";
+                         "[--only cost|live|fast] [--verbose]\n";
             return 2;
         }
     }
@@ -188,8 +239,10 @@ int main(int argc, char** argv) {
             rc = 1;
             break;
         }
+        if (only.empty() || only == "cost")
+            decode_cost(shape, path, clips, used_threads);
         for (bool live : {true, false}) {
-            if ((live && only == "fast") || (!live && only == "live"))
+            if (!only.empty() && only != (live ? "live" : "fast"))
                 continue;
             const auto l0 = clock_type::now();
             auto m = whisper::load_model(path);
