@@ -3,8 +3,9 @@
 // (100 ms blocks, paced by the clock, whisper_options.live) and as fast as it goes (live
 // off). Reports the real-time factor, partials and finals, and for the real-time run how long
 // after its audio was fed each final arrived. First, per shape, the cost of one whisper_full
-// per clip as a final runs it, over the 30 s window and over a context fitted to the clip. Random weights cost what real ones of the shape
-// cost but always decode to the token cap; the text is gibberish, so no word accuracy.
+// per clip as a final runs it, over the 30 s window and over a context fitted to the clip.
+// Random weights cost what real ones of the shape cost but always decode to the token cap;
+// the text is gibberish, so no word accuracy.
 //   whisper_bench [--shapes tiny.en,base.en] [--threads N] [--gap S] [--only cost|live|fast] [--verbose]
 #include "librivox.hpp"
 #include "stt/recognizer.hpp"
@@ -62,7 +63,7 @@ struct arrived {
 struct run_report {
     double audio_s = 0, wall_s = 0, cpu_s = 0;
     std::vector<arrived> results;
-    std::vector<double> fed_at; // wall time each block's feed() began
+    std::vector<double> fed_at;  // wall time each block's feed() began
     std::size_t late_blocks = 0; // real time: feed() began more than 50 ms after its due time
     std::vector<std::string> events;
     double untranscribed_s = 0;
@@ -115,8 +116,8 @@ void print_report(const std::string& shape, bool live, int threads, const stream
         latency.push_back(a.wall_s - fed(a.r.end_s));
         from_speech.push_back(a.wall_s - fed(speech_end));
         if (verbose)
-            std::printf("    final %.2f-%.2f s (speech end %.2f s) arrived %.2f s: %s\n", a.r.start_s, a.r.end_s,
-                        speech_end, a.wall_s, a.r.text.c_str());
+            std::printf("    final %.2f-%.2f s (speech end %.2f s) arrived %.2f s: %s\n", a.r.start_s,
+                        a.r.end_s, speech_end, a.wall_s, a.r.text.c_str());
     }
     std::printf("  %-8s %-9s threads %d  audio %.1f s  wall %.1f s  cpu %.1f s  RTF wall %.3f cpu %.3f\n",
                 shape.c_str(), live ? "real-time" : "fast", threads, r.audio_s, r.wall_s, r.cpu_s,
@@ -124,10 +125,11 @@ void print_report(const std::string& shape, bool live, int threads, const stream
     std::printf("           finals %zu (%zu empty)  partials %zu", finals, empty_finals, partials);
     std::printf("\n");
     if (live)
-        std::printf("           end_s -> final p50 %.2f s max %.2f s; speech end -> final p50 %.2f s max %.2f s "
-                    "(n=%zu); late blocks %zu\n",
-                    percentile(latency, 50), percentile(latency, 100), percentile(from_speech, 50),
-                    percentile(from_speech, 100), latency.size(), r.late_blocks);
+        std::printf(
+            "           end_s -> final p50 %.2f s max %.2f s; speech end -> final p50 %.2f s max %.2f s "
+            "(n=%zu); late blocks %zu\n",
+            percentile(latency, 50), percentile(latency, 100), percentile(from_speech, 50),
+            percentile(from_speech, 100), latency.size(), r.late_blocks);
     if (!r.events.empty() || r.untranscribed_s > 0)
         std::printf("           events %zu, untranscribed %.1f s%s%s\n", r.events.size(), r.untranscribed_s,
                     r.events.empty() ? "" : ", first: ", r.events.empty() ? "" : r.events.front().c_str());
@@ -138,7 +140,8 @@ void print_report(const std::string& shape, bool live, int threads, const stream
 // one segment, the cap of 10 + 7 tokens a second), over the whole 30 s window and over an
 // encoder context fitted to the clip (50 per second + 32). The decode cost alone, without the
 // endpointer's wait or a decode already running.
-void decode_cost(const std::string& shape, const std::string& path, const std::vector<clip>& clips, int threads) {
+void decode_cost(const std::string& shape, const std::string& path, const std::vector<clip>& clips,
+                 int threads) {
     auto m = whisper::load_model(path);
     if (!m) {
         std::cerr << m.error_message() << "\n";
@@ -233,7 +236,8 @@ int main(int argc, char** argv) {
     for (const auto& shape : shapes) {
         const std::string path = (dir / (shape + ".bin")).string();
         const std::string cmd = "/usr/bin/python3 " + source_dir() +
-                                "/tools/make_whisper_model.py --weights random --shape " + shape + " '" + path + "'";
+                                "/tools/make_whisper_model.py --weights random --shape " + shape + " '" +
+                                path + "'";
         if (std::system(cmd.c_str()) != 0) {
             std::cerr << "failed: " << cmd << "\n";
             rc = 1;
