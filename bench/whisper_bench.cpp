@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace lt::stt;
@@ -122,8 +123,7 @@ void print_report(const std::string& shape, bool live, int threads, const stream
     std::printf("  %-8s %-9s threads %d  audio %.1f s  wall %.1f s  cpu %.1f s  RTF wall %.3f cpu %.3f\n",
                 shape.c_str(), live ? "real-time" : "fast", threads, r.audio_s, r.wall_s, r.cpu_s,
                 r.wall_s / r.audio_s, r.cpu_s / r.audio_s);
-    std::printf("           finals %zu (%zu empty)  partials %zu", finals, empty_finals, partials);
-    std::printf("\n");
+    std::printf("           finals %zu (%zu empty)  partials %zu\n", finals, empty_finals, partials);
     if (live)
         std::printf(
             "           end_s -> final p50 %.2f s max %.2f s; speech end -> final p50 %.2f s max %.2f s "
@@ -140,12 +140,12 @@ void print_report(const std::string& shape, bool live, int threads, const stream
 // one segment, the cap of 10 + 7 tokens a second), over the whole 30 s window and over an
 // encoder context fitted to the clip (50 per second + 32). The decode cost alone, without the
 // endpointer's wait or a decode already running.
-void decode_cost(const std::string& shape, const std::string& path, const std::vector<clip>& clips,
+bool decode_cost(const std::string& shape, const std::string& path, const std::vector<clip>& clips,
                  int threads) {
     auto m = whisper::load_model(path);
     if (!m) {
         std::cerr << m.error_message() << "\n";
-        return;
+        return false;
     }
     whisper_context* ctx = m.value()->context();
     for (bool fitted : {false, true}) {
@@ -168,7 +168,7 @@ void decode_cost(const std::string& shape, const std::string& path, const std::v
             const auto t0 = clock_type::now();
             if (whisper_full(ctx, p, pcm.data(), static_cast<int>(pcm.size())) != 0) {
                 std::cerr << "whisper_full failed on " << c.id << "\n";
-                return;
+                return false;
             }
             total_s += since(t0);
             audio_s += seconds;
@@ -182,6 +182,7 @@ void decode_cost(const std::string& shape, const std::string& path, const std::v
                     static_cast<double>(tokens) / static_cast<double>(clips.size()), total_s / audio_s);
     }
     std::fflush(stdout);
+    return true;
 }
 
 } // namespace
@@ -212,6 +213,10 @@ int main(int argc, char** argv) {
             gap = std::atof(next().c_str());
         } else if (a == "--only") {
             only = next();
+            if (only != "cost" && only != "live" && only != "fast") {
+                std::cerr << "--only takes cost, live or fast\n";
+                return 2;
+            }
         } else if (a == "--verbose") {
             verbose = true;
         } else {
@@ -243,8 +248,10 @@ int main(int argc, char** argv) {
             rc = 1;
             break;
         }
-        if (only.empty() || only == "cost")
-            decode_cost(shape, path, clips, used_threads);
+        if ((only.empty() || only == "cost") && !decode_cost(shape, path, clips, used_threads)) {
+            rc = 1;
+            break;
+        }
         for (bool live : {true, false}) {
             if (!only.empty() && only != (live ? "live" : "fast"))
                 continue;
