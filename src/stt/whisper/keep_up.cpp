@@ -73,12 +73,22 @@ double keep_up::partial_interval_s() const {
     return 0;
 }
 
+const char* keep_up::level_name() const {
+    switch (level_) {
+    case level::full:
+        return "full";
+    case level::fewer_partials:
+        return "fewer partials";
+    case level::finals_only:
+        return "finals only";
+    }
+    return "";
+}
+
 std::string keep_up::describe(double now_s) const {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "RTF %.2f%s", rtf(now_s),
-                  level_ == level::fewer_partials ? ", fewer partials"
-                  : level_ == level::finals_only  ? ", finals only"
-                                                  : "");
+    std::snprintf(buf, sizeof buf, "RTF %.2f%s%s", rtf(now_s), level_ == level::full ? "" : ", ",
+                  level_ == level::full ? "" : level_name());
     return buf;
 }
 

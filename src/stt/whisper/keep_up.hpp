@@ -42,8 +42,11 @@ public:
     level current() const { return level_; }
     // Speech between partial decodes at the current level; 0: finals only.
     double partial_interval_s() const;
-    // Past full level, finals are decoded with an audio context cut to their length too.
+    // Past full level, finals are decoded with an audio context cut to their length (when
+    // the engine does not already do that always).
     bool short_final_context() const { return level_ != level::full; }
+    // "full", "fewer partials", "finals only".
+    const char* level_name() const;
     // Decode time over audio time in the window; 0 before any decode.
     double rtf(double now_s) const;
     // "RTF 0.42", with the level when it is not full: "RTF 1.10, finals only".

@@ -245,7 +245,7 @@ private:
 
     void run_final(final_job& job) {
         const double waited = since(job.queued);
-        auto d = decode(job.pcm, keep_.short_final_context());
+        auto d = decode(job.pcm, !wo_.full_window_finals || keep_.short_final_context());
         if (d.aborted)
             return;
         std::vector<word> words = agree_piece_ == job.piece ? agree_.complete(d.words) : d.words;
@@ -322,15 +322,20 @@ private:
         if (!wo_.live)
             return;
         const double now = audio_seconds();
-        switch (keep_.check(now)) {
+        const double rtf = keep_.rtf(now); // check() starts a new window when it changes level
+        switch (const auto a = keep_.check(now)) {
         case keep_up::action::none:
             return;
         case keep_up::action::less:
-        case keep_up::action::more:
+        case keep_up::action::more: {
             interval_ = interval_samples();
-            pending_events_.push_back(
-                whisper_event{whisper_event::kind::info, "keep-up: " + keep_.describe(now)});
+            char what[96];
+            std::snprintf(what, sizeof what, "keep-up: RTF %.2f, %s: %s", rtf,
+                          a == keep_up::action::less ? "falling behind" : "room to spare",
+                          keep_.level_name());
+            pending_events_.push_back(whisper_event{whisper_event::kind::info, what});
             break;
+        }
         case keep_up::action::smaller_model: {
             lock.unlock();
             const std::string from = model_name();

@@ -37,6 +37,10 @@ struct whisper_options {
     // False for --fast files, which are decoded completely whatever it costs.
     bool live = true;
     double max_backlog_s = 30.0; // live: speech waiting for a final decode past this is dropped
+    // Finals over whisper's whole 30 s window instead of a context fitted to the utterance:
+    // about 4x the cost (bench/whisper_bench), which on 2 cores is most of the delay before a
+    // final; whisper was trained on whole windows, so it may read some audio better.
+    bool full_window_finals = false;
     // Hallucination guards: a segment whose no-speech probability is above no_speech_thold
     // while its mean token log-probability is below logprob_thold is dropped (OpenAI's rule),
     // and so is one below drop_logprob_thold whatever its no-speech probability.
