@@ -161,6 +161,7 @@ private:
                 finals_.push_back(final_job{piece_, std::move(pcm_), first_, onset_,
                                             std::max<std::uint64_t>(e.sample, onset_), steady::now()});
                 pcm_.clear();
+                final_waiting_ = true; // a partial being decoded now is not worth finishing
                 bound_backlog();
                 break;
             }
@@ -230,6 +231,8 @@ private:
                 lock.lock();
                 finals_.pop_front();
                 final_busy_ = false;
+                if (finals_.empty())
+                    final_waiting_ = false;
             } else if (partial_due_) {
                 partial_due_ = false;
                 lock.unlock();
@@ -245,7 +248,7 @@ private:
 
     void run_final(final_job& job) {
         const double waited = since(job.queued);
-        auto d = decode(job.pcm, !wo_.full_window_finals || keep_.short_final_context());
+        auto d = decode(job.pcm, !wo_.full_window_finals || keep_.short_final_context(), false);
         if (d.aborted)
             return;
         std::vector<word> words = agree_piece_ == job.piece ? agree_.complete(d.words) : d.words;
@@ -277,9 +280,12 @@ private:
             agree_.reset();
             agree_piece_ = piece;
         }
-        auto d = decode(pcm, true);
-        if (d.aborted)
+        auto d = decode(pcm, true, true);
+        if (d.aborted) {
+            std::lock_guard lock(mu_);
+            keep_.decoded(audio_seconds(), d.seconds); // busy all the same
             return;
+        }
         drop_repeats(d.words);
         auto shown = agree_.update(d.words);
         std::lock_guard lock(mu_);
@@ -376,7 +382,8 @@ private:
     }
 
     // Runs whisper.cpp on one stretch of audio (decoding thread only).
-    decoded decode(const std::vector<std::int16_t>& pcm, bool short_context) {
+    // A partial is abandoned as soon as a final is queued: the final is what the viewers wait for.
+    decoded decode(const std::vector<std::int16_t>& pcm, bool short_context, bool partial) {
         const auto t0 = steady::now();
         const double audio_s = static_cast<double>(pcm.size()) / rate;
         // whisper.cpp refuses less than 100 ms and does poorly on under a second: pad with
@@ -409,14 +416,18 @@ private:
             p.audio_ctx = std::min(1500, static_cast<int>(std::ceil(padded_s * 50)) + 32);
         p.initial_prompt = prompt_.empty() ? nullptr : prompt_.c_str();
         p.no_speech_thold = 2.0f; // never exceeded: guard_drops() applies the rule, on every segment
-        p.abort_callback = [](void* self) { return static_cast<whisper_engine*>(self)->stopping_.load(); };
+        p.abort_callback = partial ? [](void* self) {
+            auto* e = static_cast<whisper_engine*>(self);
+            return e->stopping_.load() || e->final_waiting_.load();
+        }
+                                   : [](void* self) { return static_cast<whisper_engine*>(self)->stopping_.load(); };
         p.abort_callback_user_data = this;
 
         decoded d;
         std::lock_guard m(model_mu_);
         whisper_context* ctx = model_->context();
         if (whisper_full(ctx, p, samples.data(), static_cast<int>(samples.size())) != 0) {
-            d.aborted = stopping_.load();
+            d.aborted = stopping_.load() || (partial && final_waiting_.load());
             if (!d.aborted)
                 pending_events_locked(whisper_event{whisper_event::kind::warning,
                                                     "whisper.cpp failed on " + secs(audio_s) + " of speech"});
@@ -480,6 +491,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> final_waiting_{false}; // set with each queued final, cleared as they are taken
     keep_up keep_;
     std::uint64_t interval_ = 0; // samples of speech between partials; 0: finals only
     std::vector<result> results_;
