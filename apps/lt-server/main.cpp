@@ -59,8 +59,11 @@ int main(int argc, char** argv) {
         if (config->web_root.empty())
             config->web_root = default_web_root();
 
-        auto made = lt::translate::make_translator(
-            {config->translator, config->apertium_modes, config->aws_source == "auto"});
+        lt::translate::translator_options engines;
+        engines.name = config->translator;
+        engines.apertium_modes = config->apertium_modes;
+        engines.aws_auto_source = config->aws_source == "auto";
+        auto made = lt::translate::make_translator(engines);
         if (!made) {
             std::cerr << "lt-server: " << made.error_message() << "\n";
             return 1;

@@ -35,7 +35,7 @@ void hub::leave(const subscriber* s) {
 }
 
 frame_ptr hub::make_frame(const entry& e, const std::string& lang, const std::string& text,
-                          std::optional<std::string> error) const {
+                          const std::string& engine, std::optional<std::string> error) const {
     protocol::caption c;
     c.text = text;
     c.original = e.text;
@@ -45,18 +45,19 @@ frame_ptr hub::make_frame(const entry& e, const std::string& lang, const std::st
     c.seq = e.seq;
     c.error = std::move(error);
     c.source_lang = e.lang;
+    c.engine = engine;
     return std::make_shared<const std::string>(protocol::serialize(c));
 }
 
-frame_ptr hub::frame_for(entry& e, const std::string& lang, core::result<std::string> r) {
+frame_ptr hub::frame_for(entry& e, const std::string& lang, core::result<translate::translation> r) {
     if (auto it = e.frames.find(lang); it != e.frames.end())
         return it->second;
     frame_ptr f;
     if (r) {
-        f = make_frame(e, lang, r.value(), std::nullopt);
+        f = make_frame(e, lang, r.value().text, r.value().engine, std::nullopt);
     } else {
         translation_errors.inc();
-        f = make_frame(e, lang, e.text, r.error_message());
+        f = make_frame(e, lang, e.text, {}, r.error_message());
     }
     e.frames.emplace(lang, f);
     return f;
@@ -191,7 +192,7 @@ std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignm
 
     std::weak_ptr<hub> weak = weak_from_this();
     for (const auto& lang : targets) {
-        bool framed = frame_now_or_queue(*e, lang, [weak, e, lang](core::result<std::string> r) {
+        bool framed = frame_now_or_queue(*e, lang, [weak, e, lang](core::result<translate::translation> r) {
             if (auto h = weak.lock())
                 h->on_translated(e, lang, std::move(r));
         });
@@ -252,7 +253,7 @@ void hub::ingest(cluster_message message, bool deliver) {
         auto& sl = c.pending[e->seq];
         sl.e = e;
         // A language the speaker's node did not know about yet is translated here.
-        if (frame_now_or_queue(*e, lang, [weak, e, lang = lang](core::result<std::string> r) {
+        if (frame_now_or_queue(*e, lang, [weak, e, lang = lang](core::result<translate::translation> r) {
                 if (auto h = weak.lock())
                     h->on_translated(e, lang, std::move(r));
             })) {
@@ -263,17 +264,17 @@ void hub::ingest(cluster_message message, bool deliver) {
 }
 
 bool hub::frame_now_or_queue(entry& e, const std::string& lang,
-                             std::function<void(core::result<std::string>)> done) {
+                             std::function<void(core::result<translate::translation>)> done) {
     if (e.frames.count(lang))
         return true;
     if (lang == e.lang) {
-        frame_for(e, lang, e.text);
+        frame_for(e, lang, translate::translation{e.text, {}});
         return true;
     }
     if (!service_.supports(e.lang, lang)) {
         untranslatable.inc();
         // Not an error of the moment, so it is not counted or logged as one.
-        e.frames.emplace(lang, make_frame(e, lang, e.text,
+        e.frames.emplace(lang, make_frame(e, lang, e.text, {},
                                           "no translation from " + e.lang + " to " + lang +
                                               " on this server (" + service_.backend().name() + ")"));
         return true;
@@ -285,7 +286,7 @@ bool hub::frame_now_or_queue(entry& e, const std::string& lang,
 }
 
 void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang,
-                        core::result<std::string> r) {
+                        core::result<translate::translation> r) {
     std::lock_guard lock(mutex_);
     auto f = frame_for(*e, lang, std::move(r));
     if (auto cit = channels_.find(lang); cit != channels_.end())
@@ -355,7 +356,7 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
     for (const auto& e : chosen) {
         if (e->frames.count(lang) || c.pending.count(e->seq))
             continue; // ready, or the channel will deliver it
-        auto done = [weak, key, gen = v.generation, e, lang](core::result<std::string> r) {
+        auto done = [weak, key, gen = v.generation, e, lang](core::result<translate::translation> r) {
             if (auto h = weak.lock())
                 h->on_catch_up(key, gen, e, lang, std::move(r));
         };
@@ -368,7 +369,7 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
 }
 
 void hub::on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
-                      const std::string& lang, core::result<std::string> r) {
+                      const std::string& lang, core::result<translate::translation> r) {
     std::lock_guard lock(mutex_);
     frame_for(*e, lang, std::move(r));
     auto it = viewers_.find(s);

@@ -16,6 +16,7 @@
 #include "hub/cluster_hook.hpp"
 #include "hub/cluster_message.hpp"
 #include "hub/frame.hpp"
+#include "translate/translator.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -149,8 +150,9 @@ private:
     };
 
     frame_ptr make_frame(const entry& e, const std::string& lang, const std::string& text,
-                         std::optional<std::string> error) const;
-    void on_translated(const std::shared_ptr<entry>& e, const std::string& lang, core::result<std::string> r);
+                         const std::string& engine, std::optional<std::string> error) const;
+    void on_translated(const std::shared_ptr<entry>& e, const std::string& lang,
+                       core::result<translate::translation> r);
     // Shares this node's finals with the cluster in seq order, each once all its languages
     // are done (translations finish in any order; other nodes must not see 3 before 2).
     void share_ready();
@@ -160,14 +162,14 @@ private:
     // Records and translates a final numbered by the cluster (`assigned`) or locally.
     std::uint64_t publish_final(text_in in, const std::optional<cluster_assignment>& assigned);
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
-                     const std::string& lang, core::result<std::string> r);
+                     const std::string& lang, core::result<translate::translation> r);
     void flush(channel& c);
     void finish_catch_up(viewer& v);
-    frame_ptr frame_for(entry& e, const std::string& lang, core::result<std::string> r);
+    frame_ptr frame_for(entry& e, const std::string& lang, core::result<translate::translation> r);
     // Frames `e` for `lang` at once when no translation is needed or possible; otherwise
     // queues the translation and returns false. `done` receives the queued result.
     bool frame_now_or_queue(entry& e, const std::string& lang,
-                            std::function<void(core::result<std::string>)> done);
+                            std::function<void(core::result<translate::translation>)> done);
 
     translate::translation_service& service_;
     hub_params params_;

@@ -169,13 +169,17 @@ std::string envelope(const char* type, json data) {
 } // namespace
 
 std::string serialize(const connection_status& m) {
-    return envelope("connection_status", {{"status", "connected"},
-                                          {"aws_available", m.aws_available},
-                                          {"translator", m.translator},
-                                          {"source", m.source},
-                                          {"languages", m.languages},
-                                          {"server_id", m.server_id},
-                                          {"room", m.room}});
+    json d{{"status", "connected"}, {"aws_available", m.aws_available}, {"translator", m.translator},
+           {"source", m.source},    {"languages", m.languages},         {"server_id", m.server_id},
+           {"room", m.room}};
+    if (!m.routes.empty())
+        d["routes"] = m.routes;
+    if (!m.engines.empty()) {
+        d["engines"] = json::array();
+        for (const auto& [name, healthy] : m.engines)
+            d["engines"].push_back({{"name", name}, {"healthy", healthy}});
+    }
+    return envelope("connection_status", std::move(d));
 }
 
 std::string serialize_language_set(std::string_view lang) {
@@ -189,6 +193,8 @@ std::string serialize(const caption& m) {
         d["seq"] = *m.seq;
     if (m.error)
         d["error"] = *m.error;
+    if (!m.engine.empty())
+        d["engine"] = m.engine;
     return envelope("translated_text", std::move(d));
 }
 

@@ -7,6 +7,7 @@
 #include "core/result.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -57,6 +58,10 @@ struct connection_status {
     std::string source = "en";
     std::string server_id;     // random per process start: seq restarts with it
     std::string room = "main"; // the room this connection is in
+    // Ours, for chains of engines: which engine translates each language from `source` now,
+    // and each engine's health. Omitted when empty.
+    std::map<std::string, std::string> routes;
+    std::vector<std::pair<std::string, bool>> engines; // (name, healthy), in the chain's order
 };
 
 struct caption {
@@ -69,6 +74,7 @@ struct caption {
     bool partial = false;
     std::optional<std::string> error; // why `text` is the untranslated original
     std::string source_lang = "en";
+    std::string engine; // the translation engine that made `text`; omitted when empty
 };
 
 struct translation_result {

@@ -65,8 +65,14 @@ server_state::~server_state() {
 std::string server_state::status_frame(const std::string& room) const {
     auto st = status;
     st.room = room;
-    // A cloud backend becomes available once a call succeeded (or stops being so).
-    st.aws_available = service->backend().available();
+    // A cloud backend becomes available once a call succeeded (or stops being so); an engine
+    // of a chain may fail and come back.
+    const auto& backend = service->backend();
+    st.aws_available = backend.available();
+    for (const auto& lang : st.languages)
+        st.routes[lang] = backend.engine_for(st.source, lang);
+    for (const auto& e : backend.engines())
+        st.engines.emplace_back(e.name, e.healthy);
     return protocol::serialize(st);
 }
 

@@ -168,12 +168,12 @@ void ws_session::handle(std::string_view text) {
         auto original = rt->text;
         auto lang = rt->lang;
         bool queued = state_->service->submit(
-            rt->source, rt->lang, rt->text, [self, original, lang](core::result<std::string> r) {
+            rt->source, rt->lang, rt->text, [self, original, lang](core::result<translate::translation> r) {
                 protocol::translation_result out;
                 out.original = original;
                 out.lang = lang;
                 if (r) {
-                    out.translated = std::move(r.value());
+                    out.translated = std::move(r.value().text);
                 } else {
                     out.translated = original;
                     out.error = r.error_message();

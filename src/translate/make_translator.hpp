@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "translate/chain.hpp"
 #include "translate/translator.hpp"
 
 #include <memory>
@@ -15,9 +16,11 @@ struct translator_options {
     std::string name = "auto"; // auto | apertium | aws | none
     std::string apertium_modes = "/usr/share/apertium/modes";
     bool aws_auto_source = false; // aws: let AWS detect the source language
+    chain_options chain;          // a comma list of names: the engines in order, with failover
 };
 
 // "auto" picks Apertium when pairs are installed and falls back to "none" with a warning.
+// A comma list ("deepl,apertium") is a chain (translate/chain.hpp) of the named engines.
 // An unknown name, or an explicitly named backend that cannot start, is an error saying why.
 core::result<std::shared_ptr<translator>> make_translator(const translator_options& options);
 

@@ -52,6 +52,11 @@ bool translation_service::supports(const std::string& source, const std::string&
     return std::binary_search(it->second.begin(), it->second.end(), target);
 }
 
+std::map<std::pair<std::string, std::string>, std::uint64_t> translation_service::made() const {
+    std::lock_guard lock(made_mutex_);
+    return made_;
+}
+
 std::size_t translation_service::queued() const {
     std::lock_guard lock(mutex_);
     return queue_.size();
@@ -74,7 +79,7 @@ void translation_service::run() {
 
 void translation_service::execute(job& j) {
     if (j.source == j.target) {
-        j.done(std::move(j.text));
+        j.done(translation{std::move(j.text), {}});
         return;
     }
     // NUL cannot occur in JSON strings from clients, so it separates the key's parts.
@@ -84,16 +89,18 @@ void translation_service::execute(job& j) {
         return;
     }
     auto start = std::chrono::steady_clock::now();
-    core::result<std::string> r = core::make_error("translator failed");
+    core::result<translation> r = core::make_error("translator failed");
     try {
-        r = backend_->translate(j.source, j.target, j.text);
+        r = backend_->translate_by_engine(j.source, j.target, j.text);
     } catch (const std::exception& e) {
         r = core::make_error(std::string("translator failed: ") + e.what());
     }
     latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (r)
+    if (r) {
         cache_.put(key, r.value());
-    else {
+        std::lock_guard lock(made_mutex_);
+        ++made_[{r.value().engine, j.target}];
+    } else {
         failures_.inc();
         spdlog::warn("translation {}→{} failed: {}", j.source, j.target, r.error_message());
     }

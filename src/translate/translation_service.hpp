@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,7 +36,7 @@ struct service_params {
 
 class translation_service {
 public:
-    using callback = std::function<void(core::result<std::string>)>;
+    using callback = std::function<void(core::result<translation>)>;
 
     translation_service(std::shared_ptr<translator> backend, service_params params = {});
     ~translation_service();
@@ -44,7 +45,7 @@ public:
 
     // Queues one translation. Returns false (and never calls `done`) when the queue is
     // full or the service is stopping. Otherwise `done` is called exactly once, on a worker
-    // thread. source == target completes with `text` unchanged.
+    // thread. source == target completes with `text` unchanged (engine "").
     bool submit(std::string source, std::string target, std::string text, callback done);
 
     // Whether the backend has a route source→target (or they are equal). Lets callers answer
@@ -61,6 +62,8 @@ public:
     std::size_t cache_hits() const { return cache_.hits(); }
     std::size_t cache_misses() const { return cache_.misses(); }
     std::size_t queued() const;
+    // Translations made (cache misses that succeeded) per (engine, target language).
+    std::map<std::pair<std::string, std::string>, std::uint64_t> made() const;
 
 private:
     struct job {
@@ -76,13 +79,16 @@ private:
 
     std::shared_ptr<translator> backend_;
     service_params params_;
-    core::lru_cache<std::string, std::string, key_hash> cache_;
+    core::lru_cache<std::string, translation, key_hash> cache_;
     core::histogram latency_;
     core::counter rejected_;
     core::counter failures_;
 
     std::mutex targets_mutex_;
     std::unordered_map<std::string, std::vector<std::string>> targets_; // by source, sorted
+
+    mutable std::mutex made_mutex_;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> made_;
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;

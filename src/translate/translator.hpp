@@ -9,12 +9,28 @@
 #include "core/result.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace lt::translate {
+
+// A translation and the engine that made it (a chain names the member that answered).
+struct translation {
+    std::string text;
+    std::string engine;
+};
+
+// One engine's health, for /health, /metrics and connection_status.
+struct engine_health {
+    std::string name;
+    bool healthy = true;
+    std::string state;           // "ok" or what is wrong
+    std::uint64_t failures = 0;  // calls that failed (a chain counts its members')
+    std::uint64_t failovers = 0; // captions handed to the next engine after this one failed
+};
 
 class translator {
 public:
@@ -31,6 +47,27 @@ public:
     // ("apertium eng-spa timed out after 5000 ms"). Precondition: source != target.
     virtual core::result<std::string> translate(std::string_view source, std::string_view target,
                                                 std::string_view text) = 0;
+
+    // translate(), and the engine that made the text: this one, or for a chain the member
+    // that answered.
+    virtual core::result<translation> translate_by_engine(std::string_view source, std::string_view target,
+                                                          std::string_view text) {
+        auto r = translate(source, target, text);
+        if (!r)
+            return core::make_error(r.error_message());
+        return translation{std::move(r.value()), name()};
+    }
+
+    // The engine that translates source -> target now; "" when none serves the pair.
+    virtual std::string engine_for(std::string_view source, std::string_view target) const {
+        for (const auto& t : targets(source))
+            if (t == target)
+                return name();
+        return {};
+    }
+
+    // Each engine's health: this one's, or for a chain one per member, in its order.
+    virtual std::vector<engine_health> engines() const { return {{name(), available(), state()}}; }
 
     // One line for /health: "ok", or what is wrong ("restarting eng-spa pipeline").
     virtual std::string state() const { return "ok"; }

@@ -280,3 +280,66 @@ TEST(aws_tokens, expired_credentials_give_a_clear_error_and_no_crash) {
     EXPECT_EQ((*got)["data"]["text"], "Still here.");
     EXPECT_EQ(server.stop(), 0) << server.log();
 }
+
+// LT_TRANSLATOR=aws,apertium: AWS where it works, Apertium the moment it stops answering,
+// AWS again when it is back. The fake is killed mid-event and started again on its port.
+TEST(translator_chain, aws_then_apertium_fails_over_when_aws_dies_and_returns_when_it_is_back) {
+    auto aws = std::make_unique<fake_aws>();
+    const auto aws_port = aws->port();
+    server_process server({"--translator", "aws,apertium"}, merged(aws->env(), {{"API_KEY", key}}));
+    auto es = viewer(server.port(), "es");
+    auto de = viewer(server.port(), "de"); // Apertium has no English -> German
+    auto status_client = std::make_unique<ws_client>(server.port());
+    auto status = status_client->receive_type("connection_status");
+    ASSERT_TRUE(status);
+    EXPECT_EQ((*status)["data"]["translator"], "aws,apertium");
+    EXPECT_EQ((*status)["data"]["routes"]["es"], "aws");
+    EXPECT_EQ((*status)["data"]["engines"][0]["name"], "aws");
+
+    publish(server.port(), "Welcome.", "c1");
+    auto got = es->receive_type("translated_text", 10s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "[es] Welcome.");
+    EXPECT_EQ((*got)["data"]["engine"], "aws");
+    got = de->receive_type("translated_text", 10s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["engine"], "aws");
+
+    aws.reset(); // AWS stops answering mid-event
+    const auto sent = std::chrono::steady_clock::now();
+    publish(server.port(), "Please switch off your phones.", "c2");
+    got = es->receive_type("translated_text", 30s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["engine"], "apertium");
+    EXPECT_EQ((*got)["data"].value("error", ""), "");
+    EXPECT_EQ((*got)["data"]["text"].get<std::string>().find("[es]"), std::string::npos);
+    // At most one wait for the dead engine (connection refused: its client's retries).
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, 10s);
+    got = de->receive_type("translated_text", 30s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "Please switch off your phones.") << "no engine left for German";
+    EXPECT_NE((*got)["data"].value("error", ""), "");
+
+    auto h = health(server.port());
+    EXPECT_EQ(h["translator"]["engines"][0]["healthy"], false) << h.dump();
+    EXPECT_EQ(h["translator"]["routes"]["es"], "apertium") << h.dump();
+    auto metrics = http_get(server.port(), "/metrics").body;
+    EXPECT_NE(metrics.find("lt_translation_failovers_total{engine=\"aws\"} 1"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("lt_translation_engine_healthy{engine=\"aws\"} 0"), std::string::npos);
+    EXPECT_NE(metrics.find("lt_translations_total{engine=\"apertium\",lang=\"es\"} 1"), std::string::npos);
+    EXPECT_NE(metrics.find("lt_translations_total{engine=\"aws\",lang=\"es\"} 1"), std::string::npos);
+
+    // AWS is back on its port: a probe finds it, and it takes Spanish again.
+    aws = std::make_unique<fake_aws>(std::vector<std::string>{"--port", std::to_string(aws_port)});
+    ASSERT_EQ(aws->port(), aws_port);
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (health(server.port())["translator"]["engines"][0]["healthy"] != true &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(200ms);
+    ASSERT_EQ(health(server.port())["translator"]["engines"][0]["healthy"], true) << server.log();
+    publish(server.port(), "Thank you.", "c3");
+    got = es->receive_type("translated_text", 10s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "[es] Thank you.");
+    EXPECT_EQ((*got)["data"]["engine"], "aws");
+}

@@ -17,8 +17,11 @@ namespace lt::test {
 
 class tagging_translator : public translate::translator {
 public:
-    std::string name() const override { return "tagging"; }
-    std::vector<std::string> targets(std::string_view) const override { return {"es", "fr", "de"}; }
+    explicit tagging_translator(std::string name = "tagging",
+                                std::vector<std::string> targets = {"de", "es", "fr"})
+        : name_(std::move(name)), targets_(std::move(targets)) {}
+    std::string name() const override { return name_; }
+    std::vector<std::string> targets(std::string_view) const override { return targets_; }
 
     core::result<std::string> translate(std::string_view source, std::string_view target,
                                         std::string_view text) override {
@@ -35,7 +38,7 @@ public:
         }
         std::this_thread::sleep_for(delay);
         if (fail)
-            return core::make_error("backend down for " + std::string(target));
+            return core::make_error(name_ + " down for " + std::string(target));
         return "[" + std::string(target) + "] " + std::string(text);
     }
 
@@ -44,9 +47,12 @@ public:
         std::lock_guard lock(mutex_);
         delay_[text.empty() ? lang : lang + '\0' + text] = d;
     }
-    void set_failing(const std::string& lang) {
+    void set_failing(const std::string& lang, bool failing = true) {
         std::lock_guard lock(mutex_);
-        failing_[lang] = true;
+        if (failing)
+            failing_[lang] = true;
+        else
+            failing_.erase(lang);
     }
     std::vector<std::string> calls() const {
         std::lock_guard lock(mutex_);
@@ -54,6 +60,8 @@ public:
     }
 
 private:
+    const std::string name_;
+    const std::vector<std::string> targets_;
     mutable std::mutex mutex_;
     std::vector<std::string> calls_;
     std::map<std::string, std::chrono::milliseconds> delay_;

@@ -15,7 +15,10 @@ core::result<std::string> run(translate::translation_service& s, std::string src
                               std::string text) {
     std::promise<core::result<std::string>> p;
     auto f = p.get_future();
-    EXPECT_TRUE(s.submit(src, dst, text, [&p](core::result<std::string> r) { p.set_value(std::move(r)); }));
+    EXPECT_TRUE(s.submit(src, dst, text, [&p](core::result<translate::translation> r) {
+        p.set_value(r ? core::result<std::string>(std::move(r.value().text))
+                      : core::result<std::string>(core::make_error(r.error_message())));
+    }));
     EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
     return f.get();
 }
@@ -60,7 +63,7 @@ TEST(translation_service, languages_run_in_parallel) {
     std::promise<void> all;
     auto start = std::chrono::steady_clock::now();
     for (auto l : {"es", "fr", "de"})
-        ASSERT_TRUE(s.submit("en", l, "x", [&](core::result<std::string>) {
+        ASSERT_TRUE(s.submit("en", l, "x", [&](core::result<translate::translation>) {
             if (++done == 3)
                 all.set_value();
         }));
@@ -76,7 +79,8 @@ TEST(translation_service, full_queue_refuses_and_counts) {
     std::atomic<int> done{0};
     int accepted = 0;
     for (int i = 0; i < 6; ++i)
-        accepted += s.submit("en", "es", std::to_string(i), [&](core::result<std::string>) { ++done; });
+        accepted +=
+            s.submit("en", "es", std::to_string(i), [&](core::result<translate::translation>) { ++done; });
     EXPECT_LT(accepted, 6);
     EXPECT_GE(s.rejected(), 1u);
     EXPECT_EQ(static_cast<std::uint64_t>(accepted) + s.rejected(), 6u);
@@ -88,7 +92,7 @@ TEST(translation_service, destructor_finishes_queued_jobs) {
     {
         translate::translation_service s(backend, {1, 100, 0});
         for (int i = 0; i < 10; ++i)
-            s.submit("en", "es", std::to_string(i), [&](core::result<std::string>) { ++done; });
+            s.submit("en", "es", std::to_string(i), [&](core::result<translate::translation>) { ++done; });
     }
     EXPECT_EQ(done.load(), 10);
 }

@@ -11,6 +11,30 @@
 
 namespace lt::server {
 
+namespace {
+
+// The backend, each engine of a chain with its health, and which engine serves each language.
+nlohmann::json translator_json(const translate::translator& backend) {
+    nlohmann::json engines = nlohmann::json::array();
+    for (const auto& e : backend.engines())
+        engines.push_back({{"name", e.name},
+                           {"healthy", e.healthy},
+                           {"state", e.state},
+                           {"failures", e.failures},
+                           {"failovers", e.failovers}});
+    nlohmann::json routes = nlohmann::json::object();
+    const auto languages = backend.targets("en");
+    for (const auto& lang : languages)
+        routes[lang] = backend.engine_for("en", lang);
+    return {{"name", backend.name()},
+            {"state", backend.state()},
+            {"languages", languages},
+            {"engines", std::move(engines)},
+            {"routes", std::move(routes)}};
+}
+
+} // namespace
+
 std::string health_json(const server_state& state) {
     const auto& backend = state.service->backend();
     std::map<std::string, std::size_t> viewers;
@@ -36,8 +60,7 @@ std::string health_json(const server_state& state) {
         {"connected_clients", state.metrics.ws_sessions.value()},
         {"viewers", viewers},
         {"viewer_count", viewer_count},
-        {"translator",
-         {{"name", backend.name()}, {"state", backend.state()}, {"languages", backend.targets("en")}}},
+        {"translator", translator_json(backend)},
         {"uptime_seconds",
          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - state.started)
              .count()},
@@ -128,6 +151,24 @@ std::string metrics_text(const server_state& state) {
     line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",
          state.service->cache_hits());
     line("lt_translation_queue", "gauge", "Translations waiting for a worker.", state.service->queued());
+    core::render_header(out, "lt_translations_total", "counter",
+                        "Translations made (cache misses) per engine and target language.");
+    for (const auto& [key, n] : state.service->made())
+        out +=
+            fmt::format("lt_translations_total{{engine=\"{}\",lang=\"{}\"}} {}\n", key.first, key.second, n);
+    const auto engines = state.service->backend().engines();
+    core::render_header(out, "lt_translation_engine_failures_total", "counter",
+                        "Calls to a translation engine that failed.");
+    for (const auto& e : engines)
+        out += fmt::format("lt_translation_engine_failures_total{{engine=\"{}\"}} {}\n", e.name, e.failures);
+    core::render_header(out, "lt_translation_failovers_total", "counter",
+                        "Captions handed to the next engine of the chain after this one failed.");
+    for (const auto& e : engines)
+        out += fmt::format("lt_translation_failovers_total{{engine=\"{}\"}} {}\n", e.name, e.failovers);
+    core::render_header(out, "lt_translation_engine_healthy", "gauge",
+                        "1 while the engine is used, 0 while it is left alone after a failure.");
+    for (const auto& e : engines)
+        out += fmt::format("lt_translation_engine_healthy{{engine=\"{}\"}} {}\n", e.name, e.healthy ? 1 : 0);
 
     core::render_header(out, "lt_viewers", "gauge", "Viewers per room and language.");
     for (const auto& [room, h] : room_list)
