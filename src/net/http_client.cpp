@@ -306,7 +306,8 @@ struct http_client::impl {
                     delay = std::max(delay, std::min(*wait_asked, opts.max_backoff));
                 std::this_thread::sleep_for(delay);
             }
-            http_request sent = req; // the hook may change it; each attempt starts afresh
+            // The hook may change it: each attempt starts from the caller's request.
+            http_request sent = n == opts.max_attempts ? std::move(req) : req;
             if (prepare) {
                 auto error = prepare(sent);
                 if (!error.empty())
