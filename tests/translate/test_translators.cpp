@@ -17,9 +17,10 @@ TEST(Translators, None) {
 }
 
 TEST(Translators, UnknownNameIsAnError) {
-    auto t = make_translator({"deepl"});
+    auto t = make_translator({"systran"});
     ASSERT_FALSE(t.ok());
-    EXPECT_EQ(t.error_message(), "unknown translator 'deepl' (expected auto, apertium, aws or none)");
+    EXPECT_EQ(t.error_message(),
+              "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl or none)");
 }
 
 TEST(Translators, ExplicitApertiumWithoutModesIsAnError) {
