@@ -133,6 +133,7 @@ TEST(libretranslate, captions_reach_viewers_in_three_languages_once_per_language
     auto zh = viewer(server.port(), "zh");
     auto de2 = viewer(server.port(), "de");
     int before = lt.calls();
+    lt.configure({{"delay_ms", 500}}); // the three calls overlap when they run in parallel
     publish(server.port(), "Good morning, everyone.", "c1");
     std::vector<std::pair<ws_client*, std::string>> want{{es.get(), "[es] Buenos días, todos."},
                                                          {de.get(), "[de] Guten Morgen, alle."},
@@ -147,6 +148,7 @@ TEST(libretranslate, captions_reach_viewers_in_three_languages_once_per_language
     }
     auto st = lt.stats();
     EXPECT_EQ(st["translate_calls"].get<int>() - before, 3) << "two German viewers, one call";
+    EXPECT_EQ(st["max_concurrent"], 3) << "the languages of a caption are asked in parallel";
     EXPECT_EQ(st["rejected"], 0) << st.dump();
     for (const auto& entry : st["log"]) {
         EXPECT_EQ(entry["api_key"], lt_key);
@@ -283,6 +285,7 @@ TEST(deepl, captions_reach_viewers_in_three_languages_with_deepls_codes) {
     auto pt = viewer(server.port(), "pt");
     auto zh = viewer(server.port(), "zh");
     auto pt2 = viewer(server.port(), "pt");
+    dl.configure({{"delay_ms", 500}});
     publish(server.port(), "Good morning, everyone.", "c1");
     std::vector<std::pair<ws_client*, std::string>> want{{es.get(), "[ES] Buenos días, todos."},
                                                          {pt.get(), "[PT-BR] Bom dia, todos."},
@@ -296,6 +299,7 @@ TEST(deepl, captions_reach_viewers_in_three_languages_with_deepls_codes) {
     }
     auto st = dl.stats();
     EXPECT_EQ(st["by_target"], json({{"ES", 1}, {"PT-BR", 1}, {"ZH-HANS", 1}}));
+    EXPECT_EQ(st["max_concurrent"], 3) << "the languages of a caption are asked in parallel";
     EXPECT_EQ(st["rejected"], 0) << st.dump();
     for (const auto& entry : st["log"]) {
         EXPECT_EQ(entry["source_lang"], "EN");
