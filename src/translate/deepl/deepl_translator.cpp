@@ -319,6 +319,8 @@ core::result<std::shared_ptr<translator>> make_deepl_translator(deepl_options op
     if (where.target.find_first_of("?#") != std::string::npos)
         return core::make_error("DEEPL_API_URL: expected a base URL without a query, got '" + opts.url + "'");
     opts.client.service = "DeepL";
+    if (opts.client.endpoint_hint.empty())
+        opts.client.endpoint_hint = "DEEPL_API_URL (--deepl-api-url)";
     spdlog::info("DeepL at {}", where.url());
     return std::shared_ptr<translator>(std::make_shared<deepl_translator>(std::move(opts), where));
 }

@@ -340,6 +340,8 @@ core::result<std::shared_ptr<translator>> make_libretranslate_translator(libretr
         return core::make_error("LIBRETRANSLATE_URL: expected a base URL without a query, got '" + opts.url +
                                 "'");
     opts.client.service = "LibreTranslate";
+    if (opts.client.endpoint_hint.empty())
+        opts.client.endpoint_hint = "LIBRETRANSLATE_URL (--libretranslate-url)";
     return std::shared_ptr<translator>(std::make_shared<libretranslate_translator>(std::move(opts), where));
 }
 

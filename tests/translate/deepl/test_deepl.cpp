@@ -131,4 +131,5 @@ TEST(deepl, an_unreachable_api_keeps_the_built_in_list_and_says_why) {
     auto r = tr.translate("en", "de", "Hello");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error_message().rfind("DeepL", 0), 0u) << r.error_message();
+    EXPECT_NE(r.error_message().find("check DEEPL_API_URL"), std::string::npos) << r.error_message();
 }

@@ -126,5 +126,7 @@ TEST(libretranslate, an_unreachable_server_starts_with_every_language_offered_an
     auto r = tr.translate("en", "es", "Hello");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error_message().rfind("LibreTranslate", 0), 0u) << r.error_message();
+    EXPECT_NE(r.error_message().find("connection refused"), std::string::npos) << r.error_message();
+    EXPECT_NE(r.error_message().find("check LIBRETRANSLATE_URL"), std::string::npos) << r.error_message();
     EXPECT_EQ(tr.parallelism(), 32u);
 }
