@@ -19,6 +19,18 @@ std::string default_web_root() {
     return "web";
 }
 
+lt::translate::translator_options translator_options(const lt::server::server_config& c) {
+    lt::translate::translator_options o;
+    o.name = c.translator;
+    o.apertium_modes = c.apertium_modes;
+    o.aws_auto_source = c.aws_source == "auto";
+    o.libretranslate_url = c.libretranslate_url;
+    o.libretranslate_api_key = c.libretranslate_api_key;
+    o.deepl_auth_key = c.deepl_auth_key;
+    o.deepl_api_url = c.deepl_api_url;
+    return o;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -43,6 +55,18 @@ int main(int argc, char** argv) {
                 std::cout << "\n";
                 return 0;
             }
+            if (config->translator == "libretranslate" || config->translator == "deepl") {
+                auto made = lt::translate::make_translator(translator_options(*config));
+                if (!made) {
+                    std::cerr << "lt-server: " << made.error_message() << "\n";
+                    return 1;
+                }
+                std::cout << "translator " << config->translator << ": en →";
+                for (const auto& l : made.value()->targets("en"))
+                    std::cout << " " << l;
+                std::cout << "\n";
+                return 0;
+            }
             lt::translate::apertium::apertium_params p;
             p.modes_dir = config->apertium_modes;
             std::cout << lt::translate::apertium::describe_languages(p);
@@ -59,11 +83,7 @@ int main(int argc, char** argv) {
         if (config->web_root.empty())
             config->web_root = default_web_root();
 
-        lt::translate::translator_options engines;
-        engines.name = config->translator;
-        engines.apertium_modes = config->apertium_modes;
-        engines.aws_auto_source = config->aws_source == "auto";
-        auto made = lt::translate::make_translator(engines);
+        auto made = lt::translate::make_translator(translator_options(*config));
         if (!made) {
             std::cerr << "lt-server: " << made.error_message() << "\n";
             return 1;

@@ -51,6 +51,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LT_TRANSLATOR"}, c.translator);
     string_from_env(env, {"LT_APERTIUM_MODES"}, c.apertium_modes);
     string_from_env(env, {"LT_AWS_SOURCE"}, c.aws_source);
+    string_from_env(env, {"LIBRETRANSLATE_URL"}, c.libretranslate_url);
+    string_from_env(env, {"LIBRETRANSLATE_API_KEY"}, c.libretranslate_api_key);
+    string_from_env(env, {"DEEPL_AUTH_KEY"}, c.deepl_auth_key);
+    string_from_env(env, {"DEEPL_API_URL"}, c.deepl_api_url);
     string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
     string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
     number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
@@ -86,9 +90,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "WebSocket URL for the page, when not its own host (LT_WEBSOCKET_URL)");
     app.add_option("--translator", c.translator,
                    "Translation engine: auto (apertium when installed, else none), apertium, "
-                   "aws (AWS Translate; credentials and region as the AWS CLI finds them), none; "
-                   "or a comma list tried in order per language with failover, e.g. aws,apertium "
-                   "(LT_TRANSLATOR)")
+                   "aws (AWS Translate; credentials and region as the AWS CLI finds them), "
+                   "libretranslate (a LibreTranslate server at LIBRETRANSLATE_URL), deepl (DeepL's API "
+                   "with DEEPL_AUTH_KEY), none; or a comma list tried in order per language with "
+                   "failover, e.g. deepl,apertium (LT_TRANSLATOR)")
         ->capture_default_str();
     app.add_option("--apertium-modes", c.apertium_modes,
                    "Directory of Apertium mode files (LT_APERTIUM_MODES)")
@@ -98,6 +103,17 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "auto (AWS detects it) (LT_AWS_SOURCE)")
         ->check(CLI::IsMember({"caption", "auto"}))
         ->capture_default_str();
+    app.add_option("--libretranslate-url", c.libretranslate_url,
+                   "libretranslate: base URL of the LibreTranslate server, e.g. http://localhost:5000 "
+                   "(LIBRETRANSLATE_URL)");
+    app.add_option("--libretranslate-api-key", c.libretranslate_api_key,
+                   "libretranslate: API key, for servers that require one (LIBRETRANSLATE_API_KEY; prefer "
+                   "the environment, flags show up in `ps`)");
+    app.add_option("--deepl-auth-key", c.deepl_auth_key,
+                   "deepl: DeepL API key (DEEPL_AUTH_KEY; prefer the environment, flags show up in `ps`)");
+    app.add_option("--deepl-api-url", c.deepl_api_url,
+                   "deepl: API base URL (DEEPL_API_URL; default https://api-free.deepl.com for keys ending "
+                   "in :fx, else https://api.deepl.com)");
     app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
                    "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
                    "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");
@@ -116,7 +132,7 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--translate-workers", c.translate_workers,
                    "Translation worker threads, 0 = what the backend wants: 4 for Apertium, 32 for "
-                   "AWS (LT_TRANSLATE_WORKERS)")
+                   "AWS, LibreTranslate and DeepL (LT_TRANSLATE_WORKERS)")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-connections", c.max_connections,

@@ -3,6 +3,8 @@
 #include "translate/apertium/apertium_translator.hpp"
 #include "translate/aws/aws_translator.hpp"
 #include "translate/chain.hpp"
+#include "translate/deepl/deepl_translator.hpp"
+#include "translate/libretranslate/libretranslate_translator.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -38,6 +40,18 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         o.auto_source = options.aws_auto_source;
         return aws::make_aws_translator(o);
     }
+    if (options.name == "libretranslate") {
+        libretranslate::libretranslate_options o;
+        o.url = options.libretranslate_url;
+        o.api_key = options.libretranslate_api_key;
+        return libretranslate::make_libretranslate_translator(std::move(o));
+    }
+    if (options.name == "deepl") {
+        deepl::deepl_options o;
+        o.auth_key = options.deepl_auth_key;
+        o.url = options.deepl_api_url;
+        return deepl::make_deepl_translator(std::move(o));
+    }
     if (options.name == "apertium" || options.name == "auto") {
         apertium::apertium_params p;
         p.modes_dir = options.apertium_modes;
@@ -53,7 +67,7 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         }
     }
     return core::make_error("unknown translator '" + options.name +
-                            "' (expected auto, apertium, aws or none)");
+                            "' (expected auto, apertium, aws, libretranslate, deepl or none)");
 }
 
 } // namespace lt::translate

@@ -1,6 +1,7 @@
 // Builds the translation backend a program asked for by name: "apertium" (offline,
-// translate/apertium/), "aws" (AWS Translate, translate/aws/), "none", or "auto". A new
-// backend is a sibling folder and a branch in make_translator().
+// translate/apertium/), "aws" (AWS Translate, translate/aws/), "libretranslate"
+// (translate/libretranslate/), "deepl" (translate/deepl/), "none", or "auto". A new backend is
+// a sibling folder and a branch in make_translator().
 #pragma once
 
 #include "core/result.hpp"
@@ -13,10 +14,14 @@
 namespace lt::translate {
 
 struct translator_options {
-    std::string name = "auto"; // auto | apertium | aws | none
+    std::string name = "auto"; // auto | apertium | aws | libretranslate | deepl | none
     std::string apertium_modes = "/usr/share/apertium/modes";
-    bool aws_auto_source = false; // aws: let AWS detect the source language
-    chain_options chain;          // a comma list of names: the engines in order, with failover
+    bool aws_auto_source = false;       // aws: let AWS detect the source language
+    std::string libretranslate_url;     // libretranslate: LIBRETRANSLATE_URL (required)
+    std::string libretranslate_api_key; // libretranslate: LIBRETRANSLATE_API_KEY (optional)
+    std::string deepl_auth_key;         // deepl: DEEPL_AUTH_KEY (required)
+    std::string deepl_api_url;          // deepl: DEEPL_API_URL; empty: free or pro API by the key
+    chain_options chain; // a comma list of names: the engines in order, with failover
 };
 
 // "auto" picks Apertium when pairs are installed and falls back to "none" with a warning.

@@ -1,6 +1,6 @@
 // A translation backend. Implementations: apertium (offline default, translate/apertium/),
-// none (the reference's English-only mode), aws (translate/aws/); make_translator.hpp
-// builds one by name.
+// none (the reference's English-only mode), aws (translate/aws/), libretranslate
+// (translate/libretranslate/), deepl (translate/deepl/); make_translator.hpp builds one by name.
 // Thread-safety: every method may be called from several worker threads at once.
 // translate() blocks (pipes, network) and must never run on a network thread; the
 // translation_service calls it from its own worker pool.

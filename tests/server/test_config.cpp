@@ -66,3 +66,27 @@ TEST(server_config, bad_values_are_clear_errors) {
     EXPECT_FALSE(help);
     EXPECT_EQ(code, 0);
 }
+
+TEST(server_config, machine_translation_engines_from_environment_dotenv_and_flags) {
+    int code = 0;
+    env_source env({{"LT_TRANSLATOR", "deepl"}, {"DEEPL_AUTH_KEY", "abc:fx"}},
+                   {{"LIBRETRANSLATE_URL", "http://lt.local:5000"},
+                    {"LIBRETRANSLATE_API_KEY", "lt-key"},
+                    {"DEEPL_API_URL", "https://deepl.proxy.example"}});
+    auto c = parse({}, env, code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->translator, "deepl");
+    EXPECT_EQ(c->deepl_auth_key, "abc:fx");
+    EXPECT_EQ(c->deepl_api_url, "https://deepl.proxy.example");
+    EXPECT_EQ(c->libretranslate_url, "http://lt.local:5000");
+    EXPECT_EQ(c->libretranslate_api_key, "lt-key");
+    auto f = parse({"--translator", "libretranslate", "--libretranslate-url", "http://127.0.0.1:5001",
+                    "--deepl-auth-key", "flag-key", "--deepl-api-url", "http://127.0.0.1:9"},
+                   env, code);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->translator, "libretranslate");
+    EXPECT_EQ(f->libretranslate_url, "http://127.0.0.1:5001");
+    EXPECT_EQ(f->deepl_auth_key, "flag-key");
+    EXPECT_EQ(f->deepl_api_url, "http://127.0.0.1:9");
+    EXPECT_THROW(parse({}, env_source({{"LT_TRANSLATOR", "deepL"}}, {}), code), std::invalid_argument);
+}

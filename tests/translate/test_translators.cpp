@@ -1,6 +1,7 @@
 // The translator factory: names, errors as results (an unknown name, an explicit Apertium
-// that cannot start) and the "auto" fallback to none. AWS is covered by
-// test_aws_integration against the local fake.
+// that cannot start, a network engine without its settings) and the "auto" fallback to none.
+// AWS, LibreTranslate and DeepL are covered by test_aws_integration and test_mt_integration
+// against the local stand-ins.
 #include "translate/make_translator.hpp"
 
 #include <gtest/gtest.h>
@@ -26,9 +27,10 @@ TEST(Translators, None) {
 }
 
 TEST(Translators, UnknownNameIsAnError) {
-    auto t = make_translator(named("deepl"));
+    auto t = make_translator(named("systran"));
     ASSERT_FALSE(t.ok());
-    EXPECT_EQ(t.error_message(), "unknown translator 'deepl' (expected auto, apertium, aws or none)");
+    EXPECT_EQ(t.error_message(),
+              "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl or none)");
 }
 
 TEST(Translators, ExplicitApertiumWithoutModesIsAnError) {
@@ -42,4 +44,19 @@ TEST(Translators, AutoWithoutApertiumFallsBackToNone) {
     auto t = make_translator(named("auto", "/nonexistent/apertium/modes"));
     ASSERT_TRUE(t.ok()) << t.error_message();
     EXPECT_EQ(t.value()->name(), "none");
+}
+
+TEST(Translators, NetworkEnginesWithoutTheirSettingsAreErrorsSayingWhatToSet) {
+    auto lt = make_translator(named("libretranslate"));
+    ASSERT_FALSE(lt.ok());
+    EXPECT_NE(lt.error_message().find("set LIBRETRANSLATE_URL"), std::string::npos) << lt.error_message();
+    auto dl = make_translator(named("deepl"));
+    ASSERT_FALSE(dl.ok());
+    EXPECT_NE(dl.error_message().find("set DEEPL_AUTH_KEY"), std::string::npos) << dl.error_message();
+    auto bad_url = named("deepl");
+    bad_url.deepl_auth_key = "k:fx";
+    bad_url.deepl_api_url = "api.deepl.com";
+    auto r = make_translator(bad_url);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error_message().find("DEEPL_API_URL"), std::string::npos) << r.error_message();
 }

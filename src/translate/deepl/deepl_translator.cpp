@@ -1,0 +1,328 @@
+#include "translate/deepl/deepl_translator.hpp"
+
+#include "core/languages.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <mutex>
+
+namespace lt::translate::deepl {
+
+namespace {
+
+using json = nlohmann::json;
+using clock = std::chrono::steady_clock;
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// DeepL's words for an error: {"message": "...", "detail"?: "..."}, else the start of the body.
+std::string reason(const net::http_response& r) {
+    auto j = json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+        auto m = j["message"].get<std::string>();
+        if (j.contains("detail") && j["detail"].is_string())
+            m += ": " + j["detail"].get<std::string>();
+        return m;
+    }
+    std::string text = r.body.substr(0, 200);
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    return text.empty() ? "no message" : text;
+}
+
+std::chrono::milliseconds retry_after(const net::http_response& r) {
+    auto v = r.header("Retry-After");
+    int seconds = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (ec != std::errc{} || ptr != v.data() + v.size() || seconds < 0)
+        return std::chrono::milliseconds(0);
+    return std::chrono::seconds(std::min(seconds, 3600));
+}
+
+class deepl_translator : public translator {
+public:
+    deepl_translator(deepl_options opts, const net::endpoint& ep)
+        : opts_(std::move(opts)), client_(ep, opts_.client), targets_(choose_targets(builtin_targets())) {
+        if (opts_.fetch_languages)
+            load_languages(ep);
+    }
+
+    std::string name() const override { return "deepl"; }
+
+    std::vector<std::string> targets(std::string_view source) const override {
+        std::vector<std::string> out;
+        const auto& sources = builtin_sources();
+        if (std::find(sources.begin(), sources.end(), source) == sources.end())
+            return out;
+        std::lock_guard lock(mutex_);
+        for (const auto& [ours, code] : targets_)
+            if (ours != source)
+                out.push_back(ours);
+        return out; // sorted: a map's keys
+    }
+
+    core::result<std::string> translate(std::string_view source, std::string_view target,
+                                        std::string_view text) override {
+        std::string code;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = targets_.find(std::string(target));
+            if (it == targets_.end())
+                return core::make_error("DeepL: no target language for '" + std::string(target) + "'");
+            code = it->second;
+            auto now = clock::now();
+            if (now < paused_until_) {
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now);
+                return core::make_error(last_error_ + "; not asking again for " +
+                                        std::to_string((left.count() + 999) / 1000) + " s");
+            }
+        }
+        auto sent = client_.send(
+            request("POST", "/v2/translate", translate_request(text, code, source_code(source))));
+        if (!sent) {
+            note_failure(sent.error_message(), true);
+            return core::make_error(sent.error_message());
+        }
+        const auto& r = sent.value();
+        auto answer = read_answer(r);
+        if (!answer) {
+            // A refused key and a used-up quota stop DeepL for us; throttling and DeepL's own
+            // faults pass.
+            note_failure(answer.error_message(), r.status == 401 || r.status == 403 || r.status == 456);
+            if (r.status == 429 || r.status == 529) {
+                std::lock_guard lock(mutex_);
+                paused_until_ = clock::now() + std::max(opts_.rate_limit_pause, retry_after(r));
+            }
+            return answer;
+        }
+        available_ = true;
+        std::lock_guard lock(mutex_);
+        last_error_.clear();
+        return answer;
+    }
+
+    std::string state() const override {
+        std::lock_guard lock(mutex_);
+        return last_error_.empty() ? "ok" : last_error_;
+    }
+
+    bool available() const override { return available_; }
+
+    // Network-bound: every language of a caption should be in flight together.
+    std::size_t parallelism() const override { return 32; }
+
+private:
+    net::http_request request(std::string method, std::string target, std::string body) const {
+        net::http_request req;
+        req.method = std::move(method);
+        req.target = std::move(target);
+        req.headers = {{"Authorization", "DeepL-Auth-Key " + opts_.auth_key}, {"Accept", "application/json"}};
+        if (!body.empty())
+            req.headers.emplace_back("Content-Type", "application/json");
+        req.body = std::move(body);
+        return req;
+    }
+
+    // Once at start, bounded (one attempt, at most 5 s) so that a dead network does not hold
+    // up the server; the built-in list stays otherwise.
+    void load_languages(const net::endpoint& ep) {
+        auto start_opts = opts_.client;
+        start_opts.max_attempts = 1;
+        start_opts.request_timeout = std::min(start_opts.request_timeout, std::chrono::milliseconds(5000));
+        net::http_client start_client(ep, start_opts);
+        auto sent = start_client.send(request("GET", "/v2/languages?type=target", ""));
+        std::string why;
+        if (!sent)
+            why = sent.error_message();
+        else if (sent.value().status / 100 != 2) {
+            auto err = read_answer(sent.value());
+            why = err ? "HTTP " + std::to_string(sent.value().status) : err.error_message();
+            if (sent.value().status == 403 || sent.value().status == 401) {
+                spdlog::error("{}; captions go out untranslated", why);
+                std::lock_guard lock(mutex_);
+                last_error_ = why;
+                return;
+            }
+        } else if (auto codes = parse_languages(sent.value().body); !codes)
+            why = codes.error_message();
+        else {
+            auto chosen = choose_targets(codes.value());
+            std::string list;
+            for (const auto& [ours, code] : chosen)
+                list += (list.empty() ? "" : " ") + ours + "=" + code;
+            spdlog::info("DeepL at {}: targets {}", ep.url(), list);
+            available_ = true;
+            std::lock_guard lock(mutex_);
+            targets_ = std::move(chosen);
+            return;
+        }
+        spdlog::warn("DeepL: target languages could not be read ({}); using the built-in list", why);
+        std::lock_guard lock(mutex_);
+        last_error_ = why;
+    }
+
+    void note_failure(const std::string& why, bool serious) {
+        if (serious)
+            available_ = false;
+        std::lock_guard lock(mutex_);
+        last_error_ = why;
+    }
+
+    deepl_options opts_;
+    net::http_client client_;
+    std::atomic<bool> available_{false};
+    mutable std::mutex mutex_;
+    std::map<std::string, std::string> targets_; // ours -> DeepL's
+    std::string last_error_;
+    clock::time_point paused_until_{};
+};
+
+} // namespace
+
+std::string default_url(std::string_view auth_key) {
+    return auth_key.ends_with(":fx") ? "https://api-free.deepl.com" : "https://api.deepl.com";
+}
+
+std::vector<std::string> target_candidates(std::string_view ours) {
+    if (!core::is_known_language(ours))
+        return {};
+    // American English and Brazilian Portuguese: the variants with the most speakers, and what
+    // AWS Translate's plain "en" and "pt" give, so a chain reads alike whichever engine answers.
+    // "EN" and "PT" are DeepL's deprecated unspecified variants, the last resort.
+    if (ours == "en")
+        return {"EN-US", "EN-GB", "EN"};
+    if (ours == "pt")
+        return {"PT-BR", "PT-PT", "PT"};
+    // The page's Chinese is Simplified (中文); DeepL's docs ask for ZH-HANS, ZH is the older name.
+    if (ours == "zh")
+        return {"ZH-HANS", "ZH"};
+    return {upper(ours)};
+}
+
+std::string source_code(std::string_view ours) { return upper(ours); }
+
+std::map<std::string, std::string> choose_targets(const std::vector<std::string>& deepl_codes) {
+    std::vector<std::string> codes;
+    for (const auto& c : deepl_codes)
+        codes.push_back(upper(c));
+    std::map<std::string, std::string> out;
+    for (const auto& l : core::viewer_languages())
+        for (const auto& candidate : target_candidates(l.code))
+            if (std::find(codes.begin(), codes.end(), candidate) != codes.end()) {
+                out.emplace(std::string(l.code), candidate);
+                break;
+            }
+    return out;
+}
+
+const std::vector<std::string>& builtin_targets() {
+    // developers.deepl.com "Languages supported" (2025), without the next-gen-only ones.
+    static const std::vector<std::string> list{
+        "AR", "BG", "CS", "DA", "DE", "EL", "EN-GB", "EN-US", "ES",      "ET",     "FI",    "FR",
+        "HU", "ID", "IT", "JA", "KO", "LT", "LV",    "NB",    "NL",      "PL",     "PT-BR", "PT-PT",
+        "RO", "RU", "SK", "SL", "SV", "TR", "UK",    "ZH",    "ZH-HANS", "ZH-HANT"};
+    return list;
+}
+
+const std::vector<std::string>& builtin_sources() {
+    static const std::vector<std::string> list{"ar", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi",
+                                               "fr", "hu", "id", "it", "ja", "ko", "lt", "lv", "nb", "nl",
+                                               "pl", "pt", "ro", "ru", "sk", "sl", "sv", "tr", "uk", "zh"};
+    return list;
+}
+
+core::result<std::vector<std::string>> parse_languages(std::string_view body) {
+    auto j = json::parse(body, nullptr, false);
+    if (!j.is_array())
+        return core::make_error("DeepL: /v2/languages did not answer a JSON array");
+    std::vector<std::string> codes;
+    for (const auto& entry : j) {
+        if (!entry.is_object() || !entry.contains("language") || !entry["language"].is_string())
+            return core::make_error("DeepL: a /v2/languages entry without a language");
+        codes.push_back(upper(entry["language"].get<std::string>()));
+    }
+    return codes;
+}
+
+std::string translate_request(std::string_view text, std::string_view target_lang,
+                              std::string_view source_lang) {
+    json body{{"text", json::array({text})}, {"target_lang", target_lang}};
+    if (!source_lang.empty())
+        body["source_lang"] = source_lang;
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+core::result<std::string> read_answer(const net::http_response& r) {
+    std::string detail = "(HTTP " + std::to_string(r.status) + ": ";
+    if (r.status / 100 == 2) {
+        auto j = json::parse(r.body, nullptr, false);
+        if (j.is_object() && j.contains("translations") && j["translations"].is_array() &&
+            !j["translations"].empty() && j["translations"][0].is_object() &&
+            j["translations"][0].contains("text") && j["translations"][0]["text"].is_string())
+            return j["translations"][0]["text"].get<std::string>();
+        return core::make_error("DeepL: the answer has no translations[0].text " + detail +
+                                r.body.substr(0, 200) + ")");
+    }
+    detail += reason(r) + ")";
+    switch (r.status) {
+    case 400:
+        return core::make_error("DeepL: request refused " + detail);
+    case 401:
+    case 403:
+        return core::make_error("DeepL: authorization failed " + detail +
+                                "; check DEEPL_AUTH_KEY (a free-API key ends in :fx and is used at "
+                                "https://api-free.deepl.com, any other at https://api.deepl.com)");
+    case 404:
+        return core::make_error("DeepL: not found " + detail + "; check DEEPL_API_URL");
+    case 413:
+        return core::make_error("DeepL: caption too large " + detail);
+    case 429:
+    case 529:
+        return core::make_error("DeepL: too many requests " + detail);
+    case 456:
+        return core::make_error("DeepL: quota exceeded " + detail +
+                                "; the account's character quota for this billing period is used up");
+    default:
+        if (r.status >= 500)
+            return core::make_error("DeepL: server error " + detail);
+        return core::make_error("DeepL: unexpected answer " + detail);
+    }
+}
+
+core::result<std::shared_ptr<translator>> make_deepl_translator(deepl_options opts) {
+    if (opts.auth_key.empty())
+        return core::make_error("DeepL needs an API key: set DEEPL_AUTH_KEY (from "
+                                "https://www.deepl.com/your-account/keys; free-API keys end in :fx)");
+    if (opts.url.empty())
+        opts.url = default_url(opts.auth_key);
+    auto ep = net::parse_url(opts.url);
+    if (!ep || (ep.value().scheme != "http" && ep.value().scheme != "https"))
+        return core::make_error("DEEPL_API_URL: expected an http:// or https:// URL, got '" + opts.url + "'" +
+                                (ep ? "" : " (" + ep.error_message() + ")"));
+    auto where = std::move(ep).value();
+    while (!where.target.empty() && where.target.back() == '/')
+        where.target.pop_back();
+    // DeepL's docs write endpoints as https://api.deepl.com/v2/...: take the base with or
+    // without the version.
+    if (where.target.ends_with("/v2"))
+        where.target.resize(where.target.size() - 3);
+    if (where.target.find_first_of("?#") != std::string::npos)
+        return core::make_error("DEEPL_API_URL: expected a base URL without a query, got '" + opts.url + "'");
+    opts.client.service = "DeepL";
+    if (opts.client.endpoint_hint.empty())
+        opts.client.endpoint_hint = "DEEPL_API_URL (--deepl-api-url)";
+    spdlog::info("DeepL at {}", where.url());
+    return std::shared_ptr<translator>(std::make_shared<deepl_translator>(std::move(opts), where));
+}
+
+} // namespace lt::translate::deepl

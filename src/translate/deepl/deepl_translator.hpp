@@ -1,0 +1,67 @@
+// DeepL (API v2) as a translation backend: POST {url}/v2/translate with
+// "Authorization: DeepL-Auth-Key <key>" and JSON {text: [caption], target_lang, source_lang}
+// answered by {translations: [{text}]}. Target languages come from
+// GET /v2/languages?type=target at start (which also proves the key), else from a built-in
+// list. Calls go through the pooled net::http_client (timeouts, retries of 429/5xx with
+// jittered back-off); a 429 that outlasts them pauses calls for a while. Verified against
+// DeepL's published API reference and a local stand-in (tools/fake_deepl.py), not against
+// DeepL itself.
+#pragma once
+
+#include "net/http_client.hpp"
+#include "translate/translator.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lt::translate::deepl {
+
+struct deepl_options {
+    std::string auth_key;            // DEEPL_AUTH_KEY (required)
+    std::string url;                 // DEEPL_API_URL; empty: default_url(auth_key)
+    net::http_client_options client; // its service name is set to "DeepL"
+    // A 429 that outlasted the client's retries stops calls for this long (or the answer's
+    // Retry-After if longer), so a throttled account is not hammered by every language.
+    std::chrono::milliseconds rate_limit_pause{std::chrono::seconds(5)};
+    bool fetch_languages = true; // GET /v2/languages?type=target at start (the probe too)
+};
+
+// DeepL's convention: keys of the free API end in ":fx" and go to api-free.deepl.com.
+std::string default_url(std::string_view auth_key);
+
+// DeepL's target codes for one of ours, in order of preference: "en" -> EN-US, EN-GB, EN;
+// "pt" -> PT-BR, PT-PT, PT; "zh" -> ZH-HANS, ZH; others upper-cased ("de" -> DE). Empty for a
+// language the page does not offer.
+std::vector<std::string> target_candidates(std::string_view ours);
+// The source code: our code upper-cased, no variant ("EN", "PT", "ZH").
+std::string source_code(std::string_view ours);
+
+// Our languages DeepL serves as targets, each with the DeepL code to send, from DeepL's list
+// of target codes (as /v2/languages?type=target gives them, any case).
+std::map<std::string, std::string> choose_targets(const std::vector<std::string>& deepl_codes);
+// DeepL's documented target languages (2025), for when /v2/languages cannot be read.
+const std::vector<std::string>& builtin_targets();
+// DeepL's documented source languages (2025), our codes.
+const std::vector<std::string>& builtin_sources();
+
+// Reads /v2/languages: [{"language", "name", ...}, ...] -> the codes.
+core::result<std::vector<std::string>> parse_languages(std::string_view body);
+
+// The JSON body of POST /v2/translate for one caption.
+std::string translate_request(std::string_view text, std::string_view target_lang,
+                              std::string_view source_lang);
+
+// The translation of an answer, or what went wrong naming DeepL and the cause:
+// "DeepL: quota exceeded (HTTP 456: Quota Exceeded); ...".
+core::result<std::string> read_answer(const net::http_response& r);
+
+// Fails when the key is missing or the URL malformed. A wrong key or an unreachable API is not
+// an error here: /health and each caption's error say so (available() stays false).
+core::result<std::shared_ptr<translator>> make_deepl_translator(deepl_options opts);
+
+} // namespace lt::translate::deepl

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Tests of tools/fake_deepl.py by itself (standard library unittest).
+
+Sends it what a DeepL API client sends, right and wrong: it must list target and source
+languages, translate a valid request into the marked word-table text, refuse a wrong or missing
+key with 403, a bad body or language with 400 and an exhausted quota with 456, in DeepL's
+{"message"} shape, and obey its controls (forced 429 with Retry-After, 5xx, an outage).
+"""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEY = "0123abcd-test:fx"
+
+
+class FakeDeepLTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        port_file = os.path.join(cls.dir.name, "port")
+        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_deepl.py"), "--port", "0",
+                                     "--port-file", port_file, "--key", KEY])
+        for _ in range(200):
+            if os.path.exists(port_file):
+                break
+            time.sleep(0.05)
+        with open(port_file) as f:
+            cls.port = int(f.read())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(10)
+        cls.dir.cleanup()
+
+    def request(self, method, path, body=b"", headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            c.request(method, path, body, headers or {})
+            r = c.getresponse()
+            return r.status, json.loads(r.read() or b"null"), dict(r.getheaders())
+        finally:
+            c.close()
+
+    def translate(self, fields, key=KEY, ctype="application/json"):
+        headers = {"Content-Type": ctype}
+        if key:
+            headers["Authorization"] = "DeepL-Auth-Key " + key
+        status, j, _ = self.request("POST", "/v2/translate", json.dumps(fields).encode(), headers)
+        return status, j
+
+    def control(self, config):
+        return self.request("POST", "/_fake/config", json.dumps(config).encode(),
+                            {"Content-Type": "application/json"})
+
+    def setUp(self):
+        self.request("POST", "/_fake/reset")
+        self.control({"down": False, "fail_next": 0, "rate_limit_next": 0, "fail_targets": {}, "quota": None,
+                      "key": KEY, "target_languages": None})
+
+    def test_languages_by_type_need_the_key(self):
+        auth = {"Authorization": "DeepL-Auth-Key " + KEY}
+        status, targets, _ = self.request("GET", "/v2/languages?type=target", headers=auth)
+        self.assertEqual(status, 200)
+        codes = {t["language"] for t in targets}
+        self.assertTrue({"EN-US", "EN-GB", "PT-BR", "PT-PT", "ZH-HANS", "DE", "JA"} <= codes)
+        self.assertNotIn("EN", codes)
+        self.assertTrue(all("supports_formality" in t for t in targets))
+        status, sources, _ = self.request("GET", "/v2/languages?type=source", headers=auth)
+        self.assertIn({"language": "EN", "name": "English"}, sources)
+        self.assertEqual(self.request("GET", "/v2/languages?type=target")[0], 403)
+        self.control({"target_languages": ["DE", "ES"]})
+        status, targets, _ = self.request("GET", "/v2/languages?type=target", headers=auth)
+        self.assertEqual([t["language"] for t in targets], ["DE", "ES"])
+
+    def test_a_valid_request_is_translated_with_the_marker(self):
+        status, j = self.translate({"text": ["Good morning, everyone.", "Thanks"], "target_lang": "PT-BR",
+                                    "source_lang": "EN"})
+        self.assertEqual(status, 200, j)
+        self.assertEqual(j, {"translations": [
+            {"detected_source_language": "EN", "text": "[PT-BR] Bom dia, todos."},
+            {"detected_source_language": "EN", "text": "[PT-BR] Obrigado"}]})
+        self.assertEqual(self.translate({"text": ["Hello"], "target_lang": "zh-hans"})[1]["translations"][0]["text"],
+                         "[ZH-HANS] 你好")
+        st = self.request("GET", "/_fake/stats")[1]
+        self.assertEqual(st["by_target"], {"PT-BR": 1, "ZH-HANS": 1})
+        self.assertEqual(st["characters"], len("Good morning, everyone.") + len("Thanks") + len("Hello"))
+
+    def test_wrong_or_missing_key_is_403(self):
+        for key in ("wrong:fx", None):
+            status, j = self.translate({"text": ["Hello"], "target_lang": "DE"}, key=key)
+            self.assertEqual(status, 403)
+            self.assertIn("Authorization failure", j["message"])
+
+    def test_bad_requests_are_400_naming_the_problem(self):
+        cases = [
+            ({"target_lang": "DE"}, "'text' not specified"),
+            ({"text": "Hello", "target_lang": "DE"}, "'text' not supported"),
+            ({"text": [], "target_lang": "DE"}, "'text' not supported"),
+            ({"text": ["Hello"]}, "'target_lang' not specified"),
+            ({"text": ["Hello"], "target_lang": "XX"}, "'target_lang' not supported"),
+            ({"text": ["Hello"], "target_lang": "DE", "source_lang": "EN-US"}, "'source_lang' not supported"),
+            ({"text": ["Hello"], "target_lang": "EN-US", "source_lang": "EN"}, "same"),
+        ]
+        for fields, needle in cases:
+            status, j = self.translate(fields)
+            self.assertEqual(status, 400, (fields, j))
+            self.assertIn(needle, j["message"])
+        status, j = self.translate({"text": ["Hello"], "target_lang": "DE"}, ctype="text/plain")
+        self.assertEqual(status, 400)
+        self.assertIn("application/json", j["message"])
+
+    def test_quota_is_456_and_controls_force_statuses_and_outage(self):
+        self.control({"quota": 10})
+        self.assertEqual(self.translate({"text": ["Thanks"], "target_lang": "DE"})[0], 200)
+        self.assertEqual(self.translate({"text": ["Thanks"], "target_lang": "DE"}),
+                         (456, {"message": "Quota Exceeded"}))
+        self.control({"quota": None, "rate_limit_next": 1, "fail_next": 1, "fail_status": 503,
+                      "fail_targets": {"FR": 456}})
+        status, j, headers = self.request("POST", "/v2/translate",
+                                          json.dumps({"text": ["Hi"], "target_lang": "DE"}).encode(),
+                                          {"Content-Type": "application/json",
+                                           "Authorization": "DeepL-Auth-Key " + KEY})
+        self.assertEqual((status, j["message"], headers.get("Retry-After")), (429, "Too many requests", "1"))
+        self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "DE"})[0], 503)
+        self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "FR"})[0], 456)
+        self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "DE"})[0], 200)
+        self.control({"down": True})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.translate({"text": ["Hi"], "target_lang": "DE"})
+        st = self.request("GET", "/_fake/stats")[1]
+        self.assertEqual((st["rate_limited"], st["failed"], st["dropped"], st["translate_calls"]), (1, 3, 1, 2))
+
+
+if __name__ == "__main__":
+    unittest.main()
