@@ -48,7 +48,7 @@ TEST(translation_service, failures_are_reported_not_cached) {
     translate::translation_service s(backend);
     auto r = run(s, "en", "de", "hello");
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error_message().find("backend down"), std::string::npos);
+    EXPECT_NE(r.error_message().find("tagging down"), std::string::npos);
     (void)run(s, "en", "de", "hello");
     EXPECT_EQ(backend->calls().size(), 2u);
     EXPECT_EQ(s.failures(), 2u);

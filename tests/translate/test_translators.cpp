@@ -31,6 +31,7 @@ TEST(Translators, UnknownNameIsAnError) {
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.error_message(),
               "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl or none)");
+    EXPECT_FALSE(make_translator(named("deepL")).ok()) << "names are exact";
 }
 
 TEST(Translators, ExplicitApertiumWithoutModesIsAnError) {
