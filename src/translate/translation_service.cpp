@@ -42,14 +42,15 @@ bool translation_service::submit(std::string source, std::string target, std::st
 bool translation_service::supports(const std::string& source, const std::string& target) {
     if (source == target)
         return true;
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(targets_mutex_);
-    auto it = targets_.find(source);
-    if (it == targets_.end()) {
-        auto list = backend_->targets(source);
-        std::sort(list.begin(), list.end());
-        it = targets_.emplace(source, std::move(list)).first;
+    auto& known = targets_[source];
+    if (known.asked == std::chrono::steady_clock::time_point() || now - known.asked > std::chrono::minutes(1)) {
+        known.languages = backend_->targets(source);
+        std::sort(known.languages.begin(), known.languages.end());
+        known.asked = now;
     }
-    return std::binary_search(it->second.begin(), it->second.end(), target);
+    return std::binary_search(known.languages.begin(), known.languages.end(), target);
 }
 
 std::map<std::pair<std::string, std::string>, std::uint64_t> translation_service::made() const {

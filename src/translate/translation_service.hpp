@@ -10,6 +10,7 @@
 #include "core/result.hpp"
 #include "translate/translator.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -85,7 +86,13 @@ private:
     core::counter failures_;
 
     std::mutex targets_mutex_;
-    std::unordered_map<std::string, std::vector<std::string>> targets_; // by source, sorted
+    // By source, sorted, asked again after a minute: an engine's languages can change
+    // (LibreTranslate's refreshed list).
+    struct target_list {
+        std::vector<std::string> languages;
+        std::chrono::steady_clock::time_point asked;
+    };
+    std::unordered_map<std::string, target_list> targets_;
 
     mutable std::mutex made_mutex_;
     std::map<std::pair<std::string, std::string>, std::uint64_t> made_;
