@@ -28,6 +28,13 @@ lt::translate::translator_options translator_options(const lt::server::server_co
     o.libretranslate_api_key = c.libretranslate_api_key;
     o.deepl_auth_key = c.deepl_auth_key;
     o.deepl_api_url = c.deepl_api_url;
+    if (!c.glossary.empty()) {
+        auto g = lt::translate::glossary::load(c.glossary);
+        if (!g)
+            throw std::runtime_error(g.error_message());
+        spdlog::info("glossary {}: {} terms", c.glossary, g.value().terms().size());
+        o.glossary = std::make_shared<const lt::translate::glossary>(std::move(g.value()));
+    }
     return o;
 }
 

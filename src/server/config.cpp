@@ -55,6 +55,7 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LIBRETRANSLATE_API_KEY"}, c.libretranslate_api_key);
     string_from_env(env, {"DEEPL_AUTH_KEY"}, c.deepl_auth_key);
     string_from_env(env, {"DEEPL_API_URL"}, c.deepl_api_url);
+    string_from_env(env, {"LT_GLOSSARY"}, c.glossary);
     string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
     string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
     number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
@@ -114,6 +115,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--deepl-api-url", c.deepl_api_url,
                    "deepl: API base URL (DEEPL_API_URL; default https://api-free.deepl.com for keys ending "
                    "in :fx, else https://api.deepl.com)");
+    app.add_option("--glossary", c.glossary,
+                   "CSV of names and terms to keep right: term,lang,translation rows and bare terms "
+                   "(LT_GLOSSARY; see docs/translation.md)");
     app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
                    "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
                    "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");

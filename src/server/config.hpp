@@ -29,6 +29,7 @@ struct server_config {
     std::string libretranslate_api_key; // libretranslate: sent as api_key when set
     std::string deepl_auth_key;         // deepl: the account's API key (required)
     std::string deepl_api_url;          // deepl: empty = the free API for ":fx" keys, else pro
+    std::string glossary;               // a glossary CSV (translate/glossary.hpp); empty: none
     std::string apertium_modes = "/usr/share/apertium/modes";
     unsigned io_threads = 0;        // 0: one per core
     unsigned translate_workers = 0; // 0: what the backend wants (4 apertium, 32 network engines)

@@ -3,6 +3,7 @@
 #include "translate/apertium/apertium_translator.hpp"
 #include "translate/aws/aws_translator.hpp"
 #include "translate/chain.hpp"
+#include "translate/glossary.hpp"
 #include "translate/deepl/deepl_translator.hpp"
 #include "translate/libretranslate/libretranslate_translator.hpp"
 
@@ -12,27 +13,10 @@
 
 namespace lt::translate {
 
-core::result<std::shared_ptr<translator>> make_translator(const translator_options& options) {
-    if (options.name.find(',') != std::string::npos) {
-        std::vector<std::shared_ptr<translator>> engines;
-        std::size_t from = 0;
-        for (bool more = true; more;) {
-            const auto comma = options.name.find(',', from);
-            more = comma != std::string::npos;
-            auto one = options;
-            one.name = options.name.substr(from, more ? comma - from : std::string::npos);
-            from = more ? comma + 1 : options.name.size();
-            if (one.name == "auto" || one.name == "none" || one.name.empty())
-                return core::make_error("translator chain '" + options.name + "': list engines by name (" +
-                                        (one.name.empty() ? "an empty name" : "'" + one.name + "'") +
-                                        " cannot be part of a chain)");
-            auto e = make_translator(one);
-            if (!e)
-                return core::make_error("translator chain '" + options.name + "': " + e.error_message());
-            engines.push_back(std::move(e.value()));
-        }
-        return make_chain(std::move(engines), options.chain);
-    }
+namespace {
+
+// One engine by name.
+core::result<std::shared_ptr<translator>> make_engine(const translator_options& options) {
     if (options.name == "none")
         return std::shared_ptr<translator>(make_none_translator());
     if (options.name == "aws") {
@@ -68,6 +52,36 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
     }
     return core::make_error("unknown translator '" + options.name +
                             "' (expected auto, apertium, aws, libretranslate, deepl or none)");
+}
+
+
+} // namespace
+
+core::result<std::shared_ptr<translator>> make_translator(const translator_options& options) {
+    if (options.name.find(',') != std::string::npos) {
+        std::vector<std::shared_ptr<translator>> engines;
+        std::size_t from = 0;
+        for (bool more = true; more;) {
+            const auto comma = options.name.find(',', from);
+            more = comma != std::string::npos;
+            auto one = options;
+            one.name = options.name.substr(from, more ? comma - from : std::string::npos);
+            from = more ? comma + 1 : options.name.size();
+            if (one.name == "auto" || one.name == "none" || one.name.empty())
+                return core::make_error("translator chain '" + options.name + "': list engines by name (" +
+                                        (one.name.empty() ? "an empty name" : "'" + one.name + "'") +
+                                        " cannot be part of a chain)");
+            auto e = make_translator(one);
+            if (!e)
+                return core::make_error("translator chain '" + options.name + "': " + e.error_message());
+            engines.push_back(std::move(e.value()));
+        }
+        return make_chain(std::move(engines), options.chain);
+    }
+    auto engine = make_engine(options);
+    if (!engine || !options.glossary || options.glossary->empty())
+        return engine;
+    return with_glossary(std::move(engine.value()), options.glossary);
 }
 
 } // namespace lt::translate

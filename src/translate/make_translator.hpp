@@ -6,6 +6,7 @@
 
 #include "core/result.hpp"
 #include "translate/chain.hpp"
+#include "translate/glossary.hpp"
 #include "translate/translator.hpp"
 
 #include <memory>
@@ -22,6 +23,8 @@ struct translator_options {
     std::string deepl_auth_key;         // deepl: DEEPL_AUTH_KEY (required)
     std::string deepl_api_url;          // deepl: DEEPL_API_URL; empty: free or pro API by the key
     chain_options chain; // a comma list of names: the engines in order, with failover
+    // Terms to keep right: in an LLM's prompt, protected around the other engines' calls.
+    std::shared_ptr<const translate::glossary> glossary;
 };
 
 // "auto" picks Apertium when pairs are installed and falls back to "none" with a warning.
