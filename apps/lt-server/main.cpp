@@ -35,8 +35,9 @@ int main(int argc, char** argv) {
                 std::cout << "translator none: no target languages (captions stay in the original)\n";
                 return 0;
             }
-            if (config->translator == "aws") {
-                std::cout << "translator aws (AWS Translate): en →";
+            if (config->translator == "aws" || config->translator == "openai") {
+                std::cout << (config->translator == "aws" ? "translator aws (AWS Translate): en →"
+                                                          : "translator openai (an LLM, any pair): en →");
                 for (const auto& l : lt::core::viewer_languages())
                     if (l.code != "en")
                         std::cout << " " << l.code;
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
         if (config->web_root.empty())
             config->web_root = default_web_root();
 
-        auto made = lt::translate::make_translator(
-            {config->translator, config->apertium_modes, config->aws_source == "auto"});
+        auto made = lt::translate::make_translator({config->translator, config->apertium_modes,
+                                                    config->aws_source == "auto", config->openai_base_url,
+                                                    config->openai_api_key, config->mt_model});
         if (!made) {
             std::cerr << "lt-server: " << made.error_message() << "\n";
             return 1;

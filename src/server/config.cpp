@@ -51,6 +51,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LT_TRANSLATOR"}, c.translator);
     string_from_env(env, {"LT_APERTIUM_MODES"}, c.apertium_modes);
     string_from_env(env, {"LT_AWS_SOURCE"}, c.aws_source);
+    string_from_env(env, {"OPENAI_BASE_URL"}, c.openai_base_url);
+    string_from_env(env, {"OPENAI_API_KEY"}, c.openai_api_key);
+    string_from_env(env, {"LT_MT_MODEL"}, c.mt_model);
     string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
     string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
     number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
@@ -86,9 +89,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "WebSocket URL for the page, when not its own host (LT_WEBSOCKET_URL)");
     app.add_option("--translator", c.translator,
                    "Translation backend: auto (apertium when installed, else none), apertium, "
-                   "aws (AWS Translate; credentials and region as the AWS CLI finds them), none "
-                   "(LT_TRANSLATOR)")
-        ->check(CLI::IsMember({"auto", "apertium", "aws", "none"}))
+                   "aws (AWS Translate; credentials and region as the AWS CLI finds them), openai "
+                   "(any OpenAI-compatible chat server: OpenAI, Ollama, llama.cpp, vLLM; see "
+                   "--mt-model), none (LT_TRANSLATOR)")
+        ->check(CLI::IsMember({"auto", "apertium", "aws", "openai", "none"}))
         ->capture_default_str();
     app.add_option("--apertium-modes", c.apertium_modes,
                    "Directory of Apertium mode files (LT_APERTIUM_MODES)")
@@ -98,6 +102,15 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "auto (AWS detects it) (LT_AWS_SOURCE)")
         ->check(CLI::IsMember({"caption", "auto"}))
         ->capture_default_str();
+    app.add_option("--openai-url", c.openai_base_url,
+                   "openai: the chat server's base URL; POST {url}/chat/completions. Ollama: "
+                   "http://localhost:11434/v1. The key comes from OPENAI_API_KEY (none sent when "
+                   "unset). lt-speech's openai engine reads the same variables: one server for both "
+                   "(OPENAI_BASE_URL)")
+        ->capture_default_str();
+    app.add_option("--mt-model", c.mt_model,
+                   "openai: the model that translates, e.g. llama3.1:8b (Ollama) or gpt-4o-mini; "
+                   "required with --translator openai (LT_MT_MODEL)");
     app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
                    "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
                    "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");
@@ -116,7 +129,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--translate-workers", c.translate_workers,
                    "Translation worker threads, 0 = what the backend wants: 4 for Apertium, 32 for "
-                   "AWS (LT_TRANSLATE_WORKERS)")
+                   "AWS, 8 for openai (a local LLM: as many as the server runs at once, e.g. "
+                   "OLLAMA_NUM_PARALLEL) (LT_TRANSLATE_WORKERS)")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-connections", c.max_connections,
@@ -160,8 +174,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         return std::nullopt;
     }
     if (c.translator != "auto" && c.translator != "apertium" && c.translator != "aws" &&
-        c.translator != "none")
-        throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium, aws or none, got '" +
+        c.translator != "openai" && c.translator != "none")
+        throw std::invalid_argument("LT_TRANSLATOR: expected auto, apertium, aws, openai or none, got '" +
                                     c.translator + "'");
     if (c.aws_source != "caption" && c.aws_source != "auto")
         throw std::invalid_argument("LT_AWS_SOURCE: expected caption or auto, got '" + c.aws_source + "'");

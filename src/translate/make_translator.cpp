@@ -2,6 +2,7 @@
 
 #include "translate/apertium/apertium_translator.hpp"
 #include "translate/aws/aws_translator.hpp"
+#include "translate/openai/openai_translator.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,13 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         aws::aws_translator_options o;
         o.auto_source = options.aws_auto_source;
         return aws::make_aws_translator(o);
+    }
+    if (options.name == "openai") {
+        openai::openai_translator_options o;
+        o.base_url = options.openai_base_url;
+        o.api_key = options.openai_api_key;
+        o.model = options.mt_model;
+        return openai::make_openai_translator(std::move(o));
     }
     if (options.name == "apertium" || options.name == "auto") {
         apertium::apertium_params p;
@@ -32,7 +40,7 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         }
     }
     return core::make_error("unknown translator '" + options.name +
-                            "' (expected auto, apertium, aws or none)");
+                            "' (expected auto, apertium, aws, openai or none)");
 }
 
 } // namespace lt::translate

@@ -66,3 +66,27 @@ TEST(server_config, bad_values_are_clear_errors) {
     EXPECT_FALSE(help);
     EXPECT_EQ(code, 0);
 }
+
+TEST(server_config, openai_translator_settings) {
+    int code = 0;
+    auto d = parse({}, env_source({}, {}), code);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->openai_base_url, "https://api.openai.com/v1");
+    EXPECT_TRUE(d->openai_api_key.empty());
+    EXPECT_TRUE(d->mt_model.empty());
+    env_source env({{"LT_TRANSLATOR", "openai"},
+                    {"OPENAI_BASE_URL", "http://localhost:11434/v1"},
+                    {"OPENAI_API_KEY", "sk-test"},
+                    {"LT_MT_MODEL", "llama3.1:8b"}},
+                   {});
+    auto c = parse({}, env, code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->translator, "openai");
+    EXPECT_EQ(c->openai_base_url, "http://localhost:11434/v1");
+    EXPECT_EQ(c->openai_api_key, "sk-test");
+    EXPECT_EQ(c->mt_model, "llama3.1:8b");
+    auto f = parse({"--mt-model", "qwen2.5:7b", "--openai-url", "http://10.0.0.2:8080/v1"}, env, code);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->mt_model, "qwen2.5:7b");
+    EXPECT_EQ(f->openai_base_url, "http://10.0.0.2:8080/v1");
+}

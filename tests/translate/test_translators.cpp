@@ -19,7 +19,7 @@ TEST(Translators, None) {
 TEST(Translators, UnknownNameIsAnError) {
     auto t = make_translator({"deepl"});
     ASSERT_FALSE(t.ok());
-    EXPECT_EQ(t.error_message(), "unknown translator 'deepl' (expected auto, apertium, aws or none)");
+    EXPECT_EQ(t.error_message(), "unknown translator 'deepl' (expected auto, apertium, aws, openai or none)");
 }
 
 TEST(Translators, ExplicitApertiumWithoutModesIsAnError) {
