@@ -24,7 +24,8 @@ public:
         std::string port_file = "/tmp/lt-fake-llm-" + std::to_string(::getpid()) + "-" +
                                 std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
         std::filesystem::remove(port_file);
-        std::vector<std::string> args{source_path("tools/fake_openai.py"), "--port", "0", "--port-file", port_file};
+        std::vector<std::string> args{source_path("tools/fake_openai.py"), "--port", "0", "--port-file",
+                                      port_file};
         args.insert(args.end(), extra.begin(), extra.end());
         child_ = std::make_unique<child_process>("/usr/bin/python3", args);
         for (int i = 0; i < 300 && !port_; ++i) {
@@ -50,8 +51,10 @@ public:
     }
     // lt-server's settings pointing at this fake.
     std::map<std::string, std::string> env(const std::string& key = llm_key) const {
-        std::map<std::string, std::string> e{
-            {"API_KEY", speaker_key}, {"OPENAI_BASE_URL", url()}, {"LT_MT_MODEL", model}, {"LT_TRANSLATOR", "openai"}};
+        std::map<std::string, std::string> e{{"API_KEY", speaker_key},
+                                             {"OPENAI_BASE_URL", url()},
+                                             {"LT_MT_MODEL", model},
+                                             {"LT_TRANSLATOR", "openai"}};
         if (!key.empty())
             e["OPENAI_API_KEY"] = key;
         return e;
@@ -63,8 +66,10 @@ private:
 };
 
 json new_text(const std::string& text, const std::string& id) {
-    return {{"type", "new_text"},
-            {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", "en"}, {"api_key", speaker_key}}}};
+    return {
+        {"type", "new_text"},
+        {"data",
+         {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", "en"}, {"api_key", speaker_key}}}};
 }
 
 std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
@@ -131,9 +136,11 @@ TEST(openai_translate, viewers_in_three_languages_get_translations_once_per_lang
     auto de2 = viewer(server.port(), "de");
     auto before = llm.stats()["chats"].get<int>();
     publish(server.port(), "Good morning, everyone.", "c1");
-    std::map<std::string, std::string> want{
-        {"es", "[es] Buenos días, todos."}, {"de", "[de] Guten Morgen, alle."}, {"ja", "[ja] 良い 朝, 皆さん."}};
-    std::vector<std::pair<ws_client*, std::string>> viewers{{es.get(), "es"}, {de.get(), "de"}, {ja.get(), "ja"}, {de2.get(), "de"}};
+    std::map<std::string, std::string> want{{"es", "[es] Buenos días, todos."},
+                                            {"de", "[de] Guten Morgen, alle."},
+                                            {"ja", "[ja] 良い 朝, 皆さん."}};
+    std::vector<std::pair<ws_client*, std::string>> viewers{
+        {es.get(), "es"}, {de.get(), "de"}, {ja.get(), "ja"}, {de2.get(), "de"}};
     for (const auto& [v, lang] : viewers) {
         auto got = v->receive_type("translated_text", 15s);
         ASSERT_TRUE(got) << lang;
@@ -289,12 +296,14 @@ TEST(openai_translate, rate_limits_and_server_errors_are_retried) {
 }
 
 TEST(openai_translate, no_model_is_a_start_error_naming_the_setting) {
-    child_process p("apps/lt-server/lt-server", {"--translator", "openai", "--port", "0", "--host", "127.0.0.1"},
+    child_process p("apps/lt-server/lt-server",
+                    {"--translator", "openai", "--port", "0", "--host", "127.0.0.1"},
                     {{"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"}});
     EXPECT_EQ(p.wait(15s), 1);
     EXPECT_NE(p.err().find("needs a model: set --mt-model or LT_MT_MODEL"), std::string::npos) << p.err();
-    child_process q("apps/lt-server/lt-server", {"--port", "0", "--host", "127.0.0.1"},
-                    {{"LT_TRANSLATOR", "openai"}, {"LT_MT_MODEL", "m"}, {"OPENAI_BASE_URL", "ftp://example.org/v1"}});
+    child_process q(
+        "apps/lt-server/lt-server", {"--port", "0", "--host", "127.0.0.1"},
+        {{"LT_TRANSLATOR", "openai"}, {"LT_MT_MODEL", "m"}, {"OPENAI_BASE_URL", "ftp://example.org/v1"}});
     EXPECT_EQ(q.wait(15s), 1);
     EXPECT_NE(q.err().find("OPENAI_BASE_URL"), std::string::npos) << q.err();
 }
