@@ -271,11 +271,17 @@ std::size_t text_length(std::string_view utf8) {
 core::result<std::string> clean_answer(std::string_view answer, std::string_view source_text,
                                        std::string_view target) {
     auto source = trim(source_text);
-    bool source_labelled = source.substr(0, 100).find(':') != std::string_view::npos;
+    // "Translation: ..." said by the speaker is translated with its label.
+    bool source_labelled = label_end(source, target) != std::string_view::npos;
     bool source_quoted = starts_with_quote(source) || ends_with_quote(source);
     bool source_blank_line = has_blank_line(source);
 
     std::string text(trim(answer));
+    // Reasoning models (DeepSeek-R1, Qwen3 through Ollama) put their thinking first.
+    if (text.rfind("<think>", 0) == 0) {
+        auto end = text.find("</think>");
+        text = end == std::string::npos ? "" : std::string(trim(std::string_view(text).substr(end + 8)));
+    }
     // A wrapper can sit inside another ("Translation: \"Hola.\"", "\"Translation: Hola.\""):
     // peel until nothing changes.
     for (int round = 0; round < 3; ++round) {
@@ -283,8 +289,11 @@ core::result<std::string> clean_answer(std::string_view answer, std::string_view
         if (!source_quoted)
             text = std::string(strip_quotes(text));
         if (!source_labelled)
-            if (auto end = label_end(text, target); end != std::string_view::npos)
-                text = std::string(trim(std::string_view(text).substr(end)));
+            if (auto end = label_end(text, target); end != std::string_view::npos) {
+                // "**Translation:** Hola.": the label's Markdown emphasis goes with it.
+                end = text.find_first_not_of("*_ \t", end);
+                text = end == std::string::npos ? "" : std::string(trim(std::string_view(text).substr(end)));
+            }
         if (!source_blank_line)
             text = cut_explanation(text);
         text = std::string(trim(text));

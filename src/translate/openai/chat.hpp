@@ -55,7 +55,8 @@ std::size_t text_length(std::string_view utf8);
 
 // The translation alone: surrounding quotes (straight, curly, guillemets) dropped, a leading
 // "Translation:" / "Here is the translation:" / "Spanish:" label dropped, and anything after a
-// blank line (an explanation) or a trailing "Note:" line dropped; each only when the caption
+// blank line (an explanation) or a trailing "Note:" line dropped, a reasoning model's leading
+// <think>...</think> dropped; each (but the last) only when the caption
 // itself does not start or end that way. An error when nothing is left, or when the answer
 // is more than 3x the caption's length (in code points; captions under 7 may grow to 20,
 // "OK." -> "D'accord."): that is commentary, not a translation.

@@ -55,6 +55,10 @@ TEST(openai_clean, shapes_real_models_give) {
     EXPECT_EQ(cleaned("\u7ffb\u8bd1\uff1a\u4f60\u597d\u3002", "Hello.", "zh"), "\u4f60\u597d\u3002")
         << "翻译：你好。 has no Latin label; its full-width colon still ends the label";
     EXPECT_EQ(cleaned("'Hola.'"), "Hola.");
+    EXPECT_EQ(cleaned("**Translation:** Hola."), "Hola.");
+    EXPECT_EQ(cleaned("<think>\nThe user wants Spanish. \"Hello\" is \"Hola\".\n</think>\n\nHola."), "Hola.");
+    EXPECT_EQ(cleaned("<think>\nThe user wants Spanish, so"),
+              "ERROR: the model answered with an empty translation");
 }
 
 TEST(openai_clean, what_belongs_to_the_caption_stays) {
@@ -68,6 +72,10 @@ TEST(openai_clean, what_belongs_to_the_caption_stays) {
     // The caption has a label of its own.
     EXPECT_EQ(cleaned("Agenda: la conferencia principal a las diez.", "Agenda: the keynote at ten."),
               "Agenda: la conferencia principal a las diez.");
+    EXPECT_EQ(cleaned("Traducci\u00f3n: un arte dif\u00edcil.", "Translation: a hard art."),
+              "Traducci\u00f3n: un arte dif\u00edcil.");
+    // A colon in the caption does not keep a label on the answer.
+    EXPECT_EQ(cleaned("Translation: A las 10:30.", "At 10:30."), "A las 10:30.");
     // A colon later in the sentence is not a label.
     EXPECT_EQ(cleaned("Tres cosas: pan, vino y queso.", "Three things: bread, wine and cheese."),
               "Tres cosas: pan, vino y queso.");
