@@ -19,8 +19,8 @@ struct translator_options {
     // openai: the chat server (OPENAI_BASE_URL), its key (OPENAI_API_KEY; empty: none sent)
     // and the model (--mt-model, LT_MT_MODEL; required).
     std::string openai_base_url = "https://api.openai.com/v1";
-    std::string openai_api_key;
-    std::string mt_model;
+    std::string openai_api_key = {};
+    std::string mt_model = {};
 };
 
 // "auto" picks Apertium when pairs are installed and falls back to "none" with a warning.

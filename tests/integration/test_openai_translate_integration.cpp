@@ -179,7 +179,8 @@ TEST(openai_translate, the_prompt_carries_the_previous_two_captions_of_the_sourc
         ASSERT_TRUE(fr->receive_type("translated_text", 15s)) << i;
     }
     int checked = 0;
-    for (const auto& c : llm.stats()["chat_log"]) {
+    auto st = llm.stats();
+    for (const auto& c : st["chat_log"]) {
         auto sys = system_of(c);
         auto user = user_of(c);
         if (user == captions[0]) {
@@ -197,7 +198,7 @@ TEST(openai_translate, the_prompt_carries_the_previous_two_captions_of_the_sourc
         }
         ++checked;
     }
-    EXPECT_EQ(checked, 6) << "three captions checked, in two languages each";
+    EXPECT_EQ(checked, 6) << "three captions checked, in two languages each: " << st.dump(1);
 }
 
 TEST(openai_translate, a_wrong_key_is_a_clear_error_and_viewers_get_the_original) {
