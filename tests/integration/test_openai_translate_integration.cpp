@@ -296,6 +296,25 @@ TEST(openai_translate, rate_limits_and_server_errors_are_retried) {
     EXPECT_NE((*got)["data"].value("error", "").find("HTTP 503"), std::string::npos) << (*got)["data"].dump();
 }
 
+TEST(openai_translate, an_unreachable_server_is_named_and_viewers_get_the_original) {
+    auto url = "http://127.0.0.1:" + std::to_string(free_port()) + "/v1";
+    server_process server({}, {{"API_KEY", speaker_key},
+                               {"LT_TRANSLATOR", "openai"},
+                               {"OPENAI_BASE_URL", url},
+                               {"LT_MT_MODEL", model}});
+    ASSERT_TRUE(wait_available(server.port(), false)) << server.log();
+    auto state = health(server.port())["translator"]["state"].get<std::string>();
+    EXPECT_NE(state.find("openai"), std::string::npos) << state;
+    EXPECT_NE(state.find("127.0.0.1"), std::string::npos) << state;
+    EXPECT_NE(state.find("refused"), std::string::npos) << state;
+    auto es = viewer(server.port(), "es");
+    publish(server.port(), "Welcome.", "c1");
+    auto got = es->receive_type("translated_text", 20s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "Welcome.");
+    EXPECT_NE((*got)["data"].value("error", "").find("refused"), std::string::npos) << (*got)["data"].dump();
+}
+
 TEST(openai_translate, no_model_is_a_start_error_naming_the_setting) {
     child_process p("apps/lt-server/lt-server",
                     {"--translator", "openai", "--port", "0", "--host", "127.0.0.1"},
