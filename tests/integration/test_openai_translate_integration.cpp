@@ -65,11 +65,11 @@ private:
     unsigned short port_ = 0;
 };
 
-json new_text(const std::string& text, const std::string& id) {
+json new_text(const std::string& text, const std::string& id, const std::string& lang = "en") {
     return {
         {"type", "new_text"},
         {"data",
-         {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", "en"}, {"api_key", speaker_key}}}};
+         {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", lang}, {"api_key", speaker_key}}}};
 }
 
 std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
@@ -80,10 +80,11 @@ std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) 
     return c;
 }
 
-void publish(unsigned short port, const std::string& text, const std::string& id) {
+void publish(unsigned short port, const std::string& text, const std::string& id,
+             const std::string& lang = "en") {
     ws_client speaker(port);
     speaker.receive_type("connection_status");
-    speaker.send(new_text(text, id));
+    speaker.send(new_text(text, id, lang));
     ASSERT_TRUE(speaker.receive_type("text_ack", 10s)) << "no ack for " << id;
 }
 
@@ -174,6 +175,12 @@ TEST(openai_translate, the_prompt_carries_the_previous_two_captions_of_the_sourc
     std::vector<std::string> captions{"Our next speaker is Dr. Okafor.", "She works on vaccines.",
                                       "Please welcome her.", "Thanks for coming."};
     for (std::size_t i = 0; i < captions.size(); ++i) {
+        if (i == 3) {
+            // A Spanish speaker in between: another source, another context.
+            publish(server.port(), "Gracias a todos.", "s1", "es");
+            ASSERT_TRUE(es->receive_type("translated_text", 15s));
+            ASSERT_TRUE(fr->receive_type("translated_text", 15s));
+        }
         publish(server.port(), captions[i], "c" + std::to_string(i));
         ASSERT_TRUE(es->receive_type("translated_text", 15s)) << i;
         ASSERT_TRUE(fr->receive_type("translated_text", 15s)) << i;
@@ -183,7 +190,11 @@ TEST(openai_translate, the_prompt_carries_the_previous_two_captions_of_the_sourc
     for (const auto& c : st["chat_log"]) {
         auto sys = system_of(c);
         auto user = user_of(c);
-        if (user == captions[0]) {
+        if (user == "Gracias a todos.") {
+            EXPECT_NE(sys.find("from Spanish into French"), std::string::npos) << sys;
+            EXPECT_EQ(sys.find("context"), std::string::npos)
+                << "the first Spanish caption has none: " << sys;
+        } else if (user == captions[0]) {
             EXPECT_EQ(sys.find("context"), std::string::npos) << "the first caption has none: " << sys;
         } else if (user == captions[1]) {
             EXPECT_NE(sys.find("\n1. " + captions[0] + "\n"), std::string::npos) << sys;
@@ -198,7 +209,7 @@ TEST(openai_translate, the_prompt_carries_the_previous_two_captions_of_the_sourc
         }
         ++checked;
     }
-    EXPECT_EQ(checked, 6) << "three captions checked, in two languages each: " << st.dump(1);
+    EXPECT_EQ(checked, 7) << "three captions checked in two languages, one Spanish in French: " << st.dump(1);
 }
 
 TEST(openai_translate, a_wrong_key_is_a_clear_error_and_viewers_get_the_original) {
