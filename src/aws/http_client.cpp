@@ -1,39 +1,13 @@
 #include "aws/http_client.hpp"
 
-#include "net/asio.hpp"
-#include "net/backoff.hpp"
-#include "net/connect.hpp"
-#include "net/reason.hpp"
-
 #include <nlohmann/json.hpp>
 
-#include <poll.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cctype>
-#include <mutex>
-#include <optional>
-#include <thread>
 #include <unordered_set>
 
 namespace lt::aws {
 
-using steady = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
 namespace {
-
-constexpr std::size_t max_body = 64 * 1024 * 1024;
-// AWS front ends drop idle connections after about a minute; never offer an older one.
-constexpr auto idle_limit = std::chrono::seconds(50);
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -90,57 +64,10 @@ std::string json_string(const nlohmann::json& j, std::initializer_list<const cha
     return {};
 }
 
-struct connection {
-    asio::io_context ioc; // first: destroyed after the streams that use it
-    std::unique_ptr<beast::tcp_stream> plain;
-    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-    beast::flat_buffer buffer;
-    steady::time_point idle_since;
-
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-
-    // Runs the io_context until the started operation has completed.
-    template <class Start>
-    beast::error_code run(Start&& start) {
-        beast::error_code result = asio::error::would_block;
-        start([&result](beast::error_code ec, auto&&...) { result = ec; });
-        ioc.restart();
-        ioc.run();
-        return result;
-    }
-
-    void close() {
-        if (!plain && !tls)
-            return; // never connected
-        beast::error_code ec;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-        lowest().socket().close(ec);
-    }
-
-    // An idle keep-alive connection with something to read has been closed (or reset) by the
-    // server; anything else unread would be a protocol error as well.
-    bool unusable() {
-        if (buffer.size() != 0)
-            return true;
-        auto& sock = lowest().socket();
-        if (!sock.is_open())
-            return true;
-        pollfd p{sock.native_handle(), POLLIN | POLLRDHUP, 0};
-        int n = ::poll(&p, 1, 0);
-        return n != 0;
-    }
-};
-
-struct attempt_result {
-    bool network_error = false;
-    std::string error;
-    http_response response;
-};
-
-bool stale_error(const beast::error_code& ec) {
-    return ec == http::error::end_of_stream || ec == asio::error::eof ||
-           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-           ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
+// The same request as net's and as SigV4's (the target as sent).
+template <class To, class From>
+To moved(From& from) {
+    return To{std::move(from.method), std::move(from.target), std::move(from.headers), std::move(from.body)};
 }
 
 std::string action_of_target(std::string_view target) {
@@ -149,13 +76,6 @@ std::string action_of_target(std::string_view target) {
 }
 
 } // namespace
-
-std::string http_response::header(std::string_view name) const {
-    for (const auto& [n, v] : headers)
-        if (iequals(n, name))
-            return v;
-    return {};
-}
 
 service_error parse_service_error(const http_response& r) {
     service_error e;
@@ -205,163 +125,19 @@ bool is_retryable(const service_error& e) {
 }
 
 struct service_client::impl {
-    endpoint ep;
     std::string region;
     service_info service;
     std::shared_ptr<credentials_provider> creds;
-    client_options opts;
-    std::optional<ssl::context> tls_ctx;
-    std::string setup_error;
-    std::mutex pool_mu;
-    std::vector<std::unique_ptr<connection>> idle;
-    std::atomic<std::uint64_t> attempts{0};
+    net::http_client http;
 
     impl(endpoint e, std::string r, service_info s, std::shared_ptr<credentials_provider> c, client_options o)
-        : ep(std::move(e)), region(std::move(r)), service(std::move(s)), creds(std::move(c)),
-          opts(std::move(o)) {
-        try {
-            tls_ctx.emplace(net::make_tls_context(opts.ca_file));
-        } catch (const std::exception& ex) {
-            setup_error = ex.what(); // reported by every send()
-            tls_ctx.emplace(net::make_tls_context());
-        }
-        if (opts.max_attempts < 1)
-            opts.max_attempts = 1;
-    }
+        : region(std::move(r)), service(std::move(s)), creds(std::move(c)),
+          http(std::move(e), with_service(std::move(o), service)) {}
 
-    ~impl() {
-        for (auto& c : idle)
-            c->close();
-    }
-
-    std::unique_ptr<connection> take_idle() {
-        std::lock_guard lock(pool_mu);
-        while (!idle.empty()) {
-            auto c = std::move(idle.back());
-            idle.pop_back();
-            if (steady::now() - c->idle_since > idle_limit || c->unusable()) {
-                c->close();
-                continue;
-            }
-            return c;
-        }
-        return nullptr;
-    }
-
-    void put_back(std::unique_ptr<connection> c) {
-        std::lock_guard lock(pool_mu);
-        if (idle.size() >= opts.max_idle_connections) {
-            c->close();
-            return;
-        }
-        c->idle_since = steady::now();
-        idle.push_back(std::move(c));
-    }
-
-    std::string describe_network(const beast::error_code& ec, const char* stage) const {
-        if (ec == beast::error::timeout || ec == asio::error::timed_out)
-            return std::string(stage) + " timed out (connect timeout " +
-                   std::to_string(opts.connect_timeout.count()) + " ms, request timeout " +
-                   std::to_string(opts.request_timeout.count()) + " ms)";
-        if (ec == asio::error::connection_refused)
-            return std::string(stage) + ": connection refused (nothing listens at " + ep.host + ":" +
-                   ep.port + "; check AWS_ENDPOINT_URL_" + service.env_id +
-                   " / AWS_ENDPOINT_URL or AWS_REGION, and that "
-                   "the service is running)";
-        if (net::is_tls_error(ec))
-            return std::string(stage) + ": TLS error: " + ec.message() +
-                   " (the server's certificate must be trusted by the system CA store" +
-                   (opts.ca_file.empty() ? std::string() : " or " + opts.ca_file) + " and name host " +
-                   ep.host + ")";
-        return std::string(stage) + ": " + net::reason(ec);
-    }
-
-    // Resolve and connect within the connect timeout, then (https) the TLS handshake, all
-    // before `deadline`.
-    bool connect(connection& c, steady::time_point deadline, std::string& error) {
-        net::connect_options o;
-        o.connect_timeout = opts.connect_timeout;
-        o.handshake_timeout = opts.request_timeout;
-        o.deadline = deadline;
-        o.no_delay = true;
-        net::connect_failure failed;
-        if (ep.tls()) {
-            c.tls = std::make_unique<net::tls_stream>(c.ioc, *tls_ctx);
-            failed = net::connect(c.ioc, *c.tls, ep, o);
-        } else {
-            c.plain = std::make_unique<net::tcp_stream>(c.ioc);
-            failed = net::connect(c.ioc, *c.plain, ep, o);
-        }
-        if (!failed)
-            return true;
-        if (failed.where == net::step::resolve)
-            error = "cannot resolve " + ep.host + ": " + net::reason(failed.code) +
-                    " (check the region and endpoint URL)";
-        else
-            error = describe_network(failed.code,
-                                     failed.where == net::step::connect ? "connect" : "TLS handshake");
-        return false;
-    }
-
-    template <class Msg>
-    beast::error_code write(connection& c, Msg& msg) {
-        if (c.tls)
-            return c.run([&](auto h) { http::async_write(*c.tls, msg, h); });
-        return c.run([&](auto h) { http::async_write(*c.plain, msg, h); });
-    }
-
-    template <class Parser>
-    beast::error_code read(connection& c, Parser& parser) {
-        if (c.tls)
-            return c.run([&](auto h) { http::async_read(*c.tls, c.buffer, parser, h); });
-        return c.run([&](auto h) { http::async_read(*c.plain, c.buffer, parser, h); });
-    }
-
-    attempt_result attempt(http::request<http::string_body>& req) {
-        attempt_result out;
-        const auto deadline = steady::now() + opts.request_timeout;
-        for (;;) {
-            auto c = take_idle();
-            const bool reused = c != nullptr;
-            if (!c) {
-                c = std::make_unique<connection>();
-                if (!connect(*c, deadline, out.error)) {
-                    c->close();
-                    out.network_error = true;
-                    return out;
-                }
-            }
-            c->lowest().expires_at(deadline);
-            auto ec = write(*c, req);
-            const bool sent = !ec;
-            http::response_parser<http::string_body> parser;
-            parser.body_limit(max_body);
-            if (sent)
-                ec = read(*c, parser);
-            if (ec) {
-                c->close();
-                // A pooled connection the server has closed meanwhile: not the request's fault.
-                if (reused && stale_error(ec) && !parser.got_some())
-                    continue;
-                out.network_error = true;
-                const char* stage = !sent               ? "sending the request"
-                                    : parser.got_some() ? "reading the response"
-                                                        : "waiting for the response";
-                out.error = describe_network(ec, stage);
-                return out;
-            }
-            c->lowest().expires_never();
-            auto res = parser.release();
-            out.response.status = static_cast<int>(res.result_int());
-            for (const auto& f : res)
-                out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-            out.response.body = std::move(res.body());
-            if (res.keep_alive() && c->buffer.size() == 0)
-                put_back(std::move(c));
-            else
-                c->close();
-            return out;
-        }
+    static client_options with_service(client_options o, const service_info& s) {
+        o.service = s.signing_name;
+        o.endpoint_hint = "AWS_ENDPOINT_URL_" + s.env_id + " / AWS_ENDPOINT_URL or AWS_REGION";
+        return o;
     }
 
     std::string hint(const service_error& e, const std::string& action) const {
@@ -390,9 +166,11 @@ struct service_client::impl {
             return " (the IAM identity lacks a permission: allow " +
                    (what.empty() ? std::string("this action") : what) + " in its IAM policy)";
         }
-        if (is_retryable(e))
-            return " (gave up after " + std::to_string(opts.max_attempts) + " attempt" +
-                   (opts.max_attempts == 1 ? "" : "s") + "; lower the request rate or try again later)";
+        if (is_retryable(e)) {
+            const int n = http.options().max_attempts;
+            return " (gave up after " + std::to_string(n) + " attempt" + (n == 1 ? "" : "s") +
+                   "; lower the request rate or try again later)";
+        }
         return {};
     }
 
@@ -408,70 +186,37 @@ struct service_client::impl {
         return text + hint(e, action);
     }
 
-    core::result<http_response> send(http_request_parts req, const std::string& action) {
-        if (!setup_error.empty())
-            return core::make_error(service.signing_name + ": " + setup_error);
-        auto verb = http::string_to_verb(req.method);
-        if (verb == http::verb::unknown)
-            return core::make_error("unknown HTTP method '" + req.method + "'");
-        std::string target = req.target.empty() ? "/" : req.target;
-        if (target.front() != '/' && target.front() != '?')
-            target = "/" + target;
-        target = ep.target + target;
-        if (target.front() == '?')
-            target = "/" + target;
-        std::erase_if(req.headers, [](const auto& h) {
-            return iequals(h.first, "Host") || iequals(h.first, "Content-Length");
-        });
+    // Signs each attempt afresh: fresh credentials and date (the Host and Content-Length the
+    // client set are signed too).
+    std::string sign(net::http_request& req) const {
+        auto c = creds->get();
+        if (!c)
+            return c.error_message();
+        auto parts = moved<http_request_parts>(req);
+        signing_params sp;
+        sp.region = region;
+        sp.service = service.signing_name;
+        sp.when = clock::now();
+        sign_request(parts, c.value(), sp);
+        req = moved<net::http_request>(parts);
+        return {};
+    }
 
-        std::string last_error;
-        net::backoff delays(opts.base_backoff, opts.max_backoff, 0.5, 1.5);
-        for (int n = 1; n <= opts.max_attempts; ++n) {
-            if (n > 1)
-                std::this_thread::sleep_for(delays.next());
-            auto c = creds->get();
-            if (!c)
-                return core::make_error(service.signing_name + ": " + c.error_message());
-            http_request_parts parts;
-            parts.method = req.method;
-            parts.target = target;
-            parts.headers = req.headers;
-            parts.headers.emplace_back("Host", ep.host_header());
-            parts.body = req.body;
-            signing_params sp;
-            sp.region = region;
-            sp.service = service.signing_name;
-            sp.when = clock::now();
-            sign_request(parts, c.value(), sp);
-
-            http::request<http::string_body> msg{verb, target, 11};
-            for (const auto& [name, value] : parts.headers)
-                msg.insert(name, value);
-            msg.set(http::field::user_agent, "live-translate");
-            msg.body() = parts.body;
-            msg.prepare_payload();
-            ++attempts;
-
-            auto r = attempt(msg);
-            if (r.network_error) {
-                last_error = r.error;
-                continue;
-            }
-            if (r.response.status >= 200 && r.response.status < 300)
-                return std::move(r.response);
-            auto e = parse_service_error(r.response);
-            if (is_retryable(e) && n < opts.max_attempts)
-                continue;
-            if (starts_with(e.code, "ExpiredToken") || e.code == "UnrecognizedClientException" ||
-                e.code == "InvalidClientTokenId") {
-                // Cached credentials are wrong: fetch again on the next call.
-                creds->invalidate();
-            }
-            return core::make_error(describe(e, r.response, action));
+    core::result<http_response> send(http_request_parts parts, const std::string& action) {
+        auto r = http.send(
+            moved<net::http_request>(parts), [this](net::http_request& attempt) { return sign(attempt); },
+            [](const http_response& answer) { return is_retryable(parse_service_error(answer)); });
+        if (!r)
+            return r;
+        if (r.value().status >= 200 && r.value().status < 300)
+            return r;
+        auto e = parse_service_error(r.value());
+        if (starts_with(e.code, "ExpiredToken") || e.code == "UnrecognizedClientException" ||
+            e.code == "InvalidClientTokenId") {
+            // Cached credentials are wrong: fetch again on the next call.
+            creds->invalidate();
         }
-        return core::make_error(service.signing_name + " request to " + ep.url() + " failed after " +
-                                std::to_string(opts.max_attempts) + " attempt" +
-                                (opts.max_attempts == 1 ? "" : "s") + ": " + last_error);
+        return core::make_error(describe(e, r.value(), action));
     }
 };
 
@@ -483,10 +228,8 @@ service_client::service_client(endpoint ep, std::string region, service_info ser
 service_client::~service_client() = default;
 
 core::result<http_response> service_client::send(http_request_parts req) {
-    std::string action;
-    for (const auto& [n, v] : req.headers)
-        if (iequals(n, "X-Amz-Target"))
-            action = impl_->service.signing_name + ":" + action_of_target(v);
+    auto target = net::find_header(req.headers, "X-Amz-Target");
+    std::string action = target.empty() ? "" : impl_->service.signing_name + ":" + action_of_target(target);
     return impl_->send(std::move(req), action);
 }
 
@@ -522,8 +265,8 @@ service_client::call_query(const std::vector<std::pair<std::string, std::string>
     return std::move(r.value().body);
 }
 
-const endpoint& service_client::where() const { return impl_->ep; }
+const endpoint& service_client::where() const { return impl_->http.where(); }
 
-std::uint64_t service_client::attempts() const { return impl_->attempts.load(); }
+std::uint64_t service_client::attempts() const { return impl_->http.attempts(); }
 
 } // namespace lt::aws

@@ -1,7 +1,7 @@
-// A blocking HTTPS client for AWS's JSON and query APIs: keeps connections open for reuse,
-// bounds every step with a timeout, signs each attempt afresh (SigV4 dates must be fresh),
-// retries throttling, 5xx and network errors with jittered exponential back-off, and turns
-// AWS's error bodies into messages that say what to fix.
+// A blocking HTTPS client for AWS's JSON and query APIs on net::http_client (pooled
+// connections, timeouts, jittered back-off): signs each attempt afresh (SigV4 dates must be
+// fresh), retries throttling, 5xx and network errors, and turns AWS's error bodies into
+// messages that say what to fix.
 // Thread-safe: calls from several threads use separate pooled connections.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "aws/endpoint.hpp"
 #include "aws/sigv4.hpp"
 #include "core/result.hpp"
+#include "net/http_client.hpp"
 
 #include <chrono>
 #include <memory>
@@ -16,12 +17,7 @@
 
 namespace lt::aws {
 
-struct http_response {
-    int status = 0;
-    header_list headers;
-    std::string body;
-    std::string header(std::string_view name) const; // case-insensitive; "" when absent
-};
+using http_response = net::http_response;
 
 // AWS's error answer: JSON {"__type": "...#Code", "message": "..."} or XML
 // <Error><Code>..</Code><Message>..</Message></Error>.
@@ -34,15 +30,9 @@ service_error parse_service_error(const http_response& r);
 // Throttling (429, Throttling*, TooManyRequests*, RequestLimitExceeded, ...) and 5xx.
 bool is_retryable(const service_error& e);
 
-struct client_options {
-    std::chrono::milliseconds connect_timeout{3000};
-    std::chrono::milliseconds request_timeout{10000}; // per attempt, connect included
-    int max_attempts = 3;
-    std::chrono::milliseconds base_backoff{100}; // doubles, jittered x0.5-1.5
-    std::chrono::milliseconds max_backoff{2000};
-    std::size_t max_idle_connections = 16;
-    std::string ca_file; // extra CA (tests); system store too
-};
+// Timeouts, attempts, back-off, pool size, extra CA; service and endpoint_hint are set by
+// service_client (the signing name, the AWS_ENDPOINT_URL_* variables).
+using client_options = net::http_client_options;
 
 // One AWS service at one endpoint with one credentials provider.
 class service_client {

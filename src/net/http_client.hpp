@@ -1,5 +1,6 @@
 // A blocking HTTP(S) client for JSON APIs (AWS, DeepL, LibreTranslate, OpenAI-compatible
-// servers): keeps connections to one endpoint open for reuse, bounds every step with a
+// servers): keeps connections to one endpoint open for reuse (idle ones for 50 s at most,
+// and checked for a close by the server before reuse), bounds every step with a
 // timeout, and retries network errors, 429 and 5xx with jittered exponential back-off
 // (a Retry-After of a 429/503 is honoured up to max_backoff). A hook runs before each attempt,
 // so a signature is made afresh for each (SigV4 dates must be fresh).
@@ -22,10 +23,13 @@ namespace lt::net {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// The value of the first header `name` (case-insensitive); "" when absent.
+std::string find_header(const header_list& headers, std::string_view name);
+
 struct http_request {
     std::string method = "GET";
     std::string target = "/"; // below the endpoint's target (its path prefix): "/translate?x=1"
-    header_list headers;      // Host, Content-Length and User-Agent are set by the client
+    header_list headers;      // Host and Content-Length are set by the client, User-Agent if absent
     std::string body;
 };
 
@@ -47,6 +51,9 @@ struct http_client_options {
     std::string ca_file; // extra CA (tests, private servers); the system store too
     // Names the service in errors: "DeepL", "LibreTranslate", "translate" (AWS).
     std::string service = "HTTP";
+    // What to check when the endpoint cannot be reached (name not resolved, connection
+    // refused): "--deepl-url", "AWS_ENDPOINT_URL_TRANSLATE / AWS_ENDPOINT_URL or AWS_REGION".
+    std::string endpoint_hint;
 };
 
 class http_client {
@@ -64,9 +71,10 @@ public:
     http_client& operator=(const http_client&) = delete;
 
     // Sends `req` with retries. Returns the last answer, 2xx or not, so the caller can word
-    // its service's errors; an error only when no answer came: "<service>: connect to
-    // host:port: connection refused (...)" after max_attempts, naming the endpoint and the step
-    // (resolve, connect, TLS handshake, sending, waiting for or reading the response).
+    // its service's errors; an error only when no answer came: "<service> request to <url>
+    // failed after 3 attempts: connect: connection refused (...)", naming the step (resolve,
+    // connect, TLS handshake, sending the request, waiting for or reading the response), or
+    // when `prepare` failed ("<service>: <its error>").
     core::result<http_response> send(http_request req, const prepare_fn& prepare = {},
                                      const retry_fn& retry = {});
 

@@ -2,192 +2,18 @@
 // made at run time): signing, connection reuse, retries, timeouts and error messages.
 #include "aws/http_client.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "test_http_server.hpp"
+
 #include <gtest/gtest.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <map>
-#include <mutex>
 #include <thread>
-#include <unistd.h>
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
 using namespace lt::aws;
+using namespace lt::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct recorded {
-    std::string method, target, body, sni;
-    std::map<std::string, std::string> headers; // lower-case names
-    std::string header(const std::string& n) const {
-        auto it = headers.find(n);
-        return it == headers.end() ? std::string() : it->second;
-    }
-};
-
-struct reply {
-    int status = 200;
-    std::string body = "{\"ok\":true}";
-    std::string content_type = "application/x-amz-json-1.1";
-    bool hang = false;  // never answer
-    bool close = false; // close the connection after answering, without saying so
-    bool drop = false;  // close the connection instead of answering
-};
-
-// An HTTP/1.1 server on 127.0.0.1 with an ephemeral port, on its own thread.
-class test_server {
-public:
-    using handler = std::function<reply(int index, const recorded&)>;
-
-    explicit test_server(handler h, ssl::context* tls = nullptr)
-        : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)), handler_(std::move(h)),
-          tls_(tls) {
-        accept();
-        thread_ = std::thread([this] { ioc_.run(); });
-    }
-    ~test_server() {
-        net::post(ioc_, [this] {
-            beast::error_code ec;
-            acceptor_.close(ec);
-            for (auto& close : closers_)
-                close();
-        });
-        thread_.join();
-    }
-
-    std::string port() const { return std::to_string(acceptor_.local_endpoint().port()); }
-    int connections() const { return connections_; }
-    std::vector<recorded> requests() const {
-        std::lock_guard lock(mu_);
-        return requests_;
-    }
-
-private:
-    template <class Stream>
-    struct session : std::enable_shared_from_this<session<Stream>> {
-        template <class... Args>
-        session(test_server& s, Args&&... args) : srv(s), stream(std::forward<Args>(args)...) {}
-        test_server& srv;
-        Stream stream;
-        beast::flat_buffer buffer;
-        http::request<http::string_body> req;
-        http::response<http::string_body> res;
-        std::string sni;
-
-        tcp::socket& socket() { return beast::get_lowest_layer(stream); }
-        void close() {
-            beast::error_code ec;
-            socket().shutdown(tcp::socket::shutdown_both, ec);
-            socket().close(ec);
-        }
-        void read() {
-            req = {};
-            http::async_read(stream, buffer, req,
-                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                 if (!ec)
-                                     self->answer();
-                             });
-        }
-        void answer() {
-            recorded r;
-            r.method = std::string(req.method_string());
-            r.target = std::string(req.target());
-            r.body = req.body();
-            r.sni = sni;
-            for (const auto& f : req) {
-                std::string n(f.name_string());
-                std::transform(n.begin(), n.end(), n.begin(),
-                               [](unsigned char c) { return std::tolower(c); });
-                r.headers[n] = std::string(f.value());
-            }
-            int index;
-            {
-                std::lock_guard lock(srv.mu_);
-                index = static_cast<int>(srv.requests_.size());
-                srv.requests_.push_back(r);
-            }
-            reply rep = srv.handler_(index, r);
-            if (rep.hang)
-                return;
-            if (rep.drop) {
-                close();
-                return;
-            }
-            res = {};
-            res.version(11);
-            res.result(static_cast<unsigned>(rep.status));
-            res.set(http::field::content_type, rep.content_type);
-            res.set("x-amzn-RequestId", "test-" + std::to_string(index));
-            res.body() = rep.body;
-            res.keep_alive(req.keep_alive());
-            res.prepare_payload();
-            http::async_write(stream, res,
-                              [self = this->shared_from_this(), rep](beast::error_code ec, std::size_t) {
-                                  if (ec)
-                                      return;
-                                  if (rep.close)
-                                      self->close();
-                                  else
-                                      self->read();
-                              });
-        }
-    };
-
-    template <class S>
-    void keep(const std::shared_ptr<S>& s) {
-        closers_.push_back([s] { s->close(); });
-    }
-
-    void accept() {
-        acceptor_.async_accept([this](beast::error_code ec, tcp::socket sock) {
-            if (ec)
-                return;
-            ++connections_;
-            if (!tls_) {
-                auto s = std::make_shared<session<tcp::socket>>(*this, std::move(sock));
-                keep(s);
-                s->read();
-            } else {
-                auto s = std::make_shared<session<ssl::stream<tcp::socket>>>(*this, std::move(sock), *tls_);
-                keep(s);
-                s->stream.async_handshake(ssl::stream_base::server, [s](beast::error_code hec) {
-                    if (hec)
-                        return;
-                    if (const char* name =
-                            SSL_get_servername(s->stream.native_handle(), TLSEXT_NAMETYPE_host_name))
-                        s->sni = name;
-                    s->read();
-                });
-            }
-            accept();
-        });
-    }
-
-    net::io_context ioc_;
-    tcp::acceptor acceptor_;
-    handler handler_;
-    ssl::context* tls_;
-    std::thread thread_;
-    mutable std::mutex mu_;
-    std::vector<recorded> requests_;
-    std::atomic<int> connections_{0};
-    std::vector<std::function<void()>> closers_; // io thread only; keeps hanging sessions alive
-};
 
 credentials test_credentials(const std::string& token = "") {
     credentials c;
@@ -532,12 +358,7 @@ TEST(http_client, a_silent_server_times_out_within_the_bound) {
 }
 
 TEST(http_client, refused_port_is_a_clear_error) {
-    std::string port;
-    {
-        net::io_context ioc;
-        tcp::acceptor a(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-        port = std::to_string(a.local_endpoint().port());
-    }
+    std::string port = closed_port();
     auto o = fast_options();
     o.max_attempts = 2;
     service_client client(local(port), "eu-west-2", translate_service(),
@@ -548,6 +369,7 @@ TEST(http_client, refused_port_is_a_clear_error) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
     EXPECT_NE(r.error_message().find("refused"), std::string::npos) << r.error_message();
     EXPECT_NE(r.error_message().find("http://127.0.0.1:" + port), std::string::npos) << r.error_message();
+    EXPECT_NE(r.error_message().find("AWS_ENDPOINT_URL_TRANSLATE"), std::string::npos) << r.error_message();
 }
 
 TEST(http_client, credential_errors_stop_before_sending) {
@@ -626,76 +448,11 @@ TEST(service_error, retryable_classification) {
     EXPECT_FALSE(is_retryable(err(403, "AccessDeniedException")));
 }
 
-// A self-signed certificate for `san` ("DNS:localhost,IP:127.0.0.1").
-struct test_cert {
-    std::string cert_pem, key_pem;
-};
-
-test_cert make_cert(const std::string& san) {
-    EVP_PKEY* key = EVP_RSA_gen(2048);
-    X509* x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("lt-test"),
-                               -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-    for (auto [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
-                              {NID_basic_constraints, "critical,CA:TRUE"}}) {
-        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-        X509_add_ext(x, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    X509_sign(x, key, EVP_sha256());
-    auto pem = [](auto write) {
-        BIO* bio = BIO_new(BIO_s_mem());
-        write(bio);
-        char* data = nullptr;
-        long n = BIO_get_mem_data(bio, &data);
-        std::string out(data, static_cast<std::size_t>(n));
-        BIO_free(bio);
-        return out;
-    };
-    test_cert out;
-    out.cert_pem = pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
-    out.key_pem =
-        pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
-    X509_free(x);
-    EVP_PKEY_free(key);
-    return out;
-}
-
-// A TLS server context and a CA file trusting its self-signed certificate.
-struct tls_setup {
-    explicit tls_setup(const std::string& san) {
-        auto cert = make_cert(san);
-        ctx.use_certificate_chain(net::buffer(cert.cert_pem));
-        ctx.use_private_key(net::buffer(cert.key_pem), ssl::context::pem);
-        static std::atomic<int> counter{0};
-        ca_file = (std::filesystem::temp_directory_path() /
-                   ("lt-aws-ca-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".pem"))
-                      .string();
-        std::ofstream(ca_file) << cert.cert_pem;
-    }
-    ~tls_setup() {
-        std::error_code ec;
-        std::filesystem::remove(ca_file, ec);
-    }
-    ssl::context ctx{ssl::context::tls_server};
-    std::string ca_file;
-};
-
 TEST(http_client_tls, sni_hostname_check_and_reuse) {
     tls_setup tls("DNS:localhost,IP:127.0.0.1");
     test_server server([](int, const recorded&) { return reply{}; }, &tls.ctx);
     auto o = fast_options();
-    o.ca_file = tls.ca_file;
+    o.ca_file = tls.ca.path;
     service_client client(local(server.port(), "https", "localhost"), "eu-west-2", translate_service(),
                           make_static_provider(test_credentials()), o);
     auto a = client.call_json("X.A", "{}");
@@ -730,7 +487,7 @@ TEST(http_client_tls, untrusted_or_misnamed_certificates_fail) {
     // Trusted, but issued for another name.
     tls_setup other("DNS:other.example");
     test_server other_server([](int, const recorded&) { return reply{}; }, &other.ctx);
-    o.ca_file = other.ca_file;
+    o.ca_file = other.ca.path;
     service_client misnamed(local(other_server.port(), "https", "localhost"), "eu-west-2",
                             translate_service(), make_static_provider(test_credentials()), o);
     auto m = misnamed.call_json("X.A", "{}");
