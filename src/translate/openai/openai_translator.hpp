@@ -35,6 +35,7 @@ struct openai_translator_options {
         net::http_client_options o;
         o.request_timeout = std::chrono::milliseconds(20000);
         o.service = "openai";
+        o.endpoint_hint = "OPENAI_BASE_URL / --openai-url";
         return o;
     }
 };
