@@ -19,6 +19,17 @@ std::string default_web_root() {
     return "web";
 }
 
+lt::translate::translator_options translator_options(const lt::server::server_config& c) {
+    lt::translate::translator_options o;
+    o.name = c.translator;
+    o.apertium_modes = c.apertium_modes;
+    o.aws_auto_source = c.aws_source == "auto";
+    o.openai_base_url = c.openai_base_url;
+    o.openai_api_key = c.openai_api_key;
+    o.mt_model = c.mt_model;
+    return o;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -60,9 +71,7 @@ int main(int argc, char** argv) {
         if (config->web_root.empty())
             config->web_root = default_web_root();
 
-        auto made = lt::translate::make_translator({config->translator, config->apertium_modes,
-                                                    config->aws_source == "auto", config->openai_base_url,
-                                                    config->openai_api_key, config->mt_model});
+        auto made = lt::translate::make_translator(translator_options(*config));
         if (!made) {
             std::cerr << "lt-server: " << made.error_message() << "\n";
             return 1;
