@@ -59,6 +59,12 @@ public:
         return call(source, target, text, context_for(source, text));
     }
 
+    void note_caption(std::string_view source, std::string_view text) override {
+        std::lock_guard lock(mutex_);
+        noted_ = true;
+        remember(source, text);
+    }
+
     std::string state() const override {
         std::lock_guard lock(mutex_);
         return last_error_.empty() ? "ok" : last_error_;
@@ -76,24 +82,40 @@ private:
     // interleave their context; it is only a hint, so the cost is a weaker hint, not a
     // wrong caption. Every language of one caption is asked at once, so a caption seen before
     // keeps its place: all its languages get the same context.
+    // The captions come from note_caption() (the hub's published finals). Text that was not
+    // noted (a viewer's request_translation, anyone may send one) gets no context and is not
+    // kept, so it cannot steer the model on others' captions. Until a first note arrives (a
+    // caller that does not note), every text asked for is kept instead.
     std::vector<std::string> context_for(std::string_view source, std::string_view text) {
-        constexpr std::size_t keep = 16; // captions whose languages may still be in flight
         std::lock_guard lock(mutex_);
+        auto q = recent_.find(std::string(source));
+        if (!noted_ &&
+            (q == recent_.end() || std::find(q->second.begin(), q->second.end(), text) == q->second.end()))
+            q = remember(source, text);
+        if (q == recent_.end())
+            return {};
+        auto it = std::find(q->second.rbegin(), q->second.rend(), text);
+        if (it == q->second.rend())
+            return {};
+        auto pos = q->second.size() - 1 - static_cast<std::size_t>(it - q->second.rbegin());
+        return {q->second.begin() + static_cast<std::ptrdiff_t>(pos >= 2 ? pos - 2 : 0),
+                q->second.begin() + static_cast<std::ptrdiff_t>(pos)};
+    }
+
+    // Under mutex_.
+    std::unordered_map<std::string, std::deque<std::string>>::iterator remember(std::string_view source,
+                                                                                std::string_view text) {
+        constexpr std::size_t keep = 16; // captions whose languages may still be in flight
         if (recent_.size() >= 64 && !recent_.count(std::string(source)))
             recent_.clear(); // sources are few; this bounds what odd requests can grow
-        auto& q = recent_[std::string(source)];
-        auto it = std::find(q.rbegin(), q.rend(), text);
-        std::size_t pos;
-        if (it == q.rend()) {
+        auto it = recent_.try_emplace(std::string(source)).first;
+        auto& q = it->second;
+        if (q.empty() || q.back() != text) {
             q.emplace_back(text);
             if (q.size() > keep)
                 q.pop_front();
-            pos = q.size() - 1;
-        } else {
-            pos = q.size() - 1 - static_cast<std::size_t>(it - q.rbegin());
         }
-        return {q.begin() + static_cast<std::ptrdiff_t>(pos >= 2 ? pos - 2 : 0),
-                q.begin() + static_cast<std::ptrdiff_t>(pos)};
+        return it;
     }
 
     core::result<std::string> call(std::string_view source, std::string_view target, std::string_view text,
@@ -154,7 +176,8 @@ private:
     std::atomic<bool> available_{false};
     mutable std::mutex mutex_;
     std::string last_error_;
-    std::unordered_map<std::string, std::deque<std::string>> recent_;
+    std::unordered_map<std::string, std::deque<std::string>> recent_; // by source, oldest first
+    bool noted_ = false; // note_caption() was called: only noted captions are context
     std::thread probe_;
 };
 
