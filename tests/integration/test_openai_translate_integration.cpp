@@ -4,6 +4,8 @@
 // words, and translates with a small word table). Not OpenAI, Ollama or a real model.
 #include "harness.hpp"
 
+#include "translate/openai/openai_translator.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -348,4 +350,43 @@ TEST(openai_translate, no_model_is_a_start_error_naming_the_setting) {
         {{"LT_TRANSLATOR", "openai"}, {"LT_MT_MODEL", "m"}, {"OPENAI_BASE_URL", "ftp://example.org/v1"}});
     EXPECT_EQ(q.wait(15s), 1);
     EXPECT_NE(q.err().find("OPENAI_BASE_URL"), std::string::npos) << q.err();
+}
+
+// The engine by itself against the fake: the glossary rows reach the prompt (the server's
+// --glossary file is not wired to them yet), and available() waits for a call that worked.
+TEST(openai_translate, the_engine_puts_the_glossary_in_the_prompt_and_is_unavailable_until_a_call_works) {
+    fake_llm llm({"--model", model});
+    lt::translate::openai::openai_translator_options o;
+    o.base_url = llm.url();
+    o.model = model;
+    o.probe = false;
+    o.glossary = {
+        {"keynote", "es", "conferencia principal"}, {"Okafor", "", ""}, {"keynote", "fr", "plénière"}};
+    auto made = lt::translate::openai::make_openai_translator(o);
+    ASSERT_TRUE(made) << made.error_message();
+    auto t = made.value();
+    EXPECT_EQ(t->name(), "openai");
+    EXPECT_FALSE(t->available()) << "no call yet";
+    EXPECT_EQ(t->targets("en").size(), 15u);
+    EXPECT_EQ(t->targets("de").size(), 15u);
+
+    llm.configure({{"reply", "empty"}});
+    auto bad = t->translate("en", "es", "Dr. Okafor gives the keynote.");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error_message(), "openai (" + model + " at " + llm.url() +
+                                       "): Spanish: the model answered with an empty translation");
+    EXPECT_FALSE(t->available()) << "an empty answer is not a call that worked";
+    EXPECT_EQ(t->state(), bad.error_message());
+
+    llm.configure({{"reply", "plain"}});
+    auto good = t->translate("en", "es", "Dr. Okafor gives the keynote at ten.");
+    ASSERT_TRUE(good) << good.error_message();
+    EXPECT_EQ(good.value(), "[es] Dr. Okafor gives el keynote at ten.");
+    EXPECT_TRUE(t->available());
+    EXPECT_EQ(t->state(), "ok");
+    auto st = llm.stats();
+    auto sys = system_of(st["chat_log"].back());
+    EXPECT_NE(sys.find("- \"keynote\" -> \"conferencia principal\"\n"), std::string::npos) << sys;
+    EXPECT_NE(sys.find("Keep these names as they are: Okafor.\n"), std::string::npos) << sys;
+    EXPECT_EQ(sys.find("plénière"), std::string::npos) << sys;
 }

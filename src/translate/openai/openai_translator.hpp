@@ -2,9 +2,9 @@
 // Ollama, llama.cpp's server, vLLM. Each caption and target language is one POST
 // {base}/chat/completions (temperature 0) whose system prompt names the target language in
 // words, the glossary rows that apply, and the previous two captions of the same source
-// language as context; the answer is cleaned to the translation alone (chat.hpp), and one
-// that is empty or more than 3x the caption is an error, so a chain falls through to the next
-// engine. An LLM translates into every page language, so targets() lists them all.
+// language as context (published captions only, from note_caption()); the answer is cleaned to the
+// translation alone (chat.hpp), and one that is empty or more than 3x the caption is an error, so a chain
+// falls through to the next engine. An LLM translates into every page language, so targets() lists them all.
 // Built on net::http_client (429 and 5xx retried with back-off). Verified only against
 // tools/fake_openai.py, which speaks OpenAI's published request and answer shapes; not against
 // OpenAI, Ollama or a real model.
