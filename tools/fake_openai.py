@@ -401,6 +401,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         or not isinstance(m.get("content"), str)):
                     raise BadRequest("each message needs a role (system, user, assistant) and a string "
                                      "content", "messages")
+            max_tokens = req.get("max_tokens")
+            if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+                raise BadRequest("max_tokens must be a positive integer", "max_tokens")
             if req.get("stream"):
                 raise BadRequest("this stand-in answers non-streaming requests only", "stream")
             temperature = req.get("temperature")

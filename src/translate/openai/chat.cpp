@@ -209,9 +209,13 @@ std::string system_prompt(const chat_prompt& p) {
 }
 
 std::string request_body(const std::string& model, const chat_prompt& p) {
+    // A small model can loop on itself until its context is full; an answer past the 3x rule
+    // is refused anyway. Generous, as some tokenizers spend a token per byte of Devanagari.
+    auto max_tokens = 8 * text_length(p.text) + 200;
     json body{{"model", model},
               {"temperature", 0},
               {"stream", false},
+              {"max_tokens", max_tokens},
               {"messages", json::array({json{{"role", "system"}, {"content", system_prompt(p)}},
                                         json{{"role", "user"}, {"content", p.text}}})}};
     return dump(body);

@@ -39,7 +39,9 @@ struct chat_prompt {
 // context not to be translated.
 std::string system_prompt(const chat_prompt& p);
 
-// {"model", "temperature": 0, "messages": [system, user = the caption]}
+// {"model", "temperature": 0, "stream": false, "max_tokens": 8 x the caption's length + 200
+// (a model stuck repeating itself stops; an answer that long is refused anyway), "messages":
+// [system, user = the caption]}
 std::string request_body(const std::string& model, const chat_prompt& p);
 
 // The assistant's content of a chat.completion answer; an error when the answer is not that

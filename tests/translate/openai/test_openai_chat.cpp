@@ -142,6 +142,7 @@ TEST(openai_prompt, the_two_earlier_captions_as_context) {
     EXPECT_EQ(body["model"], "llama3.1:8b");
     EXPECT_EQ(body["temperature"], 0);
     EXPECT_EQ(body["stream"], false);
+    EXPECT_EQ(body["max_tokens"], 8 * 18 + 200);
     ASSERT_EQ(body["messages"].size(), 2u);
     EXPECT_EQ(body["messages"][0]["role"], "system");
     EXPECT_EQ(body["messages"][0]["content"], s);
