@@ -76,6 +76,7 @@ public:
     std::string engine_for(std::string_view source, std::string_view target) const override {
         return engine_->engine_for(source, target);
     }
+    void note_caption(std::string_view source, std::string_view text) override { engine_->note_caption(source, text); }
     std::vector<engine_health> engines() const override { return engine_->engines(); }
     std::string state() const override { return engine_->state(); }
     bool available() const override { return engine_->available(); }

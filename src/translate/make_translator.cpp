@@ -6,6 +6,7 @@
 #include "translate/glossary.hpp"
 #include "translate/deepl/deepl_translator.hpp"
 #include "translate/libretranslate/libretranslate_translator.hpp"
+#include "translate/openai/openai_translator.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,6 +37,16 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
         o.url = options.deepl_api_url;
         return deepl::make_deepl_translator(std::move(o));
     }
+    if (options.name == "openai") {
+        openai::openai_translator_options o;
+        o.base_url = options.openai_base_url;
+        o.api_key = options.openai_api_key;
+        o.model = options.mt_model;
+        if (options.glossary)
+            for (const auto& e : options.glossary->entries())
+                o.glossary.push_back({e.term, e.lang, e.translation});
+        return openai::make_openai_translator(std::move(o));
+    }
     if (options.name == "apertium" || options.name == "auto") {
         apertium::apertium_params p;
         p.modes_dir = options.apertium_modes;
@@ -51,7 +62,7 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
         }
     }
     return core::make_error("unknown translator '" + options.name +
-                            "' (expected auto, apertium, aws, libretranslate, deepl or none)");
+                            "' (expected auto, apertium, aws, libretranslate, deepl, openai or none)");
 }
 
 
@@ -79,7 +90,8 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         return make_chain(std::move(engines), options.chain);
     }
     auto engine = make_engine(options);
-    if (!engine || !options.glossary || options.glossary->empty())
+    // An LLM has the glossary in its prompt; the others get its terms protected.
+    if (!engine || !options.glossary || options.glossary->empty() || options.name == "openai")
         return engine;
     return with_glossary(std::move(engine.value()), options.glossary);
 }
