@@ -22,8 +22,9 @@ struct server_config {
     std::string page_title = "🌍 Live Translation";
     std::string logo_file;
     std::string contact_text = "your support team";
-    std::string websocket_url;          // empty: the page uses its own host
-    std::string translator = "auto";    // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
+    std::string websocket_url; // empty: the page uses its own host
+    std::string translator =
+        "auto"; // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
     std::string aws_source = "caption"; // aws: "caption" (the caption's lang) or "auto" (detect)
     std::string libretranslate_url;     // libretranslate: the server's base URL (required)
     std::string libretranslate_api_key; // libretranslate: sent as api_key when set

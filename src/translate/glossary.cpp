@@ -59,7 +59,9 @@ public:
         : engine_(std::move(engine)), glossary_(std::move(g)) {}
 
     std::string name() const override { return engine_->name(); }
-    std::vector<std::string> targets(std::string_view source) const override { return engine_->targets(source); }
+    std::vector<std::string> targets(std::string_view source) const override {
+        return engine_->targets(source);
+    }
     core::result<std::string> translate(std::string_view source, std::string_view target,
                                         std::string_view text) override {
         auto p = glossary_->protect(text, target);
@@ -76,7 +78,9 @@ public:
     std::string engine_for(std::string_view source, std::string_view target) const override {
         return engine_->engine_for(source, target);
     }
-    void note_caption(std::string_view source, std::string_view text) override { engine_->note_caption(source, text); }
+    void note_caption(std::string_view source, std::string_view text) override {
+        engine_->note_caption(source, text);
+    }
     std::vector<engine_health> engines() const override { return engine_->engines(); }
     std::string state() const override { return engine_->state(); }
     bool available() const override { return engine_->available(); }
@@ -104,7 +108,8 @@ core::result<glossary> glossary::parse(std::string_view csv, const std::string& 
             x = trimmed(std::move(x));
         if (g.entries_.empty() && f.size() == 3 && f[0] == "term" && f[1] == "lang")
             continue; // the header
-        if (f.size() == 1 || (f.size() <= 3 && std::all_of(f.begin() + 1, f.end(), [](auto& x) { return x.empty(); }))) {
+        if (f.size() == 1 ||
+            (f.size() <= 3 && std::all_of(f.begin() + 1, f.end(), [](auto& x) { return x.empty(); }))) {
             if (f[0].empty())
                 return core::make_error(where() + "the term is empty");
             g.entries_.push_back({f[0], {}, {}});
@@ -187,7 +192,8 @@ glossary::protected_text glossary::protect(std::string_view text, std::string_vi
     return out;
 }
 
-core::result<std::string> glossary::restore(std::string_view translated, const std::vector<std::string>& fills) {
+core::result<std::string> glossary::restore(std::string_view translated,
+                                            const std::vector<std::string>& fills) {
     std::string out;
     std::vector<bool> used(fills.size(), false);
     std::size_t i = 0;
@@ -215,7 +221,8 @@ core::result<std::string> glossary::restore(std::string_view translated, const s
     return out;
 }
 
-std::shared_ptr<translator> with_glossary(std::shared_ptr<translator> engine, std::shared_ptr<const glossary> g) {
+std::shared_ptr<translator> with_glossary(std::shared_ptr<translator> engine,
+                                          std::shared_ptr<const glossary> g) {
     if (!g || g->empty())
         return engine;
     return std::make_shared<glossary_translator>(std::move(engine), std::move(g));

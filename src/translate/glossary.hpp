@@ -49,7 +49,8 @@ public:
     // Whole-word, case-sensitive matches, longest term first.
     protected_text protect(std::string_view text, std::string_view lang) const;
     // The engine's output with the placeholders filled in; an error when the engine lost one.
-    static core::result<std::string> restore(std::string_view translated, const std::vector<std::string>& fills);
+    static core::result<std::string> restore(std::string_view translated,
+                                             const std::vector<std::string>& fills);
 
 private:
     std::vector<glossary_entry> entries_;
@@ -57,6 +58,7 @@ private:
 
 // `engine` with the glossary's terms protected around each call. Same name, languages and
 // health as `engine`.
-std::shared_ptr<translator> with_glossary(std::shared_ptr<translator> engine, std::shared_ptr<const glossary> g);
+std::shared_ptr<translator> with_glossary(std::shared_ptr<translator> engine,
+                                          std::shared_ptr<const glossary> g);
 
 } // namespace lt::translate

@@ -3,8 +3,8 @@
 #include "translate/apertium/apertium_translator.hpp"
 #include "translate/aws/aws_translator.hpp"
 #include "translate/chain.hpp"
-#include "translate/glossary.hpp"
 #include "translate/deepl/deepl_translator.hpp"
+#include "translate/glossary.hpp"
 #include "translate/libretranslate/libretranslate_translator.hpp"
 #include "translate/openai/openai_translator.hpp"
 
@@ -64,7 +64,6 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
     return core::make_error("unknown translator '" + options.name +
                             "' (expected auto, apertium, aws, libretranslate, deepl, openai or none)");
 }
-
 
 } // namespace
 

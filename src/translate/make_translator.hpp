@@ -16,7 +16,8 @@
 namespace lt::translate {
 
 struct translator_options {
-    std::string name = "auto"; // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
+    std::string name =
+        "auto"; // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
     std::string apertium_modes = "/usr/share/apertium/modes";
     bool aws_auto_source = false;       // aws: let AWS detect the source language
     std::string libretranslate_url;     // libretranslate: LIBRETRANSLATE_URL (required)

@@ -45,7 +45,8 @@ bool translation_service::supports(const std::string& source, const std::string&
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(targets_mutex_);
     auto& known = targets_[source];
-    if (known.asked == std::chrono::steady_clock::time_point() || now - known.asked > std::chrono::minutes(1)) {
+    if (known.asked == std::chrono::steady_clock::time_point() ||
+        now - known.asked > std::chrono::minutes(1)) {
         known.languages = backend_->targets(source);
         std::sort(known.languages.begin(), known.languages.end());
         known.asked = now;

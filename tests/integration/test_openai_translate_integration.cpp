@@ -390,3 +390,46 @@ TEST(openai_translate, the_engine_puts_the_glossary_in_the_prompt_and_is_unavail
     EXPECT_NE(sys.find("Keep these names as they are: Okafor.\n"), std::string::npos) << sys;
     EXPECT_EQ(sys.find("plénière"), std::string::npos) << sys;
 }
+
+// One glossary file for a chain: Apertium keeps the names it would change and uses the
+// glossary's translations; the LLM gets the glossary in its prompt instead of placeholders.
+TEST(openai_translate, one_glossary_file_serves_apertium_by_placeholders_and_the_llm_by_its_prompt) {
+    fake_llm llm({"--model", model});
+    const std::string file = "/tmp/lt-glossary-" + std::to_string(::getpid()) + ".csv";
+    {
+        std::ofstream f(file);
+        f << "term,lang,translation\nAcme\nkeynote,es,ponencia principal\nkeynote,de,Hauptvortrag\n";
+    }
+    auto env = llm.env();
+    env["LT_TRANSLATOR"] = "apertium,openai";
+    env["LT_GLOSSARY"] = file;
+    server_process server({}, env);
+    auto es = viewer(server.port(), "es"); // Apertium
+    auto de = viewer(server.port(), "de"); // no Apertium pair: the LLM
+    publish(server.port(), "Acme presents the keynote.", "g1");
+    auto got = es->receive_type("translated_text", 15s);
+    ASSERT_TRUE(got);
+    const std::string spanish = (*got)["data"]["text"];
+    EXPECT_EQ((*got)["data"]["engine"], "apertium");
+    EXPECT_NE(spanish.find("Acme"), std::string::npos) << spanish;
+    EXPECT_EQ(spanish.find("Acmé"), std::string::npos) << spanish;
+    EXPECT_NE(spanish.find("ponencia principal"), std::string::npos) << spanish;
+    got = de->receive_type("translated_text", 15s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["engine"], "openai");
+    auto chats = llm.stats()["chat_log"];
+    ASSERT_FALSE(chats.empty());
+    auto sys = system_of(chats.back());
+    EXPECT_NE(sys.find("\"keynote\" -> \"Hauptvortrag\""), std::string::npos) << sys;
+    EXPECT_NE(sys.find("Acme"), std::string::npos) << sys;
+    EXPECT_EQ(user_of(chats.back()).find("ZXQ"), std::string::npos) << "no placeholders for the LLM";
+    std::filesystem::remove(file);
+
+    // A glossary that cannot be read stops the start, naming the file.
+    auto bad = env;
+    bad["LT_GLOSSARY"] = "/nonexistent/glossary.csv";
+    child_process refused(build_path("apps/lt-server/lt-server"), {"--port", "0"}, bad);
+    EXPECT_EQ(refused.wait(10s), 1);
+    EXPECT_NE(refused.err().find("cannot read the glossary /nonexistent/glossary.csv"), std::string::npos)
+        << refused.err();
+}

@@ -30,8 +30,9 @@ TEST(Translators, None) {
 TEST(Translators, UnknownNameIsAnError) {
     auto t = make_translator(named("systran"));
     ASSERT_FALSE(t.ok());
-    EXPECT_EQ(t.error_message(),
-              "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl, openai or none)");
+    EXPECT_EQ(
+        t.error_message(),
+        "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl, openai or none)");
     EXPECT_FALSE(make_translator(named("deepL")).ok()) << "names are exact";
 }
 
