@@ -2,9 +2,9 @@
 // servers): keeps connections to one endpoint open for reuse (idle ones for 50 s at most,
 // and checked for a close by the server before reuse), bounds every step with a
 // timeout, and retries network errors, 429 and 5xx with jittered exponential back-off
-// (a Retry-After of a 429/503 is honoured up to max_backoff). A hook runs before each attempt,
-// so a signature is made afresh for each (SigV4 dates must be fresh).
-// Thread-safe: calls from several threads use separate pooled connections.
+// (a Retry-After of a 429/503, seconds or a date, is honoured up to max_backoff). A hook runs before each
+// attempt, so a signature is made afresh for each (SigV4 dates must be fresh). Thread-safe: calls from
+// several threads use separate pooled connections.
 #pragma once
 
 #include "core/result.hpp"

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -184,6 +185,32 @@ TEST(http_client, retry_after_on_429_is_waited_for) {
     EXPECT_GE(took, 900ms);
     EXPECT_LT(took, 2500ms);
     EXPECT_EQ(client.attempts(), 2u);
+}
+
+TEST(http_client, retry_after_as_an_http_date_is_waited_for) {
+    test_server server([](int i, const recorded&) {
+        reply r = i == 0 ? status(503) : status(200);
+        if (i == 0) {
+            // Two seconds ahead, to the second: a wait of more than one second.
+            std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + 2s);
+            std::tm tm{};
+            gmtime_r(&t, &tm);
+            char date[64];
+            std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+            r.headers = {{"Retry-After", date}};
+        }
+        return r;
+    });
+    auto o = fast_options();
+    o.max_backoff = 5000ms;
+    http_client client(local(server.port()), o);
+    auto start = steady::now();
+    auto r = client.send(post("/", "{}"));
+    auto took = steady::now() - start;
+    ASSERT_TRUE(r.ok()) << r.error_message();
+    EXPECT_EQ(r.value().status, 200);
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 3500ms);
 }
 
 TEST(http_client, retry_after_is_capped_by_max_backoff) {
