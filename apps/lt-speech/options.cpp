@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "translate/glossary.hpp"
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +9,10 @@
 #include <utility>
 
 namespace lt::speech_cli {
+
+namespace {
+std::string ro_glossary; // --glossary, read by settle_engine_options()
+} // namespace
 
 settings settings_from_env(const core::env_source& env) {
     settings s;
@@ -93,11 +99,22 @@ void add_engine_options(CLI::App& app, stt::engine_options& ro, const core::env_
     app.add_option("--lm", ro.pocketsphinx.lm, "Language model (default: the model's)");
     app.add_option("--end-silence", ro.endpoint.end_silence_s, "Pause in seconds that ends a sentence")
         ->capture_default_str();
+    ro_glossary = env.get("LT_GLOSSARY").value_or("");
+    app.add_option("--glossary", ro_glossary,
+                   "CSV of the event's names and terms (the server's glossary file): whisper gets them in "
+                   "its prompt; pocketsphinx names the words its dictionary lacks (LT_GLOSSARY)");
 }
 
 void settle_engine_options(stt::engine_options& ro) {
     if (ro.engine == "whisper")
         ro.whisper.model_dir = std::exchange(ro.pocketsphinx.model_dir, {});
+    if (!ro_glossary.empty()) {
+        auto g = translate::glossary::load(ro_glossary);
+        if (!g)
+            throw std::invalid_argument(g.error_message());
+        ro.whisper_stream.glossary_terms = g.value().terms();
+        ro.pocketsphinx.glossary_terms = g.value().terms();
+    }
 }
 
 std::string caption_language(const std::string& spoken) {

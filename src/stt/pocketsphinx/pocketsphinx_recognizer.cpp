@@ -8,8 +8,10 @@
 #include <sphinxbase/fe.h>
 #include <sphinxbase/feat.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 
 #ifndef LT_POCKETSPHINX_MODELDIR
@@ -238,6 +240,25 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
         cmd_ln_free_r(config);
         return core::make_error("pocketsphinx failed to load the model (--model-dir " + hmm + ", --dict " +
                                 dict + ", --lm " + lm + "); run with verbose logging for the reason");
+    }
+    std::string unknown;
+    for (const auto& term : model.glossary_terms) {
+        std::istringstream words(term);
+        for (std::string w; words >> w;) {
+            std::string key;
+            for (unsigned char c : w)
+                if (std::isalnum(c) || c == '\'' || c >= 0x80)
+                    key += static_cast<char>(std::tolower(c));
+            if (!key.empty() && ps_lookup_word(ps, key.c_str()) == nullptr &&
+                unknown.find(" " + key + ",") == std::string::npos)
+                unknown += " " + key + ",";
+        }
+    }
+    if (!unknown.empty()) {
+        unknown.pop_back();
+        std::cerr << "lt-speech: warning: pocketsphinx's dictionary lacks these glossary words, so it "
+                     "cannot recognise them:"
+                  << unknown << " (add them with their phones to a dictionary given with --dict)\n";
     }
     // -cmninit on the command line loses to the model's feat.params in this version, so the
     // starting estimate is set on the feature stream itself.

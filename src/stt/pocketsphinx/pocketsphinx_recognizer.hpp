@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lt::stt::pocketsphinx {
 
@@ -32,6 +33,9 @@ struct pocketsphinx_options {
     std::string dict;      // pronunciation dictionary; empty: the model's default
     std::string lm;        // language model; empty: the model's default
     decoder_settings decoder;
+    // The event's names and terms (the glossary): words the dictionary lacks are named in a
+    // warning, since this version has no grapheme-to-phoneme to add them itself.
+    std::vector<std::string> glossary_terms;
 };
 
 // Errors name the missing file and the option to set, or the language the default model

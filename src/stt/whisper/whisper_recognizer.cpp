@@ -66,6 +66,15 @@ public:
           model_file_(file_name(model_->path())), ep_(cut_limits(ro.endpoint, wo_.cut_after_s)),
           keep_(keep_up_settings{.partial_interval_s = wo_.partial_interval_s}) {
         interval_ = interval_samples();
+        // whisper.cpp keeps the end of a long prompt (half its text context): the terms are
+        // bounded so the previous sentence, which follows them, always fits.
+        for (const auto& t : wo_.glossary_terms) {
+            if (terms_.size() + t.size() > 300)
+                break;
+            terms_ += (terms_.empty() ? "Glossary: " : ", ") + t;
+        }
+        if (!terms_.empty())
+            terms_ += ". ";
         worker_ = std::thread([this] { work(); });
     }
 
@@ -414,7 +423,8 @@ private:
         // only what it has heard.
         if (short_context)
             p.audio_ctx = std::min(1500, static_cast<int>(std::ceil(padded_s * 50)) + 32);
-        p.initial_prompt = prompt_.empty() ? nullptr : prompt_.c_str();
+        const std::string prompt = terms_ + prompt_;
+        p.initial_prompt = prompt.empty() ? nullptr : prompt.c_str();
         p.no_speech_thold = 2.0f; // never exceeded: guard_drops() applies the rule, on every segment
         p.abort_callback = partial ? [](void* self) {
             auto* e = static_cast<whisper_engine*>(self);
@@ -506,6 +516,7 @@ private:
 
     // The decoding thread only (and cut_at_stable_word under mu_).
     std::string prompt_; // the previous final
+    std::string terms_;  // "Glossary: A, B. " or ""
     agreement agree_;
     std::uint64_t agree_piece_ = 0;
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lt::stt::whisper {
 
@@ -51,6 +52,9 @@ struct whisper_options {
     // The path of a smaller model that is already on disk, or "" (the keep-up control's last
     // step). Called at most once, on the decoding thread.
     std::function<std::string()> smaller_model;
+    // Names and terms of the event (the glossary's terms): put before the previous sentence
+    // in every decode's prompt, so whisper spells them as given.
+    std::vector<std::string> glossary_terms;
     // Tests: seconds added to every decode, as on a slower machine.
     double extra_decode_s = 0;
     bool verbose = false;

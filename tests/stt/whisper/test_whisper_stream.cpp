@@ -363,3 +363,34 @@ TEST(whisper_stream, lt_speech_refuses_a_language_the_model_cannot_speak_within_
     EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
     EXPECT_NE(speaker.err().find("is English-only and --lang is de"), std::string::npos) << speaker.err();
 }
+
+// The server's glossary file read by lt-speech: whisper prompts with its terms (not visible
+// from outside with a random model); pocketsphinx names the words its dictionary lacks; a
+// file that cannot be read stops the start.
+TEST(whisper_stream, lt_speech_reads_the_glossary_and_says_which_words_pocketsphinx_cannot_know) {
+    const std::string file = "/tmp/lt-speech-glossary-" + std::to_string(::getpid()) + ".csv";
+    std::ofstream(file) << "term,lang,translation\nOkafor\nkeynote,es,ponencia\nhello world\n";
+    auto clip = join_clips({1}, 0.5, "terms");
+    const std::map<std::string, std::string> env{{"LT_GLOSSARY", ""}};
+    child_process ps(speech_bin,
+                     {"http://127.0.0.1:9", "--glossary", file, "-i", clip.path, "--fast", "--finish-timeout",
+                      "1", "--stop-after", "1"},
+                     env);
+    ps.wait(30s);
+    EXPECT_NE(ps.err().find("dictionary lacks these glossary words, so it cannot recognise them: okafor "),
+              std::string::npos)
+        << ps.err();
+    EXPECT_EQ(ps.err().find("keynote,"), std::string::npos) << "known words are not named";
+    child_process wh(speech_bin,
+                     {"http://127.0.0.1:9", "--engine", "whisper", "--model", models() / "tiny.en.bin",
+                      "--glossary", file, "-i", clip.path, "--fast", "--finish-timeout", "1", "--stop-after",
+                      "1"},
+                     env);
+    wh.wait(60s);
+    EXPECT_EQ(wh.err().find("dictionary lacks"), std::string::npos) << wh.err();
+    EXPECT_EQ(wh.err().find("error"), std::string::npos) << wh.err();
+    std::remove(file.c_str());
+    child_process bad(speech_bin, {"http://127.0.0.1:9", "--glossary", file, "-i", clip.path}, env);
+    EXPECT_EQ(bad.wait(10s), 1);
+    EXPECT_NE(bad.err().find("cannot read the glossary " + file), std::string::npos) << bad.err();
+}
