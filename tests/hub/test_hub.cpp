@@ -111,7 +111,7 @@ TEST_F(hub_fixture, a_failing_language_gets_the_original_with_an_error) {
     auto d = de->wait_for(1);
     ASSERT_EQ(d.size(), 1u);
     EXPECT_EQ(d[0]["data"]["text"], "hello");
-    EXPECT_NE(d[0]["data"]["error"].get<std::string>().find("backend down"), std::string::npos);
+    EXPECT_NE(d[0]["data"]["error"].get<std::string>().find("tagging down"), std::string::npos);
     EXPECT_EQ(texts(es->wait_for(1)), std::vector<std::string>{"[es] hello"});
     EXPECT_EQ(hub->translation_errors.value(), 1u);
 }
