@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""fake_openai.py: a local stand-in for an OpenAI-compatible transcription server, for tests.
+"""fake_openai.py: a local stand-in for an OpenAI-compatible server (transcription and chat), for tests.
 
 Serves POST /v1/audio/transcriptions on 127.0.0.1 in the shape of OpenAI's published API
 reference ("Create transcription"): a multipart/form-data body with `file` (an audio file)
@@ -12,8 +12,19 @@ The recognition is real: the uploaded WAV (which must be 16 kHz mono 16-bit PCM,
 lt-speech sends) is piped through --recognizer (tools' lt-stt-pipe: the project's
 pocketsphinx engine) and the finals it prints are joined into the text.
 
-This is not OpenAI, nor faster-whisper/speaches: it checks what lt-speech must get right
-(multipart shape, WAV format, model, key) and nothing more.
+It also serves POST /v1/chat/completions in the shape of OpenAI's published "Create chat
+completion" (non-streaming): a JSON body {model, messages: [{role, content}], temperature}; the
+answer is {id, object: "chat.completion", created, model, choices: [{index, message: {role:
+"assistant", content}, finish_reason: "stop"}], usage}. It stands in for an LLM that
+translates (lt-server --translator openai): the target language is read in words from the
+system message ("... into Spanish ..."), the last user message is the caption, and the answer
+is "[es] " plus the caption with the words of a small table replaced (good morning -> buenos
+días), enough to assert on. It insists on temperature 0 and a non-empty model (with --model,
+that one: else 404 model_not_found, as OpenAI answers).
+
+This is not OpenAI, nor faster-whisper/speaches, nor Ollama: it checks what lt-speech and
+lt-server must get right (multipart shape, WAV format, chat request shape, model, key,
+temperature) and nothing more.
 
 Control endpoints (loopback clients):
   GET  /_fake/stats   {"requests", "transcriptions", "partials", "finals", "rejected",
@@ -21,11 +32,18 @@ Control endpoints (loopback clients):
                        once), "log": [{"bytes", "seconds", "prompt", "language",
                        "model", "text"}, ...]}. A transcription whose audio is a strict prefix
                        of a later one's is counted as a partial (lt-speech re-sends the growing
-                       utterance), the others as finals.
-  POST /_fake/config  JSON changing any of: fail_next (answer the next N transcriptions with
-                      fail_status), fail_status (500), down (true: every transcription
-                      request's connection is closed without an answer, as a crashed server;
-                      false: back), delay_ms (before each answer), key
+                       utterance), the others as finals. Chat: "chats" (answered),
+                       "chat_by_target" ({"es": 2, ...}), "chat_log": [{"model",
+                       "temperature", "messages", "target", "answer"}, ...].
+  POST /_fake/config  JSON changing any of: fail_next (answer the next N transcriptions or
+                      chats with fail_status), fail_status (500; 429 too), down (true: every
+                      transcription or chat request's connection is closed without an
+                      answer, as a crashed server; false: back), delay_ms (before each
+                      answer), key, model (the only model accepted; "" any), reply: how chat
+                      answers are dressed, as small LLMs do: "plain" (default), "quotes"
+                      ("..."), "curly" (“...”), "prefix" ("Translation: ..."), "explain"
+                      (the translation, a blank line, a note), "empty", "long" (the
+                      translation five times over)
   POST /_fake/reset   zeroes the counters and the log
 
 With --tls-cert/--tls-key it serves HTTPS. Standard library only. Run with --help for the flags.
@@ -35,6 +53,7 @@ import argparse
 import http.server
 import ipaddress
 import json
+import re
 import shlex
 import struct
 import subprocess
@@ -43,6 +62,55 @@ import threading
 import time
 
 MAX_BODY = 25 * 1024 * 1024  # OpenAI's documented upload limit
+
+# English names (as lt-server's prompt uses them) to codes, for reading the target language.
+LANGUAGES = {"English": "en", "Spanish": "es", "French": "fr", "German": "de", "Italian": "it",
+             "Portuguese": "pt", "Chinese": "zh", "Japanese": "ja", "Korean": "ko", "Arabic": "ar",
+             "Russian": "ru", "Hindi": "hi", "Dutch": "nl", "Polish": "pl", "Turkish": "tr",
+             "Catalan": "ca"}
+
+# A few words per language: enough that a test sees the caption was translated, and into what.
+WORDS = {
+    "es": {"good": "buenos", "morning": "días", "hello": "hola", "everyone": "todos", "welcome": "bienvenidos",
+           "thanks": "gracias", "thank": "gracias", "you": "tú", "please": "por favor", "the": "el"},
+    "fr": {"good": "bon", "morning": "matin", "hello": "bonjour", "everyone": "tout le monde",
+           "welcome": "bienvenue", "thanks": "merci", "please": "s'il vous plaît", "the": "le"},
+    "de": {"good": "guten", "morning": "Morgen", "hello": "hallo", "everyone": "alle", "welcome": "willkommen",
+           "thanks": "danke", "please": "bitte", "the": "die"},
+    "ja": {"good": "良い", "morning": "朝", "hello": "こんにちは", "everyone": "皆さん", "welcome": "ようこそ",
+           "thanks": "ありがとう"},
+}
+TARGET_RE = re.compile(r"\binto (" + "|".join(LANGUAGES) + r")\b")
+
+
+def translate_words(text, lang):
+    """The caption with the table's words replaced, case kept for the first letter."""
+    table = WORDS.get(lang, {})
+
+    def swap(m):
+        w = m.group(0)
+        t = table.get(w.lower())
+        if t is None:
+            return w
+        return t[:1].upper() + t[1:] if w[:1].isupper() else t
+    return "[%s] %s" % (lang, re.sub(r"[A-Za-z']+", swap, text))
+
+
+def dress(answer, reply):
+    """The answer as a chatty model might wrap it."""
+    if reply == "quotes":
+        return '"%s"' % answer
+    if reply == "curly":
+        return "\u201c%s\u201d" % answer
+    if reply == "prefix":
+        return "Translation: " + answer
+    if reply == "explain":
+        return answer + "\n\nNote: I kept the tone informal, as the original is spoken."
+    if reply == "empty":
+        return ""
+    if reply == "long":
+        return " ".join([answer] * 5)
+    return answer
 
 
 class Fake:
@@ -54,6 +122,8 @@ class Fake:
         self.fail_status = 500
         self.down = False
         self.delay_ms = 0
+        self.model = args.model or ""
+        self.reply = "plain"
         self.reset()
 
     def reset(self):
@@ -65,6 +135,7 @@ class Fake:
             self.active = 0  # transcriptions being answered now
             self.max_active = 0
             self.log = []  # transcriptions answered: dicts with pcm (bytes) kept for stats
+            self.chat_log = []  # chats answered
 
     def stats(self):
         with self.lock:
@@ -80,6 +151,13 @@ class Fake:
         out["finals"] = len(entries) - out["partials"]
         out["log"] = [{k: v for k, v in e.items() if k != "pcm"} | {"partial": p}
                       for e, p in zip(entries, partial)]
+        with self.lock:
+            out["chat_log"] = list(self.chat_log)
+        out["chats"] = len(out["chat_log"])
+        by_target = {}
+        for c in out["chat_log"]:
+            by_target[c["target"]] = by_target.get(c["target"], 0) + 1
+        out["chat_by_target"] = by_target
         return out
 
     def recognize(self, pcm):
@@ -231,7 +309,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(413, str(e), "invalid_request_error")
         if self.path.startswith("/_fake/") and self.loopback():
             return self.control(body)
-        if self.path != "/v1/audio/transcriptions":
+        if self.path not in ("/v1/audio/transcriptions", "/v1/chat/completions"):
             return self.error(404, "Unknown request URL: POST %s." % self.path, "invalid_request_error",
                               code="unknown_url")
         with f.lock:
@@ -252,8 +330,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                               "https://platform.openai.com/account/api-keys.", "invalid_request_error",
                               code="invalid_api_key")
         if failing:
+            if fail_status == 429:
+                return self.error(429, "Rate limit reached for requests. Please try again in 1s.",
+                                  "requests", code="rate_limit_exceeded")
             return self.error(fail_status, "The server had an error while processing your request.",
                               "server_error")
+        if self.path == "/v1/chat/completions":
+            return self.chat(body, delay)
         try:
             parts = parse_multipart(self.headers.get("Content-Type", ""), body)
             if "file" not in parts or parts["file"][0] is None:
@@ -296,6 +379,81 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.reply(200, {"text": text})
 
+    def chat(self, body, delay):
+        f = self.fake
+        try:
+            if self.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+                raise BadRequest("Content-Type must be application/json")
+            try:
+                req = json.loads(body)
+            except ValueError:
+                raise BadRequest("We could not parse the JSON body of your request.")
+            if not isinstance(req, dict):
+                raise BadRequest("the body must be a JSON object")
+            model = req.get("model")
+            if not isinstance(model, str) or not model:
+                raise BadRequest("you must provide a model parameter", "model")
+            messages = req.get("messages")
+            if not isinstance(messages, list) or not messages:
+                raise BadRequest("'messages' must be a non-empty array", "messages")
+            for m in messages:
+                if (not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant")
+                        or not isinstance(m.get("content"), str)):
+                    raise BadRequest("each message needs a role (system, user, assistant) and a string "
+                                     "content", "messages")
+            max_tokens = req.get("max_tokens")
+            if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+                raise BadRequest("max_tokens must be a positive integer", "max_tokens")
+            if req.get("stream"):
+                raise BadRequest("this stand-in answers non-streaming requests only", "stream")
+            temperature = req.get("temperature")
+            if temperature != 0:
+                raise BadRequest("this stand-in requires temperature 0 (got %r)" % (temperature,), "temperature")
+            system = " ".join(m["content"] for m in messages if m["role"] == "system")
+            found = TARGET_RE.search(system)
+            if not found:
+                raise BadRequest("the system message does not say which language to translate into "
+                                 "(\"into <English name>\")", "messages")
+            users = [m["content"] for m in messages if m["role"] == "user"]
+            if not users:
+                raise BadRequest("no user message to translate", "messages")
+        except BadRequest as e:
+            with f.lock:
+                f.rejected += 1
+            return self.error(400, str(e), "invalid_request_error", e.param, e.code)
+        with f.lock:
+            wanted, reply = f.model, f.reply
+        if wanted and model != wanted:
+            with f.lock:
+                f.rejected += 1
+            return self.error(404, "The model `%s` does not exist or you do not have access to it." % model,
+                              "invalid_request_error", code="model_not_found")
+        target = LANGUAGES[found.group(1)]
+        answer = dress(translate_words(users[-1], target), reply)
+        with f.lock:
+            f.active += 1
+            f.max_active = max(f.max_active, f.active)
+        try:
+            if delay:
+                time.sleep(delay / 1000)
+        finally:
+            with f.lock:
+                f.active -= 1
+        with f.lock:
+            f.chat_log.append({"model": model, "temperature": temperature, "messages": messages,
+                               "target": target, "answer": answer})
+            del f.chat_log[:-1000]
+            n = len(f.chat_log)
+        words = lambda t: len(t.split())
+        self.reply(200, {
+            "id": "chatcmpl-fake%06d" % n, "object": "chat.completion", "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                         "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": sum(words(m["content"]) for m in messages),
+                      "completion_tokens": words(answer),
+                      "total_tokens": sum(words(m["content"]) for m in messages) + words(answer)}})
+
     def control(self, body):
         f = self.fake
         if self.path == "/_fake/reset":
@@ -313,8 +471,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     f.down = bool(c["down"])
                 if "key" in c:
                     f.key = c["key"] or None
+                if "model" in c:
+                    f.model = str(c["model"] or "")
+                if "reply" in c:
+                    if c["reply"] not in ("plain", "quotes", "curly", "prefix", "explain", "empty", "long"):
+                        raise ValueError("unknown reply style %r" % (c["reply"],))
+                    f.reply = c["reply"]
                 now = {"fail_next": f.fail_next, "fail_status": f.fail_status, "down": f.down,
-                       "delay_ms": f.delay_ms, "key": f.key}
+                       "delay_ms": f.delay_ms, "key": f.key, "model": f.model, "reply": f.reply}
         except (ValueError, TypeError) as e:
             return self.reply(400, {"error": str(e)})
         self.reply(200, now)
@@ -325,6 +489,7 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=0, help="TCP port (0: pick a free one)")
     p.add_argument("--port-file", help="write the port here once listening")
     p.add_argument("--key", help="API key requests must carry as Bearer (default: none needed)")
+    p.add_argument("--model", help="the only chat model accepted (default: any non-empty name)")
     p.add_argument("--recognizer", help="command reading s16le 16 kHz mono PCM on stdin and printing "
                    "lt-stt-pipe's JSON lines (default: none, every text is empty)")
     p.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (with --tls-key)")

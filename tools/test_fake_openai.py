@@ -5,6 +5,11 @@ Starts the fake with a key and lt-stt-pipe ($LT_STT_PIPE) as its recognizer, and
 what a client of OpenAI's transcription API sends, right and wrong: it must answer a valid
 upload with the clip's words, and refuse a missing key, a missing file or model and a WAV
 that is not 16 kHz mono 16-bit with OpenAI's error shape.
+
+The chat part (lt-server's openai translator) runs its own fake, without a recognizer: it
+must answer in OpenAI's chat.completion shape, into the language the system message names,
+refuse a wrong key, model or temperature in OpenAI's error shape, and dress its answers and
+fail as /_fake/config asks.
 """
 
 import http.client
@@ -138,6 +143,122 @@ class FakeOpenAITest(unittest.TestCase):
         st = json.loads(self.request("GET", "/_fake/stats")[1])
         self.assertEqual((st["requests"], st["failed"], st["dropped"]), (5, 1, 1))
         self.assertEqual((st["partials"], st["finals"]), (2, 1))
+
+
+class FakeOpenAIChatTest(unittest.TestCase):
+    MODEL = "llama3.1:8b"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        port_file = os.path.join(cls.dir.name, "port")
+        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_openai.py"), "--port", "0",
+                                     "--port-file", port_file, "--key", KEY, "--model", cls.MODEL])
+        for _ in range(200):
+            if os.path.exists(port_file):
+                break
+            time.sleep(0.05)
+        with open(port_file) as f:
+            cls.port = int(f.read())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(10)
+        cls.dir.cleanup()
+
+    request = FakeOpenAITest.request
+    control = FakeOpenAITest.control
+
+    def setUp(self):
+        self.request("POST", "/_fake/reset")
+        self.assertEqual(self.control({"down": False, "fail_next": 0, "reply": "plain", "delay_ms": 0})[0], 200)
+
+    def chat(self, text, language="Spanish", key=KEY, model=MODEL, temperature=0, extra=None):
+        body = {"model": model, "temperature": temperature, "messages": [
+            {"role": "system", "content": "Translate the caption from English into %s. Answer with the "
+                                          "translation only." % language},
+            {"role": "user", "content": text}]}
+        body.update(extra or {})
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = "Bearer " + key
+        status, data = self.request("POST", "/v1/chat/completions", json.dumps(body).encode(), headers)
+        return status, json.loads(data)
+
+    def content(self, j):
+        return j["choices"][0]["message"]["content"]
+
+    def test_an_answer_in_openais_shape_into_the_named_language(self):
+        status, j = self.chat("Good morning, everyone.")
+        self.assertEqual(status, 200, j)
+        self.assertEqual(j["object"], "chat.completion")
+        self.assertEqual(j["model"], self.MODEL)
+        self.assertTrue(j["id"].startswith("chatcmpl-"))
+        choice = j["choices"][0]
+        self.assertEqual((choice["index"], choice["finish_reason"]), (0, "stop"))
+        self.assertEqual(choice["message"]["role"], "assistant")
+        self.assertEqual(choice["message"]["content"], "[es] Buenos días, todos.")
+        self.assertGreater(j["usage"]["total_tokens"], 0)
+        self.assertEqual(self.content(self.chat("Good morning.", "German")[1]), "[de] Guten Morgen.")
+        self.assertEqual(self.content(self.chat("Hello.", "Korean")[1]), "[ko] Hello.")
+        st = json.loads(self.request("GET", "/_fake/stats")[1])
+        self.assertEqual(st["chats"], 3)
+        self.assertEqual(st["chat_by_target"], {"es": 1, "de": 1, "ko": 1})
+        first = st["chat_log"][0]
+        self.assertEqual((first["model"], first["temperature"], first["target"]), (self.MODEL, 0, "es"))
+        self.assertEqual(first["messages"][1], {"role": "user", "content": "Good morning, everyone."})
+
+    def test_key_model_and_temperature_are_checked_in_openais_error_shape(self):
+        for key in ("sk-wrong", None):
+            status, j = self.chat("Hello.", key=key)
+            self.assertEqual(status, 401)
+            self.assertEqual(j["error"]["code"], "invalid_api_key")
+        status, j = self.chat("Hello.", model="gpt-9")
+        self.assertEqual(status, 404)
+        self.assertEqual(j["error"]["code"], "model_not_found")
+        self.assertIn("gpt-9", j["error"]["message"])
+        for t in (0.7, None):
+            status, j = self.chat("Hello.", temperature=t)
+            self.assertEqual(status, 400, t)
+            self.assertEqual(j["error"]["param"], "temperature")
+        status, j = self.chat("Hello.", language="Klingon")
+        self.assertEqual(status, 400)
+        self.assertIn("which language", j["error"]["message"])
+        status, j = self.chat("Hello.", extra={"messages": [{"role": "user"}]})
+        self.assertEqual(status, 400)
+        status, j = self.chat("Hello.", extra={"stream": True})
+        self.assertEqual((status, j["error"]["param"]), (400, "stream"))
+        self.assertEqual(json.loads(self.request("GET", "/_fake/stats")[1])["chats"], 0)
+
+    def test_answers_dressed_as_chatty_models_do(self):
+        cases = {"plain": "[es] Hola.", "quotes": '"[es] Hola."', "curly": "\u201c[es] Hola.\u201d",
+                 "prefix": "Translation: [es] Hola.", "empty": "", "long": " ".join(["[es] Hola."] * 5)}
+        for reply, want in cases.items():
+            self.control({"reply": reply})
+            self.assertEqual(self.content(self.chat("Hello.")[1]), want, reply)
+        self.control({"reply": "explain"})
+        got = self.content(self.chat("Hello.")[1])
+        self.assertTrue(got.startswith("[es] Hola.\n\n"), got)
+        self.assertGreater(len(got), 30)
+        self.assertEqual(self.control({"reply": "poem"})[0], 400)
+
+    def test_429_500_delay_and_outage(self):
+        self.control({"fail_next": 1, "fail_status": 429})
+        status, j = self.chat("Hello.")
+        self.assertEqual((status, j["error"]["code"]), (429, "rate_limit_exceeded"))
+        self.control({"fail_next": 1, "fail_status": 500})
+        status, j = self.chat("Hello.")
+        self.assertEqual((status, j["error"]["type"]), (500, "server_error"))
+        self.control({"delay_ms": 300})
+        start = time.monotonic()
+        self.assertEqual(self.chat("Hello.")[0], 200)
+        self.assertGreaterEqual(time.monotonic() - start, 0.3)
+        self.control({"delay_ms": 0, "down": True})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.chat("Hello.")
+        st = json.loads(self.request("GET", "/_fake/stats")[1])
+        self.assertEqual((st["requests"], st["failed"], st["dropped"], st["chats"]), (4, 2, 1, 1))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,20 @@ lt::translate::translator_options translator_options(const lt::server::server_co
     o.name = c.translator;
     o.apertium_modes = c.apertium_modes;
     o.aws_auto_source = c.aws_source == "auto";
+    o.openai_base_url = c.openai_base_url;
+    o.openai_api_key = c.openai_api_key;
+    o.mt_model = c.mt_model;
     o.libretranslate_url = c.libretranslate_url;
     o.libretranslate_api_key = c.libretranslate_api_key;
     o.deepl_auth_key = c.deepl_auth_key;
     o.deepl_api_url = c.deepl_api_url;
+    if (!c.glossary.empty()) {
+        auto g = lt::translate::glossary::load(c.glossary);
+        if (!g)
+            throw std::runtime_error(g.error_message());
+        spdlog::info("glossary {}: {} terms", c.glossary, g.value().terms().size());
+        o.glossary = std::make_shared<const lt::translate::glossary>(std::move(g.value()));
+    }
     return o;
 }
 
@@ -47,8 +57,9 @@ int main(int argc, char** argv) {
                 std::cout << "translator none: no target languages (captions stay in the original)\n";
                 return 0;
             }
-            if (config->translator == "aws") {
-                std::cout << "translator aws (AWS Translate): en →";
+            if (config->translator == "aws" || config->translator == "openai") {
+                std::cout << (config->translator == "aws" ? "translator aws (AWS Translate): en →"
+                                                          : "translator openai (an LLM, any pair): en →");
                 for (const auto& l : lt::core::viewer_languages())
                     if (l.code != "en")
                         std::cout << " " << l.code;

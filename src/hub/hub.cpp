@@ -173,6 +173,7 @@ std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignm
     e->timestamp = std::move(in.timestamp);
     e->lang = std::move(in.lang);
     remember(e);
+    service_.backend().note_caption(e->lang, e->text);
     finals.inc();
     if (cluster && !assigned)
         unshared.inc();
@@ -243,6 +244,7 @@ void hub::ingest(cluster_message message, bool deliver) {
         return; // seen already (loaded history overlapping the live stream)
     seq_ = std::max(seq_, e->seq);
     remember(e);
+    service_.backend().note_caption(e->lang, e->text);
     remote_finals.inc();
     if (!deliver)
         return;

@@ -55,6 +55,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LIBRETRANSLATE_API_KEY"}, c.libretranslate_api_key);
     string_from_env(env, {"DEEPL_AUTH_KEY"}, c.deepl_auth_key);
     string_from_env(env, {"DEEPL_API_URL"}, c.deepl_api_url);
+    string_from_env(env, {"LT_GLOSSARY"}, c.glossary);
+    string_from_env(env, {"OPENAI_BASE_URL"}, c.openai_base_url);
+    string_from_env(env, {"OPENAI_API_KEY"}, c.openai_api_key);
+    string_from_env(env, {"LT_MT_MODEL"}, c.mt_model);
     string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
     string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
     number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
@@ -92,8 +96,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "Translation engine: auto (apertium when installed, else none), apertium, "
                    "aws (AWS Translate; credentials and region as the AWS CLI finds them), "
                    "libretranslate (a LibreTranslate server at LIBRETRANSLATE_URL), deepl (DeepL's API "
-                   "with DEEPL_AUTH_KEY), none; or a comma list tried in order per language with "
-                   "failover, e.g. deepl,apertium (LT_TRANSLATOR)")
+                   "with DEEPL_AUTH_KEY), openai (any OpenAI-compatible chat server: OpenAI, Ollama, "
+                   "llama.cpp, vLLM; see --mt-model), none; or a comma list tried in order per "
+                   "language with failover, e.g. deepl,apertium (LT_TRANSLATOR)")
         ->capture_default_str();
     app.add_option("--apertium-modes", c.apertium_modes,
                    "Directory of Apertium mode files (LT_APERTIUM_MODES)")
@@ -114,6 +119,18 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--deepl-api-url", c.deepl_api_url,
                    "deepl: API base URL (DEEPL_API_URL; default https://api-free.deepl.com for keys ending "
                    "in :fx, else https://api.deepl.com)");
+    app.add_option("--glossary", c.glossary,
+                   "CSV of names and terms to keep right: term,lang,translation rows and bare terms "
+                   "(LT_GLOSSARY; see docs/translation.md)");
+    app.add_option("--openai-url", c.openai_base_url,
+                   "openai: the chat server's base URL; POST {url}/chat/completions. Ollama: "
+                   "http://localhost:11434/v1. The key comes from OPENAI_API_KEY (none sent when "
+                   "unset). lt-speech's openai engine reads the same variables: one server for both "
+                   "(OPENAI_BASE_URL)")
+        ->capture_default_str();
+    app.add_option("--mt-model", c.mt_model,
+                   "openai: the model that translates, e.g. llama3.1:8b (Ollama) or gpt-4o-mini; "
+                   "required with --translator openai (LT_MT_MODEL)");
     app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
                    "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
                    "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");
@@ -132,7 +149,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--translate-workers", c.translate_workers,
                    "Translation worker threads, 0 = what the backend wants: 4 for Apertium, 32 for "
-                   "AWS, LibreTranslate and DeepL (LT_TRANSLATE_WORKERS)")
+                   "AWS, LibreTranslate and DeepL, 8 for openai (a local LLM: as many as the server runs "
+                   "at once, e.g. OLLAMA_NUM_PARALLEL) (LT_TRANSLATE_WORKERS)")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-connections", c.max_connections,

@@ -23,15 +23,21 @@ struct server_config {
     std::string logo_file;
     std::string contact_text = "your support team";
     std::string websocket_url;          // empty: the page uses its own host
-    std::string translator = "auto";    // auto | apertium | aws | libretranslate | deepl | none
+    std::string translator = "auto";    // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
     std::string aws_source = "caption"; // aws: "caption" (the caption's lang) or "auto" (detect)
     std::string libretranslate_url;     // libretranslate: the server's base URL (required)
     std::string libretranslate_api_key; // libretranslate: sent as api_key when set
     std::string deepl_auth_key;         // deepl: the account's API key (required)
     std::string deepl_api_url;          // deepl: empty = the free API for ":fx" keys, else pro
+    // openai: any OpenAI-compatible chat server. lt-speech reads the same OPENAI_BASE_URL and
+    // OPENAI_API_KEY for its transcription engine: one server for both is intended.
+    std::string openai_base_url = "https://api.openai.com/v1";
+    std::string openai_api_key; // empty: no Authorization header (Ollama)
+    std::string mt_model;       // required for openai
+    std::string glossary;       // a glossary CSV (translate/glossary.hpp); empty: none
     std::string apertium_modes = "/usr/share/apertium/modes";
     unsigned io_threads = 0;        // 0: one per core
-    unsigned translate_workers = 0; // 0: what the backend wants (4 apertium, 32 network engines)
+    unsigned translate_workers = 0; // 0: what the backend wants (4 apertium, 32 aws, 8 openai)
     std::size_t max_connections = 20000;
     // Venues put hundreds of phones behind one NAT address, so this is generous.
     std::size_t max_connections_per_ip = 2000;

@@ -85,6 +85,11 @@ public:
         return core::make_error(errors);
     }
 
+    void note_caption(std::string_view source, std::string_view text) override {
+        for (auto& m : members_)
+            m->engine->note_caption(source, text);
+    }
+
     std::string engine_for(std::string_view source, std::string_view target) const override {
         std::string unhealthy;
         for (const auto& m : members_) {

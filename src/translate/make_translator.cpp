@@ -3,14 +3,70 @@
 #include "translate/apertium/apertium_translator.hpp"
 #include "translate/aws/aws_translator.hpp"
 #include "translate/chain.hpp"
+#include "translate/glossary.hpp"
 #include "translate/deepl/deepl_translator.hpp"
 #include "translate/libretranslate/libretranslate_translator.hpp"
+#include "translate/openai/openai_translator.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <exception>
 
 namespace lt::translate {
+
+namespace {
+
+// One engine by name.
+core::result<std::shared_ptr<translator>> make_engine(const translator_options& options) {
+    if (options.name == "none")
+        return std::shared_ptr<translator>(make_none_translator());
+    if (options.name == "aws") {
+        aws::aws_translator_options o;
+        o.auto_source = options.aws_auto_source;
+        return aws::make_aws_translator(o);
+    }
+    if (options.name == "libretranslate") {
+        libretranslate::libretranslate_options o;
+        o.url = options.libretranslate_url;
+        o.api_key = options.libretranslate_api_key;
+        return libretranslate::make_libretranslate_translator(std::move(o));
+    }
+    if (options.name == "deepl") {
+        deepl::deepl_options o;
+        o.auth_key = options.deepl_auth_key;
+        o.url = options.deepl_api_url;
+        return deepl::make_deepl_translator(std::move(o));
+    }
+    if (options.name == "openai") {
+        openai::openai_translator_options o;
+        o.base_url = options.openai_base_url;
+        o.api_key = options.openai_api_key;
+        o.model = options.mt_model;
+        if (options.glossary)
+            for (const auto& e : options.glossary->entries())
+                o.glossary.push_back({e.term, e.lang, e.translation});
+        return openai::make_openai_translator(std::move(o));
+    }
+    if (options.name == "apertium" || options.name == "auto") {
+        apertium::apertium_params p;
+        p.modes_dir = options.apertium_modes;
+        // Apertium reports a missing installation by throwing (it is found while building).
+        try {
+            return std::shared_ptr<translator>(apertium::make_apertium_translator(p));
+        } catch (const std::exception& e) {
+            if (options.name == "apertium")
+                return core::make_error(e.what());
+            spdlog::warn("{}; running without translation (captions stay in the original language)",
+                         e.what());
+            return std::shared_ptr<translator>(make_none_translator());
+        }
+    }
+    return core::make_error("unknown translator '" + options.name +
+                            "' (expected auto, apertium, aws, libretranslate, deepl, openai or none)");
+}
+
+
+} // namespace
 
 core::result<std::shared_ptr<translator>> make_translator(const translator_options& options) {
     if (options.name.find(',') != std::string::npos) {
@@ -33,41 +89,11 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         }
         return make_chain(std::move(engines), options.chain);
     }
-    if (options.name == "none")
-        return std::shared_ptr<translator>(make_none_translator());
-    if (options.name == "aws") {
-        aws::aws_translator_options o;
-        o.auto_source = options.aws_auto_source;
-        return aws::make_aws_translator(o);
-    }
-    if (options.name == "libretranslate") {
-        libretranslate::libretranslate_options o;
-        o.url = options.libretranslate_url;
-        o.api_key = options.libretranslate_api_key;
-        return libretranslate::make_libretranslate_translator(std::move(o));
-    }
-    if (options.name == "deepl") {
-        deepl::deepl_options o;
-        o.auth_key = options.deepl_auth_key;
-        o.url = options.deepl_api_url;
-        return deepl::make_deepl_translator(std::move(o));
-    }
-    if (options.name == "apertium" || options.name == "auto") {
-        apertium::apertium_params p;
-        p.modes_dir = options.apertium_modes;
-        // Apertium reports a missing installation by throwing (it is found while building).
-        try {
-            return std::shared_ptr<translator>(apertium::make_apertium_translator(p));
-        } catch (const std::exception& e) {
-            if (options.name == "apertium")
-                return core::make_error(e.what());
-            spdlog::warn("{}; running without translation (captions stay in the original language)",
-                         e.what());
-            return std::shared_ptr<translator>(make_none_translator());
-        }
-    }
-    return core::make_error("unknown translator '" + options.name +
-                            "' (expected auto, apertium, aws, libretranslate, deepl or none)");
+    auto engine = make_engine(options);
+    // An LLM has the glossary in its prompt; the others get its terms protected.
+    if (!engine || !options.glossary || options.glossary->empty() || options.name == "openai")
+        return engine;
+    return with_glossary(std::move(engine.value()), options.glossary);
 }
 
 } // namespace lt::translate

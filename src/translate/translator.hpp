@@ -76,6 +76,12 @@ public:
     // "limited mode" banner): a cloud backend answers false until a call succeeded.
     virtual bool available() const { return !targets("en").empty(); }
 
+    // A final caption was published, before its translations are asked for. A backend that
+    // gives a model the earlier captions as context (openai) keeps them from here, so text a
+    // viewer sends with request_translation never becomes context for others' captions.
+    // Called under the room's lock: must not block.
+    virtual void note_caption(std::string_view /*source*/, std::string_view /*text*/) {}
+
     // Calls worth running at once. Local pipelines gain nothing past one per pair; a
     // network service is limited by latency, so every language of a caption should be
     // in flight together.

@@ -91,3 +91,27 @@ TEST(server_config, machine_translation_engines_from_environment_dotenv_and_flag
     EXPECT_EQ(f->deepl_api_url, "http://127.0.0.1:9");
     // A misspelt engine ("deepL") is refused at start by make_translator (test_translators).
 }
+
+TEST(server_config, openai_translator_settings) {
+    int code = 0;
+    auto d = parse({}, env_source({}, {}), code);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->openai_base_url, "https://api.openai.com/v1");
+    EXPECT_TRUE(d->openai_api_key.empty());
+    EXPECT_TRUE(d->mt_model.empty());
+    env_source env({{"LT_TRANSLATOR", "openai"},
+                    {"OPENAI_BASE_URL", "http://localhost:11434/v1"},
+                    {"OPENAI_API_KEY", "sk-test"},
+                    {"LT_MT_MODEL", "llama3.1:8b"}},
+                   {});
+    auto c = parse({}, env, code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->translator, "openai");
+    EXPECT_EQ(c->openai_base_url, "http://localhost:11434/v1");
+    EXPECT_EQ(c->openai_api_key, "sk-test");
+    EXPECT_EQ(c->mt_model, "llama3.1:8b");
+    auto f = parse({"--mt-model", "qwen2.5:7b", "--openai-url", "http://10.0.0.2:8080/v1"}, env, code);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->mt_model, "qwen2.5:7b");
+    EXPECT_EQ(f->openai_base_url, "http://10.0.0.2:8080/v1");
+}

@@ -1,6 +1,7 @@
 // The translator factory: names, errors as results (an unknown name, an explicit Apertium
-// that cannot start, a network engine without its settings) and the "auto" fallback to none.
-// AWS, LibreTranslate and DeepL are covered by test_aws_integration and test_mt_integration
+// that cannot start, a network engine without its settings, openai without a model or with a
+// bad URL) and the "auto" fallback to none. AWS, LibreTranslate, DeepL and openai calls are
+// covered by test_aws_integration, test_mt_integration and test_openai_translate_integration
 // against the local stand-ins.
 #include "translate/make_translator.hpp"
 
@@ -30,7 +31,7 @@ TEST(Translators, UnknownNameIsAnError) {
     auto t = make_translator(named("systran"));
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.error_message(),
-              "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl or none)");
+              "unknown translator 'systran' (expected auto, apertium, aws, libretranslate, deepl, openai or none)");
     EXPECT_FALSE(make_translator(named("deepL")).ok()) << "names are exact";
 }
 
@@ -60,4 +61,24 @@ TEST(Translators, NetworkEnginesWithoutTheirSettingsAreErrorsSayingWhatToSet) {
     auto r = make_translator(bad_url);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error_message().find("DEEPL_API_URL"), std::string::npos) << r.error_message();
+}
+
+TEST(Translators, OpenaiNeedsAModelAndAnHttpUrl) {
+    translator_options o;
+    o.name = "openai";
+    auto t = make_translator(o);
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.error_message(), "the openai translator needs a model: set --mt-model or LT_MT_MODEL (e.g. "
+                                 "llama3.1:8b for Ollama, gpt-4o-mini for OpenAI)");
+    o.mt_model = "llama3.1:8b";
+    o.openai_base_url = "ftp://localhost/v1";
+    t = make_translator(o);
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.error_message().find("OPENAI_BASE_URL 'ftp://localhost/v1'"), std::string::npos)
+        << t.error_message();
+    o.openai_base_url = "http://localhost:11434/v1?api-version=1";
+    t = make_translator(o);
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.error_message().find("a query or fragment is not supported"), std::string::npos)
+        << t.error_message();
 }
