@@ -8,7 +8,7 @@
 # once, and the target languages the backend does not serve. Prints a Markdown table.
 #
 # Usage: bench/run_mt.sh BUILD_DIR [options]
-#   -b "aws libretranslate deepl deepl,apertium"   backends (LT_TRANSLATOR values) to run in turn
+#   -b "aws libretranslate deepl openai deepl,apertium"   backends (LT_TRANSLATOR values), in turn
 #   -m 100     injected delay per translate call, ms
 #   -r 1       final captions per second
 #   -c 40      captions per run
@@ -26,7 +26,7 @@ usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 [[ $1 == -h || $1 == --help ]] && usage 0
 build=$(cd "$1" && pwd)
 shift
-backends="aws libretranslate deepl deepl,apertium"
+backends="aws libretranslate deepl openai deepl,apertium"
 delay=100
 rate=1
 count=40
@@ -78,6 +78,9 @@ start_fake() {
     deepl)
       script=fake_deepl.py
       args=(--key "bench-key:fx") ;;
+    openai)
+      script=fake_openai.py
+      args=(--key sk-bench --model bench-model) ;;
     apertium | none) return 0 ;;
     *) echo "run_mt: no stand-in for engine '$engine'" >&2; return 1 ;;
   esac
@@ -98,6 +101,8 @@ start_fake() {
       unset LIBRETRANSLATE_API_KEY ;;
     deepl)
       export DEEPL_AUTH_KEY=bench-key:fx DEEPL_API_URL=$url ;;
+    openai)
+      export OPENAI_API_KEY=sk-bench OPENAI_BASE_URL=$url/v1 LT_MT_MODEL=bench-model ;;
   esac
   # fake_aws takes the delay as a flag; the others through /_fake/config.
   [[ $engine == aws ]] || curl -sf -X POST -d "{\"delay_ms\": $delay}" "$url/_fake/config" >/dev/null
@@ -112,6 +117,7 @@ fake_counts() {
     url=${entry#*=}
     curl -sf "$url" | jq -r --arg e "$engine" \
       'if $e == "aws" then "\($e) \(.translate_calls) \(.translate_concurrent_max)"
+       elif $e == "openai" then "\($e) \(.chats) \(.max_concurrent)"
        else "\($e) \(.translate_calls) \(.max_concurrent)" end'
   done
 }
