@@ -1,6 +1,21 @@
 # Shared by the benchmark scripts (source it): free ports, starting lt-server for a load
 # run, and stopping processes within a bound.
 
+# need_bins SCRIPT BUILD_DIR TOOL...: sets server_bin and load_bin (lt-server, lt_load in the
+# build) and checks that they and each TOOL on PATH exist; exits naming what is missing.
+need_bins() {
+  local script=$1 f
+  server_bin=$2/apps/lt-server/lt-server
+  load_bin=$2/bench/lt_load
+  shift 2
+  for f in "$server_bin" "$load_bin"; do
+    [[ -x $f ]] || { echo "$script: $f not found; build lt-server and lt_load first" >&2; exit 1; }
+  done
+  for f in "$@"; do
+    command -v "$f" >/dev/null || { echo "$script: needs $f" >&2; exit 1; }
+  done
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

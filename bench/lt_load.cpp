@@ -1155,6 +1155,28 @@ int run(const params& p) {
                  a.push_back(round2(x));
              return a;
          }()},
+        // Per caption, its time to the last viewer that got it (every language delivered) and to
+        // the first: percentiles over captions; "complete" counts captions every viewer got.
+        {"last_viewer_ms",
+         [&] {
+             std::vector<double> last, first;
+             std::size_t complete = 0;
+             for (std::size_t k = 0; k < sent; ++k) {
+                 if (!per_caption_got[k])
+                     continue;
+                 last.push_back(per_caption_max[k]);
+                 first.push_back(per_caption_min[k]);
+                 complete += per_caption_got[k] == subscribed_at_start;
+             }
+             std::sort(last.begin(), last.end());
+             std::sort(first.begin(), first.end());
+             return json{{"p50", round2(percentile(last, 50))},
+                         {"p99", round2(percentile(last, 99))},
+                         {"max", round2(last.empty() ? 0 : last.back())},
+                         {"first_p50", round2(percentile(first, 50))},
+                         {"captions", last.size()},
+                         {"complete", complete}};
+         }()},
         // Time to the first viewer of each caption: the server's own path, before fan-out.
         {"per_caption_min_ms",
          [&] {

@@ -54,14 +54,7 @@ while getopts "n:C:r:d:D:c:t:i:o:h" opt; do
   esac
 done
 
-server_bin=$build/apps/lt-server/lt-server
-load_bin=$build/bench/lt_load
-for f in "$server_bin" "$load_bin"; do
-  [[ -x $f ]] || { echo "run_cluster: $f not found; build lt-server and lt_load first" >&2; exit 1; }
-done
-for tool in redis-server redis-cli jq curl python3; do
-  command -v "$tool" >/dev/null || { echo "run_cluster: needs $tool" >&2; exit 1; }
-done
+need_bins run_cluster "$build" redis-server redis-cli jq curl python3
 for c in $configs; do
   case $c in 1node | 1node+redis | 2nodes | 3nodes) ;; *) echo "run_cluster: unknown config $c" >&2; exit 1 ;; esac
 done

@@ -49,14 +49,7 @@ while getopts "n:b:r:d:D:c:t:i:o:h" opt; do
   esac
 done
 
-server_bin=$build/apps/lt-server/lt-server
-load_bin=$build/bench/lt_load
-for f in "$server_bin" "$load_bin"; do
-  [[ -x $f ]] || { echo "run_fanout: $f not found; build lt-server and lt_load first" >&2; exit 1; }
-done
-for tool in jq curl python3; do
-  command -v "$tool" >/dev/null || { echo "run_fanout: needs $tool" >&2; exit 1; }
-done
+need_bins run_fanout "$build" jq curl python3
 [[ -n $out ]] || out=$(mktemp -d /tmp/lt-fanout.XXXXXX)
 mkdir -p "$out"
 
