@@ -1,13 +1,12 @@
 #include "translate/aws/aws_translator.hpp"
 
 #include "core/languages.hpp"
+#include "translate/engine_status.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
 #include <thread>
 
 namespace lt::translate::aws {
@@ -65,20 +64,13 @@ public:
             note_failure(why);
             return core::make_error(why);
         }
-        available_ = true;
-        {
-            std::lock_guard lock(mutex_);
-            last_error_.clear();
-        }
+        status_.succeeded();
         return j["TranslatedText"].get<std::string>();
     }
 
-    std::string state() const override {
-        std::lock_guard lock(mutex_);
-        return last_error_.empty() ? "ok" : last_error_;
-    }
+    std::string state() const override { return status_.state(); }
 
-    bool available() const override { return available_; }
+    bool available() const override { return status_.available(); }
 
     std::size_t parallelism() const override { return 32; }
 
@@ -88,18 +80,13 @@ private:
         // us; credentials, permissions and an unreachable endpoint do.
         static const char* transient[] = {"Throttl",        "TooManyRequests", "LimitExceeded",
                                           "InternalServer", "InternalFailure", "ServiceUnavailable"};
-        if (std::none_of(std::begin(transient), std::end(transient),
-                         [&](const char* t) { return why.find(t) != std::string::npos; }))
-            available_ = false;
-        std::lock_guard lock(mutex_);
-        last_error_ = why;
+        status_.failed(why, std::none_of(std::begin(transient), std::end(transient),
+                                         [&](const char* t) { return why.find(t) != std::string::npos; }));
     }
 
     std::unique_ptr<lt::aws::service_client> client_;
     bool auto_source_;
-    std::atomic<bool> available_{false};
-    mutable std::mutex mutex_;
-    std::string last_error_;
+    engine_status status_;
     std::thread probe_;
 };
 

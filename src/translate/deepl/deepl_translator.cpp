@@ -1,12 +1,12 @@
 #include "translate/deepl/deepl_translator.hpp"
 
 #include "core/languages.hpp"
+#include "translate/engine_status.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <mutex>
@@ -83,14 +83,14 @@ public:
             auto now = clock::now();
             if (now < paused_until_) {
                 auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now);
-                return core::make_error(last_error_ + "; not asking again for " +
+                return core::make_error(status_.last_error() + "; not asking again for " +
                                         std::to_string((left.count() + 999) / 1000) + " s");
             }
         }
         auto sent = client_.send(
             request("POST", "/v2/translate", translate_request(text, code, source_code(source))));
         if (!sent) {
-            note_failure(sent.error_message(), true);
+            status_.failed(sent.error_message(), true);
             return core::make_error(sent.error_message());
         }
         const auto& r = sent.value();
@@ -98,25 +98,20 @@ public:
         if (!answer) {
             // A refused key and a used-up quota stop DeepL for us; throttling and DeepL's own
             // faults pass.
-            note_failure(answer.error_message(), r.status == 401 || r.status == 403 || r.status == 456);
+            status_.failed(answer.error_message(), r.status == 401 || r.status == 403 || r.status == 456);
             if (r.status == 429 || r.status == 529) {
                 std::lock_guard lock(mutex_);
                 paused_until_ = clock::now() + std::max(opts_.rate_limit_pause, retry_after(r));
             }
             return answer;
         }
-        available_ = true;
-        std::lock_guard lock(mutex_);
-        last_error_.clear();
+        status_.succeeded();
         return answer;
     }
 
-    std::string state() const override {
-        std::lock_guard lock(mutex_);
-        return last_error_.empty() ? "ok" : last_error_;
-    }
+    std::string state() const override { return status_.state(); }
 
-    bool available() const override { return available_; }
+    bool available() const override { return status_.available(); }
 
     // Network-bound: every language of a caption should be in flight together.
     std::size_t parallelism() const override { return 32; }
@@ -149,8 +144,7 @@ private:
             why = err ? "HTTP " + std::to_string(sent.value().status) : err.error_message();
             if (sent.value().status == 403 || sent.value().status == 401) {
                 spdlog::error("{}; captions go out untranslated", why);
-                std::lock_guard lock(mutex_);
-                last_error_ = why;
+                status_.failed(why, false);
                 return;
             }
         } else if (auto codes = parse_languages(sent.value().body); !codes)
@@ -161,29 +155,20 @@ private:
             for (const auto& [ours, code] : chosen)
                 list += (list.empty() ? "" : " ") + ours + "=" + code;
             spdlog::info("DeepL at {}: targets {}", ep.url(), list);
-            available_ = true;
+            status_.succeeded();
             std::lock_guard lock(mutex_);
             targets_ = std::move(chosen);
             return;
         }
         spdlog::warn("DeepL: target languages could not be read ({}); using the built-in list", why);
-        std::lock_guard lock(mutex_);
-        last_error_ = why;
-    }
-
-    void note_failure(const std::string& why, bool serious) {
-        if (serious)
-            available_ = false;
-        std::lock_guard lock(mutex_);
-        last_error_ = why;
+        status_.failed(why, false);
     }
 
     deepl_options opts_;
     net::http_client client_;
-    std::atomic<bool> available_{false};
+    engine_status status_;
     mutable std::mutex mutex_;
     std::map<std::string, std::string> targets_; // ours -> DeepL's
-    std::string last_error_;
     clock::time_point paused_until_{};
 };
 

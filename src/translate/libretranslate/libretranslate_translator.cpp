@@ -1,12 +1,12 @@
 #include "translate/libretranslate/libretranslate_translator.hpp"
 
 #include "core/languages.hpp"
+#include "translate/engine_status.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
@@ -101,7 +101,7 @@ public:
             auto now = clock::now();
             if (now < paused_until_) {
                 auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now);
-                return core::make_error(last_error_ + "; not asking again for " +
+                return core::make_error(status_.last_error() + "; not asking again for " +
                                         std::to_string((left.count() + 999) / 1000) + " s");
             }
         }
@@ -112,7 +112,7 @@ public:
         req.body = translate_request(text, from, to, opts_.api_key);
         auto sent = client_.send(std::move(req));
         if (!sent) {
-            note_failure(sent.error_message(), true);
+            status_.failed(sent.error_message(), true);
             return core::make_error(sent.error_message());
         }
         const auto& r = sent.value();
@@ -122,25 +122,20 @@ public:
             // us; a refused key and a missing one do.
             bool serious = r.status == 401 || r.status == 403 ||
                            (r.status == 400 && answer.error_message().find("API key") != std::string::npos);
-            note_failure(answer.error_message(), serious);
+            status_.failed(answer.error_message(), serious);
             if (r.status == 429) {
                 std::lock_guard lock(mutex_);
                 paused_until_ = clock::now() + std::max(opts_.rate_limit_pause, retry_after(r));
             }
             return answer;
         }
-        available_ = true;
-        std::lock_guard lock(mutex_);
-        last_error_.clear();
+        status_.succeeded();
         return answer;
     }
 
-    std::string state() const override {
-        std::lock_guard lock(mutex_);
-        return last_error_.empty() ? "ok" : last_error_;
-    }
+    std::string state() const override { return status_.state(); }
 
-    bool available() const override { return available_; }
+    bool available() const override { return status_.available(); }
 
     // Network-bound: every language of a caption should be in flight together.
     std::size_t parallelism() const override { return 32; }
@@ -168,13 +163,11 @@ private:
             std::lock_guard lock(mutex_);
             table_ = std::move(table).value();
             known_ = true;
-            if (last_error_.rfind("LibreTranslate: languages", 0) == 0)
-                last_error_.clear();
+            status_.clear_if("LibreTranslate: languages");
             return true;
         }
         spdlog::error("LibreTranslate: languages could not be read ({}); retrying in the background", why);
-        std::lock_guard lock(mutex_);
-        last_error_ = "LibreTranslate: languages unknown: " + why;
+        status_.failed("LibreTranslate: languages unknown: " + why, false);
         return false;
     }
 
@@ -219,22 +212,14 @@ private:
         }
     }
 
-    void note_failure(const std::string& why, bool serious) {
-        if (serious)
-            available_ = false;
-        std::lock_guard lock(mutex_);
-        last_error_ = why;
-    }
-
     libretranslate_options opts_;
     net::http_client client_;
-    std::atomic<bool> available_{false};
+    engine_status status_;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
     bool known_ = false;
     language_table table_;
-    std::string last_error_;
     clock::time_point paused_until_{};
     std::thread worker_;
 };

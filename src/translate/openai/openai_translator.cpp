@@ -1,11 +1,11 @@
 #include "translate/openai/openai_translator.hpp"
 
 #include "core/languages.hpp"
+#include "translate/engine_status.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -65,12 +65,9 @@ public:
         remember(source, text);
     }
 
-    std::string state() const override {
-        std::lock_guard lock(mutex_);
-        return last_error_.empty() ? "ok" : last_error_;
-    }
+    std::string state() const override { return status_.state(); }
 
-    bool available() const override { return available_; }
+    bool available() const override { return status_.available(); }
 
     std::size_t parallelism() const override { return parallelism_; }
 
@@ -151,19 +148,14 @@ private:
         auto cleaned = clean_answer(content.value(), text, target);
         if (!cleaned)
             return fail(prefix + language_name(target) + ": " + cleaned.error_message(), false);
-        available_ = true;
-        std::lock_guard lock(mutex_);
-        last_error_.clear();
+        status_.succeeded();
         return cleaned;
     }
 
     // `unreachable`: the failure says the server cannot be used (network, key, model), not
     // that one answer was bad or the server was busy.
     core::error fail(std::string why, bool unreachable) {
-        if (unreachable)
-            available_ = false;
-        std::lock_guard lock(mutex_);
-        last_error_ = why;
+        status_.failed(why, unreachable);
         return core::make_error(std::move(why));
     }
 
@@ -173,9 +165,8 @@ private:
     std::vector<glossary_term> glossary_;
     std::size_t parallelism_;
     std::string where_; // "llama3.1:8b at http://localhost:11434/v1"
-    std::atomic<bool> available_{false};
+    engine_status status_;
     mutable std::mutex mutex_;
-    std::string last_error_;
     std::unordered_map<std::string, std::deque<std::string>> recent_; // by source, oldest first
     bool noted_ = false; // note_caption() was called: only noted captions are context
     std::thread probe_;
