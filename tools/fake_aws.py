@@ -425,6 +425,9 @@ class Fake:
         self.config = {
             "delay_ms": args.delay_ms,
             "throttle_targets": [],
+            # Custom terminologies (ImportTerminology is not stood in for): name -> target
+            # language -> {source term: target term}.
+            "terminologies": {},
             "fail_targets": [],
             "token_seconds": args.token_seconds,
             "stream_limit_s": args.stream_limit_s,
@@ -1019,6 +1022,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     elif k in ("throttle_targets", "fail_targets"):
                         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                             raise ValueError("%s: expected a list of language codes" % k)
+                    elif k == "terminologies":
+                        if not isinstance(v, dict):
+                            raise ValueError("terminologies: expected {name: {lang: {term: translation}}}")
                     else:
                         raise ValueError("unknown setting %r" % k)
             except ValueError as e:
@@ -1119,13 +1125,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fail:
             return self.json_error(500, "InternalServerException",
                                    "An internal error occurred (fake_aws fail_targets).")
+        names = req.get("TerminologyNames", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return self.json_error(400, "SerializationException", "TerminologyNames must be a list of strings")
+        if len(names) > 1:
+            return self.json_error(400, "ValidationException", "1 validation error detected: Value at "
+                                   "'terminologyNames' failed to satisfy constraint: Member must have "
+                                   "length less than or equal to 1")
+        with self.fake.lock:
+            known = dict(self.fake.config["terminologies"])
+            self.fake.counters.setdefault("terminology_names", [])
+            self.fake.counters["terminology_names"].extend(names)
+        applied = []
+        translated = text
+        for name in names:
+            if name not in known:
+                return self.json_error(400, "ResourceNotFoundException",
+                                       "The resource %s you are looking for has not been found. Review "
+                                       "the resource you're looking for and see if a different resource "
+                                       "will accomplish your needs before retrying the revised request." % name)
+            terms = []
+            for term, rendering in known[name].get(target, {}).items():
+                if term in translated:
+                    translated = translated.replace(term, rendering)
+                    terms.append({"SourceText": term, "TargetText": rendering})
+            applied.append({"Name": name, "Terms": terms})
         with self.fake.lock:
             self.fake.counters["translate_ok"] += 1
             by = self.fake.counters["translate_by_target"]
             by[target] = by.get(target, 0) + 1
-        out = {"TranslatedText": "[%s] %s" % (target, text),
+        out = {"TranslatedText": "[%s] %s" % (target, translated),
                "SourceLanguageCode": "en" if source == "auto" else source,
                "TargetLanguageCode": target}
+        if names:
+            out["AppliedTerminologies"] = applied
         self.reply(200, json.dumps(out), "application/x-amz-json-1.1")
 
     # -- STS --

@@ -24,6 +24,7 @@ lt::translate::translator_options translator_options(const lt::server::server_co
     o.name = c.translator;
     o.apertium_modes = c.apertium_modes;
     o.aws_auto_source = c.aws_source == "auto";
+    o.aws_terminology = c.aws_terminology;
     o.openai_base_url = c.openai_base_url;
     o.openai_api_key = c.openai_api_key;
     o.mt_model = c.mt_model;

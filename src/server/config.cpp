@@ -51,6 +51,7 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"LT_TRANSLATOR"}, c.translator);
     string_from_env(env, {"LT_APERTIUM_MODES"}, c.apertium_modes);
     string_from_env(env, {"LT_AWS_SOURCE"}, c.aws_source);
+    string_from_env(env, {"LT_AWS_TERMINOLOGY"}, c.aws_terminology);
     string_from_env(env, {"LIBRETRANSLATE_URL"}, c.libretranslate_url);
     string_from_env(env, {"LIBRETRANSLATE_API_KEY"}, c.libretranslate_api_key);
     string_from_env(env, {"DEEPL_AUTH_KEY"}, c.deepl_auth_key);
@@ -119,6 +120,10 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--deepl-api-url", c.deepl_api_url,
                    "deepl: API base URL (DEEPL_API_URL; default https://api-free.deepl.com for keys ending "
                    "in :fx, else https://api.deepl.com)");
+    app.add_option("--aws-terminology", c.aws_terminology,
+                   "aws: the name of a custom terminology imported into AWS Translate (aws translate "
+                   "import-terminology), sent as TerminologyNames; the glossary's placeholders are then "
+                   "left to it (LT_AWS_TERMINOLOGY)");
     app.add_option("--glossary", c.glossary,
                    "CSV of names and terms to keep right: term,lang,translation rows and bare terms "
                    "(LT_GLOSSARY; see docs/translation.md)");

@@ -26,6 +26,7 @@ struct server_config {
     std::string translator =
         "auto"; // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
     std::string aws_source = "caption"; // aws: "caption" (the caption's lang) or "auto" (detect)
+    std::string aws_terminology;        // aws: a custom terminology's name; empty: none
     std::string libretranslate_url;     // libretranslate: the server's base URL (required)
     std::string libretranslate_api_key; // libretranslate: sent as api_key when set
     std::string deepl_auth_key;         // deepl: the account's API key (required)

@@ -23,6 +23,7 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
     if (options.name == "aws") {
         aws::aws_translator_options o;
         o.auto_source = options.aws_auto_source;
+        o.terminology = options.aws_terminology;
         return aws::make_aws_translator(o);
     }
     if (options.name == "libretranslate") {
@@ -90,7 +91,9 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
     }
     auto engine = make_engine(options);
     // An LLM has the glossary in its prompt; the others get its terms protected.
-    if (!engine || !options.glossary || options.glossary->empty() || options.name == "openai")
+    // AWS with a custom terminology applies the terms itself: placeholders would hide them.
+    if (!engine || !options.glossary || options.glossary->empty() || options.name == "openai" ||
+        (options.name == "aws" && !options.aws_terminology.empty()))
         return engine;
     return with_glossary(std::move(engine.value()), options.glossary);
 }

@@ -20,6 +20,7 @@ struct translator_options {
         "auto"; // auto | apertium | aws | libretranslate | deepl | openai | none, or a comma list
     std::string apertium_modes = "/usr/share/apertium/modes";
     bool aws_auto_source = false;       // aws: let AWS detect the source language
+    std::string aws_terminology;        // aws: a custom terminology's name (TerminologyNames)
     std::string libretranslate_url;     // libretranslate: LIBRETRANSLATE_URL (required)
     std::string libretranslate_api_key; // libretranslate: LIBRETRANSLATE_API_KEY (optional)
     std::string deepl_auth_key;         // deepl: DEEPL_AUTH_KEY (required)

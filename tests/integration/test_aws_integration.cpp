@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 using namespace lt::test;
 
 namespace {
@@ -342,4 +345,35 @@ TEST(translator_chain, aws_then_apertium_fails_over_when_aws_dies_and_returns_wh
     ASSERT_TRUE(got);
     EXPECT_EQ((*got)["data"]["text"], "[es] Thank you.");
     EXPECT_EQ((*got)["data"]["engine"], "aws");
+}
+
+// --aws-terminology: AWS applies a custom terminology (TerminologyNames) itself, so the
+// glossary's placeholders are left out for it; an unknown name is a clear error per caption.
+TEST(aws_translate, a_custom_terminology_is_named_in_each_call_and_applied) {
+    fake_aws aws;
+    aws.configure({{"terminologies", {{"event-terms", {{"es", {{"keynote", "ponencia principal"}}}}}}}});
+    const std::string file = "/tmp/lt-aws-glossary-" + std::to_string(::getpid()) + ".csv";
+    std::ofstream(file) << "keynote,es,discurso\n";
+    server_process server({"--translator", "aws", "--aws-terminology", "event-terms", "--glossary", file},
+                          merged(aws.env(), {{"API_KEY", key}}));
+    ASSERT_TRUE(wait_available(server.port(), true)) << server.log();
+    auto es = viewer(server.port(), "es");
+    publish(server.port(), "The keynote starts now.", "t1");
+    auto got = es->receive_type("translated_text", 10s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "[es] The ponencia principal starts now.") << "AWS's terms, not placeholders";
+    auto names = aws.stats()["terminology_names"];
+    ASSERT_FALSE(names.empty());
+    EXPECT_EQ(names.back(), "event-terms");
+    std::remove(file.c_str());
+
+    server_process wrong({"--translator", "aws", "--aws-terminology", "no-such-terms"},
+                         merged(aws.env(), {{"API_KEY", key}}));
+    auto v = viewer(wrong.port(), "es");
+    publish(wrong.port(), "Hello.", "t2");
+    got = v->receive_type("translated_text", 20s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "Hello.");
+    EXPECT_NE((*got)["data"].value("error", "").find("ResourceNotFoundException"), std::string::npos)
+        << (*got)["data"].dump();
 }

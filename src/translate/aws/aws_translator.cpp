@@ -15,8 +15,9 @@ namespace {
 
 class aws_translator : public translate::translator {
 public:
-    aws_translator(std::unique_ptr<lt::aws::service_client> client, bool auto_source, bool probe)
-        : client_(std::move(client)), auto_source_(auto_source) {
+    aws_translator(std::unique_ptr<lt::aws::service_client> client, bool auto_source, std::string terminology,
+                   bool probe)
+        : client_(std::move(client)), auto_source_(auto_source), terminology_(std::move(terminology)) {
         // The first call may wait on DNS, TLS and retries: never hold up the server's start.
         if (probe)
             probe_ = std::thread([this] {
@@ -52,6 +53,8 @@ public:
         nlohmann::json body{{"Text", text},
                             {"SourceLanguageCode", auto_source_ ? std::string_view("auto") : source},
                             {"TargetLanguageCode", target}};
+        if (!terminology_.empty())
+            body["TerminologyNames"] = {terminology_};
         auto answer = client_->call_json("AWSShineFrontendService_20170701.TranslateText",
                                          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         if (!answer) {
@@ -86,6 +89,7 @@ private:
 
     std::unique_ptr<lt::aws::service_client> client_;
     bool auto_source_;
+    std::string terminology_;
     engine_status status_;
     std::thread probe_;
 };
@@ -111,7 +115,7 @@ core::result<std::shared_ptr<translate::translator>> make_aws_translator(aws_tra
     auto client = std::make_unique<lt::aws::service_client>(
         ep.value(), opts.region, lt::aws::translate_service(), opts.credentials, opts.client);
     return std::shared_ptr<translate::translator>(
-        std::make_shared<aws_translator>(std::move(client), opts.auto_source, opts.probe));
+        std::make_shared<aws_translator>(std::move(client), opts.auto_source, opts.terminology, opts.probe));
 }
 
 } // namespace lt::translate::aws

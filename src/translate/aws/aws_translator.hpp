@@ -19,6 +19,8 @@ struct aws_translator_options {
     std::string region; // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
     std::shared_ptr<lt::aws::credentials_provider> credentials; // null: the default chain
     bool auto_source = false; // SourceLanguageCode "auto" instead of the caption's language
+    // A custom terminology imported into AWS Translate (TerminologyNames); empty: none.
+    std::string terminology;
     lt::aws::client_options client;
     bool probe = true; // one call at start decides connection_status.aws_available
 };
