@@ -179,8 +179,7 @@ struct service_client::impl {
         if (!e.code.empty()) {
             text += e.code + ": " + (e.message.empty() ? "HTTP " + std::to_string(r.status) : e.message);
         } else {
-            std::string body = r.body.substr(0, 300);
-            std::replace(body.begin(), body.end(), '\n', ' ');
+            const std::string body = net::body_excerpt(r, 300);
             text += "HTTP " + std::to_string(r.status) + (body.empty() ? std::string() : ": " + body);
         }
         return text + hint(e, action);

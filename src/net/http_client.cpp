@@ -107,27 +107,6 @@ bool stale_error(const beast::error_code& ec) {
 
 bool default_retry(const http_response& r) { return r.status == 429 || r.status >= 500; }
 
-// Retry-After of a 429 or 503: seconds ("120") or an HTTP date ("Wed, 21 Oct 2015 07:28:00
-// GMT", RFC 9110's preferred form), as a wait from now.
-std::optional<milliseconds> retry_after(const http_response& r) {
-    if (r.status != 429 && r.status != 503)
-        return std::nullopt;
-    const std::string v = r.header("Retry-After");
-    long seconds = -1;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-    if (ec == std::errc() && end == v.data() + v.size() && seconds >= 0)
-        return std::chrono::duration_cast<milliseconds>(std::chrono::seconds(std::min(seconds, 86400L)));
-    std::tm tm{};
-    std::istringstream in(v);
-    in.imbue(std::locale::classic());
-    in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
-    if (in.fail())
-        return std::nullopt;
-    auto when = std::chrono::system_clock::from_time_t(::timegm(&tm));
-    auto wait = std::chrono::duration_cast<milliseconds>(when - std::chrono::system_clock::now());
-    return std::max(wait, milliseconds(0));
-}
-
 // "/x?y" below the endpoint's path prefix -> the target as sent.
 std::string full_target(const endpoint& ep, std::string target) {
     if (target.empty())
@@ -150,6 +129,34 @@ std::string find_header(const header_list& headers, std::string_view name) {
 }
 
 std::string http_response::header(std::string_view name) const { return find_header(headers, name); }
+
+// Retry-After of a 429 or 503: seconds ("120") or an HTTP date ("Wed, 21 Oct 2015 07:28:00
+// GMT", RFC 9110's preferred form), as a wait from now.
+std::optional<milliseconds> retry_after(const http_response& r) {
+    if (r.status != 429 && r.status != 503)
+        return std::nullopt;
+    const std::string v = r.header("Retry-After");
+    long seconds = -1;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (ec == std::errc() && end == v.data() + v.size() && seconds >= 0)
+        return std::chrono::duration_cast<milliseconds>(std::chrono::seconds(std::min(seconds, 86400L)));
+    std::tm tm{};
+    std::istringstream in(v);
+    in.imbue(std::locale::classic());
+    in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
+    if (in.fail())
+        return std::nullopt;
+    auto when = std::chrono::system_clock::from_time_t(::timegm(&tm));
+    auto wait = std::chrono::duration_cast<milliseconds>(when - std::chrono::system_clock::now());
+    return std::max(wait, milliseconds(0));
+}
+
+std::string body_excerpt(const http_response& r, std::size_t n) {
+    std::string text = r.body.substr(0, n);
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    return text;
+}
 
 struct http_client::impl {
     endpoint ep;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,6 +56,13 @@ struct http_client_options {
     // refused): "--deepl-url", "AWS_ENDPOINT_URL_TRANSLATE / AWS_ENDPOINT_URL or AWS_REGION".
     std::string endpoint_hint;
 };
+
+// How long a 429 or 503 asks the caller to wait (Retry-After in seconds or as an HTTP date);
+// nullopt for other statuses or no usable header.
+std::optional<std::chrono::milliseconds> retry_after(const http_response& r);
+
+// The first `n` bytes of the body on one line, for error messages ("" for an empty body).
+std::string body_excerpt(const http_response& r, std::size_t n = 200);
 
 class http_client {
 public:

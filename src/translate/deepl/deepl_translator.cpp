@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <mutex>
 
 namespace lt::translate::deepl {
@@ -34,19 +33,8 @@ std::string reason(const net::http_response& r) {
             m += ": " + j["detail"].get<std::string>();
         return m;
     }
-    std::string text = r.body.substr(0, 200);
-    std::replace_if(
-        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    auto text = net::body_excerpt(r);
     return text.empty() ? "no message" : text;
-}
-
-std::chrono::milliseconds retry_after(const net::http_response& r) {
-    auto v = r.header("Retry-After");
-    int seconds = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-    if (ec != std::errc{} || ptr != v.data() + v.size() || seconds < 0)
-        return std::chrono::milliseconds(0);
-    return std::chrono::seconds(std::min(seconds, 3600));
 }
 
 class deepl_translator : public translator {
@@ -101,7 +89,9 @@ public:
             status_.failed(answer.error_message(), r.status == 401 || r.status == 403 || r.status == 456);
             if (r.status == 429 || r.status == 529) {
                 std::lock_guard lock(mutex_);
-                paused_until_ = clock::now() + std::max(opts_.rate_limit_pause, retry_after(r));
+                paused_until_ =
+                    clock::now() + std::max(opts_.rate_limit_pause,
+                                            net::retry_after(r).value_or(std::chrono::milliseconds(0)));
             }
             return answer;
         }
@@ -256,7 +246,7 @@ core::result<std::string> read_answer(const net::http_response& r) {
             j["translations"][0].contains("text") && j["translations"][0]["text"].is_string())
             return j["translations"][0]["text"].get<std::string>();
         return core::make_error("DeepL: the answer has no translations[0].text " + detail +
-                                r.body.substr(0, 200) + ")");
+                                net::body_excerpt(r) + ")");
     }
     detail += reason(r) + ")";
     switch (r.status) {

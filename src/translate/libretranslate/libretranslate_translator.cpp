@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -32,19 +31,8 @@ std::string reason(const net::http_response& r) {
     auto j = json::parse(r.body, nullptr, false);
     if (j.is_object() && j.contains("error") && j["error"].is_string())
         return j["error"].get<std::string>();
-    std::string text = r.body.substr(0, 200);
-    std::replace_if(
-        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    auto text = net::body_excerpt(r);
     return text;
-}
-
-std::chrono::milliseconds retry_after(const net::http_response& r) {
-    auto v = r.header("Retry-After");
-    int seconds = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-    if (ec != std::errc{} || ptr != v.data() + v.size() || seconds < 0)
-        return std::chrono::milliseconds(0);
-    return std::chrono::seconds(std::min(seconds, 3600));
 }
 
 class libretranslate_translator : public translator {
@@ -125,7 +113,9 @@ public:
             status_.failed(answer.error_message(), serious);
             if (r.status == 429) {
                 std::lock_guard lock(mutex_);
-                paused_until_ = clock::now() + std::max(opts_.rate_limit_pause, retry_after(r));
+                paused_until_ =
+                    clock::now() + std::max(opts_.rate_limit_pause,
+                                            net::retry_after(r).value_or(std::chrono::milliseconds(0)));
             }
             return answer;
         }
@@ -285,7 +275,7 @@ core::result<std::string> read_answer(const net::http_response& r) {
         if (j.is_object() && j.contains("translatedText") && j["translatedText"].is_string())
             return j["translatedText"].get<std::string>();
         return core::make_error("LibreTranslate: the answer has no translatedText (" + status + ": " +
-                                r.body.substr(0, 200) + ")");
+                                net::body_excerpt(r) + ")");
     }
     std::string detail = "(" + status + ": " + reason(r) + ")";
     switch (r.status) {
