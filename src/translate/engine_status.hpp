@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,11 +45,27 @@ public:
         auto e = last_error();
         return e.empty() ? "ok" : e;
     }
+    // A rate limit that outlasted the client's retries: no calls for `d`, so a service that
+    // bans clients who keep going is left alone.
+    void pause(std::chrono::milliseconds d) {
+        std::lock_guard lock(mutex_);
+        paused_until_ = std::chrono::steady_clock::now() + d;
+    }
+    // While paused, the error a call gets at once: "<last error>; not asking again for N s".
+    std::optional<std::string> paused() const {
+        std::lock_guard lock(mutex_);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            paused_until_ - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            return std::nullopt;
+        return last_error_ + "; not asking again for " + std::to_string((left.count() + 999) / 1000) + " s";
+    }
 
 private:
     std::atomic<bool> available_{false};
     mutable std::mutex mutex_;
     std::string last_error_;
+    std::chrono::steady_clock::time_point paused_until_{};
 };
 
 } // namespace lt::translate

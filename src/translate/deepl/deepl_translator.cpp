@@ -15,7 +15,6 @@ namespace lt::translate::deepl {
 namespace {
 
 using json = nlohmann::json;
-using clock = std::chrono::steady_clock;
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -68,13 +67,9 @@ public:
             if (it == targets_.end())
                 return core::make_error("DeepL: no target language for '" + std::string(target) + "'");
             code = it->second;
-            auto now = clock::now();
-            if (now < paused_until_) {
-                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now);
-                return core::make_error(status_.last_error() + "; not asking again for " +
-                                        std::to_string((left.count() + 999) / 1000) + " s");
-            }
         }
+        if (auto why = status_.paused())
+            return core::make_error(*why);
         auto sent = client_.send(
             request("POST", "/v2/translate", translate_request(text, code, source_code(source))));
         if (!sent) {
@@ -87,12 +82,9 @@ public:
             // A refused key and a used-up quota stop DeepL for us; throttling and DeepL's own
             // faults pass.
             status_.failed(answer.error_message(), r.status == 401 || r.status == 403 || r.status == 456);
-            if (r.status == 429 || r.status == 529) {
-                std::lock_guard lock(mutex_);
-                paused_until_ =
-                    clock::now() + std::max(opts_.rate_limit_pause,
-                                            net::retry_after(r).value_or(std::chrono::milliseconds(0)));
-            }
+            if (r.status == 429 || r.status == 529)
+                status_.pause(
+                    std::max(opts_.rate_limit_pause, net::retry_after(r).value_or(opts_.rate_limit_pause)));
             return answer;
         }
         status_.succeeded();
@@ -159,7 +151,6 @@ private:
     engine_status status_;
     mutable std::mutex mutex_;
     std::map<std::string, std::string> targets_; // ours -> DeepL's
-    clock::time_point paused_until_{};
 };
 
 } // namespace

@@ -17,7 +17,6 @@ namespace lt::translate::libretranslate {
 namespace {
 
 using json = nlohmann::json;
-using clock = std::chrono::steady_clock;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -86,13 +85,9 @@ public:
                 from = it->second;
             if (auto it = table_.codes.find(to); it != table_.codes.end())
                 to = it->second;
-            auto now = clock::now();
-            if (now < paused_until_) {
-                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now);
-                return core::make_error(status_.last_error() + "; not asking again for " +
-                                        std::to_string((left.count() + 999) / 1000) + " s");
-            }
         }
+        if (auto why = status_.paused())
+            return core::make_error(*why);
         net::http_request req;
         req.method = "POST";
         req.target = "/translate";
@@ -111,12 +106,9 @@ public:
             bool serious = r.status == 401 || r.status == 403 ||
                            (r.status == 400 && answer.error_message().find("API key") != std::string::npos);
             status_.failed(answer.error_message(), serious);
-            if (r.status == 429) {
-                std::lock_guard lock(mutex_);
-                paused_until_ =
-                    clock::now() + std::max(opts_.rate_limit_pause,
-                                            net::retry_after(r).value_or(std::chrono::milliseconds(0)));
-            }
+            if (r.status == 429)
+                status_.pause(
+                    std::max(opts_.rate_limit_pause, net::retry_after(r).value_or(opts_.rate_limit_pause)));
             return answer;
         }
         status_.succeeded();
@@ -210,7 +202,6 @@ private:
     bool stopping_ = false;
     bool known_ = false;
     language_table table_;
-    clock::time_point paused_until_{};
     std::thread worker_;
 };
 
