@@ -36,6 +36,7 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
         deepl::deepl_options o;
         o.auth_key = options.deepl_auth_key;
         o.url = options.deepl_api_url;
+        o.terms = options.glossary;
         return deepl::make_deepl_translator(std::move(o));
     }
     if (options.name == "openai") {
@@ -90,10 +91,11 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         return make_chain(std::move(engines), options.chain);
     }
     auto engine = make_engine(options);
-    // An LLM has the glossary in its prompt; the others get its terms protected.
-    // AWS with a custom terminology applies the terms itself: placeholders would hide them.
+    // An LLM has the glossary in its prompt, DeepL makes glossaries of it; the others get its
+    // terms protected. AWS with a custom terminology applies the terms itself: placeholders
+    // would hide them.
     if (!engine || !options.glossary || options.glossary->empty() || options.name == "openai" ||
-        (options.name == "aws" && !options.aws_terminology.empty()))
+        options.name == "deepl" || (options.name == "aws" && !options.aws_terminology.empty()))
         return engine;
     return with_glossary(std::move(engine.value()), options.glossary);
 }

@@ -353,7 +353,8 @@ TEST(openai_translate, no_model_is_a_start_error_naming_the_setting) {
 }
 
 // The engine by itself against the fake: the glossary rows reach the prompt (the server's
-// --glossary file is not wired to them yet), and available() waits for a call that worked.
+// --glossary file reaches them through make_translator, tested below), and available() waits
+// for a call that worked.
 TEST(openai_translate, the_engine_puts_the_glossary_in_the_prompt_and_is_unavailable_until_a_call_works) {
     fake_llm llm({"--model", model});
     lt::translate::openai::openai_translator_options o;
