@@ -60,6 +60,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"OPENAI_BASE_URL"}, c.openai_base_url);
     string_from_env(env, {"OPENAI_API_KEY"}, c.openai_api_key);
     string_from_env(env, {"LT_MT_MODEL"}, c.mt_model);
+    number_from_env(env, {"LT_MT_TIMEOUT"}, c.mt_timeout);
+    string_from_env(env, {"LT_MT_CA_FILE"}, c.mt_ca_file);
     string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
     string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
     number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
@@ -136,6 +138,13 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--mt-model", c.mt_model,
                    "openai: the model that translates, e.g. llama3.1:8b (Ollama) or gpt-4o-mini; "
                    "required with --translator openai (LT_MT_MODEL)");
+    app.add_option("--mt-timeout", c.mt_timeout,
+                   "libretranslate, deepl, openai: seconds one attempt may take, 0 = the engine's "
+                   "default (10, 20 for openai: a CPU model is slow) (LT_MT_TIMEOUT)")
+        ->check(CLI::Range(0.0, 600.0));
+    app.add_option("--mt-ca-file", c.mt_ca_file,
+                   "libretranslate, deepl, openai: also trust this CA (PEM), e.g. a private "
+                   "server's self-signed certificate (LT_MT_CA_FILE)");
     app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
                    "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
                    "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");

@@ -37,6 +37,10 @@ struct server_config {
     std::string openai_api_key; // empty: no Authorization header (Ollama)
     std::string mt_model;       // required for openai
     std::string glossary;       // a glossary CSV (translate/glossary.hpp); empty: none
+    // HTTP engines (libretranslate, deepl, openai): seconds per attempt (0: the engine's own
+    // default, 10 s, 20 s for openai) and an extra CA for a private server's certificate.
+    double mt_timeout = 0;
+    std::string mt_ca_file;
     std::string apertium_modes = "/usr/share/apertium/modes";
     unsigned io_threads = 0;        // 0: one per core
     unsigned translate_workers = 0; // 0: what the backend wants (4 apertium, 32 aws, 8 openai)
