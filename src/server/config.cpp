@@ -163,8 +163,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--translate-workers", c.translate_workers,
                    "Translation worker threads, 0 = what the backend wants: 4 for Apertium, 32 for "
-                   "AWS, LibreTranslate and DeepL, 8 for openai (a local LLM: as many as the server runs "
-                   "at once, e.g. OLLAMA_NUM_PARALLEL) (LT_TRANSLATE_WORKERS)")
+                   "AWS, LibreTranslate and DeepL; openai: 8 for a server on this machine (a local LLM: "
+                   "as many as it runs at once, e.g. OLLAMA_NUM_PARALLEL), 16 for a remote one "
+                   "(LT_TRANSLATE_WORKERS)")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-connections", c.max_connections,

@@ -185,7 +185,7 @@ core::result<std::shared_ptr<translator>> make_openai_translator(openai_translat
         spdlog::warn("OPENAI_BASE_URL {} has no path: OpenAI-compatible servers usually answer under /v1",
                      opts.base_url);
     if (opts.parallelism == 0)
-        opts.parallelism = 1;
+        opts.parallelism = e.host == "localhost" || e.host.starts_with("127.") || e.host == "::1" ? 8 : 16;
     spdlog::info("openai translator: model {} at {} ({}, {} glossary rows)", opts.model, e.url(),
                  opts.api_key.empty() ? "no API key" : "with OPENAI_API_KEY", opts.glossary.size());
     return std::shared_ptr<translator>(std::make_shared<openai_translator>(std::move(e), std::move(opts)));
