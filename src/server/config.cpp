@@ -71,6 +71,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     number_from_env(env, {"LT_MAX_CONNECTIONS_PER_IP"}, c.max_connections_per_ip);
     string_from_env(env, {"LT_LOG_LEVEL"}, c.log_level);
     number_from_env(env, {"LT_MAX_ROOMS"}, c.max_rooms);
+    string_from_env(env, {"LT_DATA_DIR"}, c.data_dir);
+    number_from_env(env, {"LT_RETAIN_DAYS"}, c.retain_days);
     string_from_env(env, {"LT_PUBLIC_URL"}, c.public_url);
     string_from_env(env, {"LT_REDIS_URL"}, c.redis_url);
     std::string rooms_inline, rooms_file;
@@ -187,6 +189,13 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "Frames queued for one viewer before it is closed as a slow consumer")
         ->capture_default_str();
     app.add_option("--history", c.history, "Final captions kept for late joiners and resume")
+        ->capture_default_str();
+    app.add_option("--data-dir", c.data_dir,
+                   "Keep every final and its translations in SQLite here (live-translate.db), written "
+                   "before the speaker's acknowledgement: a restart or crash loses nothing, and "
+                   "transcripts cover the whole event (LT_DATA_DIR; default: memory only)");
+    app.add_option("--retain-days", c.retain_days,
+                   "With --data-dir: days captions are kept, 0 = forever (LT_RETAIN_DAYS)")
         ->capture_default_str();
     app.add_option("--rooms-file", rooms_file,
                    "File of per-room API keys, one room=key per line (LT_ROOMS_FILE; LT_ROOMS takes "

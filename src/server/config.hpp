@@ -52,6 +52,10 @@ struct server_config {
     std::size_t send_queue_bytes = 1 << 20; // per viewer; past it: closed as a slow consumer
     std::size_t send_queue_frames = 1024;
     std::size_t history = 200;
+    // Durable rooms: finals and translations in SQLite here (empty: memory only), kept this
+    // many days (0: forever).
+    std::string data_dir;
+    unsigned retain_days = 30;
     // Per-room API keys (LT_ROOMS, --rooms-file); API_KEY works in every room as well.
     std::map<std::string, std::string> room_keys;
     std::size_t max_rooms = 1000;

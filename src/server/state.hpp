@@ -8,6 +8,7 @@
 #include "protocol/messages.hpp"
 #include "server/config.hpp"
 #include "server/routes/token_vending.hpp"
+#include "storage/store.hpp"
 #include "translate/translation_service.hpp"
 
 #include <array>
@@ -93,6 +94,7 @@ struct server_state {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::shared_ptr<translate::translation_service> service;
     std::shared_ptr<cluster::redis_cluster> cluster; // null: a single node
+    std::shared_ptr<storage::store> store;           // null: no --data-dir
     std::unique_ptr<hub::room_registry> rooms;
     std::unique_ptr<token_vendor> tokens;
     protocol::connection_status status; // the same for every client but its room
