@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -32,6 +33,8 @@ void hub::load_stored() {
         e->text = c.text;
         e->timestamp = c.timestamp;
         e->lang = c.lang;
+        e->corrected = c.corrected;
+        e->typed = c.source == "typed";
         for (const auto& [lang, t] : store.translations(params_.room, c.seq))
             e->frames.emplace(lang, make_frame(*e, lang, t.text, t.engine, std::nullopt));
         remember(e);
@@ -46,6 +49,7 @@ bool hub::store_final(const entry& e) {
     c.lang = e.lang;
     c.text = e.text;
     c.timestamp = e.timestamp;
+    c.source = e.typed ? "typed" : "spoken";
     c.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
@@ -100,6 +104,8 @@ frame_ptr hub::make_frame(const entry& e, const std::string& lang, const std::st
     c.error = std::move(error);
     c.source_lang = e.lang;
     c.engine = engine;
+    c.corrected = e.corrected;
+    c.typed = e.typed;
     return std::make_shared<const std::string>(protocol::serialize(c));
 }
 
@@ -233,6 +239,7 @@ std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignm
     e->text = std::move(in.text);
     e->timestamp = std::move(in.timestamp);
     e->lang = std::move(in.lang);
+    e->typed = in.typed;
     // Before the acknowledgement: what the speaker is told was received survives a crash.
     if (params_.store && !store_final(*e) && !cluster)
         return 0;
@@ -429,9 +436,12 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
     for (const auto& e : chosen) {
         if (e->frames.count(lang) || c.pending.count(e->seq))
             continue; // ready, or the channel will deliver it
-        auto done = [weak, key, gen = v.generation, e, lang](core::result<translate::translation> r) {
+        auto done = [weak, key, gen = v.generation, e, lang,
+                     version = e->version](core::result<translate::translation> r) {
             if (auto h = weak.lock())
-                h->on_catch_up(key, gen, e, lang, std::move(r));
+                h->on_catch_up(key, gen, e, lang,
+                               version == e->version ? std::move(r)
+                                                     : core::make_error("corrected meanwhile"));
         };
         bool framed = frame_now_or_queue(*e, lang, std::move(done));
         if (!framed)
@@ -470,6 +480,89 @@ void hub::finish_catch_up(viewer& v) {
             break; // the channel delivers this one and everything after it, in order
         }
     }
+}
+
+core::result<std::uint64_t> hub::correct(std::uint64_t seq, std::string text) {
+    if (params_.cluster)
+        return core::make_error("corrections are not shared across a cluster yet: correct on a single node");
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        return core::make_error("the corrected text is empty");
+    std::unique_lock lock(mutex_);
+    auto it = std::find_if(history_.begin(), history_.end(), [&](const auto& e) { return e->seq == seq; });
+    for (const auto& [lang, c] : channels_)
+        if (c.pending.count(seq))
+            return core::make_error("final " + std::to_string(seq) +
+                                    " is still being translated; correct it in a moment");
+    if (it == history_.end()) {
+        // Older than the history in memory: only the transcript has it.
+        if (!params_.store || seq == 0 || seq > seq_)
+            return core::make_error("no final " + std::to_string(seq) + " in room " + params_.room);
+        lock.unlock();
+        auto w = params_.store->correct(params_.room, seq, text);
+        if (!w)
+            return core::make_error(w.error_message());
+        return seq;
+    }
+    auto e = *it;
+    if (params_.store)
+        if (auto w = params_.store->correct(params_.room, seq, text); !w)
+            return core::make_error(w.error_message());
+    e->text = std::move(text);
+    e->corrected = true;
+    e->frames.clear();
+    const auto version = ++e->version;
+    std::weak_ptr<hub> weak = weak_from_this();
+    for (auto& [lang, c] : channels_) {
+        if (c.members.empty())
+            continue;
+        if (frame_now_or_queue(*e, lang,
+                               [weak, e, lang = lang, version](core::result<translate::translation> r) {
+                                   if (auto h = weak.lock())
+                                       h->on_corrected(e, lang, version, std::move(r));
+                               }))
+            send_corrected(lang, *e);
+    }
+    return seq;
+}
+
+void hub::on_corrected(const std::shared_ptr<entry>& e, const std::string& lang, std::uint64_t version,
+                       core::result<translate::translation> r) {
+    auto kept = r;
+    {
+        std::lock_guard lock(mutex_);
+        if (e->version != version)
+            return; // corrected again meanwhile
+        frame_for(*e, lang, std::move(r));
+        send_corrected(lang, *e);
+    }
+    keep(*e, lang, kept);
+}
+
+void hub::send_corrected(const std::string& lang, const entry& e) {
+    auto cit = channels_.find(lang);
+    auto fit = e.frames.find(lang);
+    if (cit == channels_.end() || fit == e.frames.end())
+        return;
+    subscriber_list to;
+    for (const subscriber* m : cit->second.members) {
+        auto vit = viewers_.find(m);
+        // Viewers still catching up get the corrected frame from the history.
+        if (vit == viewers_.end() || vit->second.catching_up || vit->second.last_seq < e.seq)
+            continue;
+        if (auto h = vit->second.handle.lock())
+            to.push_back(std::move(h));
+    }
+    fanout_(std::move(to), fit->second);
+}
+
+void hub::set_paused(bool paused) {
+    std::lock_guard lock(mutex_);
+    paused_ = paused;
+}
+
+bool hub::paused() const {
+    std::lock_guard lock(mutex_);
+    return paused_;
 }
 
 std::uint64_t hub::last_seq() const {

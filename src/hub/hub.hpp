@@ -83,6 +83,7 @@ struct text_in {
     std::string id; // empty: the hub assigns "s-<seq>"
     std::string lang = "en";
     bool partial = false;
+    bool typed = false; // the operator typed it (console), shown as such
 };
 
 class hub : public std::enable_shared_from_this<hub> {
@@ -106,6 +107,14 @@ public:
     void publish(text_in in, std::function<void(std::uint64_t)> done);
     // Single node only (tests): the seq at once.
     std::uint64_t publish(text_in in);
+    // The operator's correction of a published final: its new text replaces the old in the
+    // history and the store, it is translated again for every watched language, and viewers
+    // who have it get it again (same seq, `corrected: true`). Errors: a final still being
+    // translated (try again in a moment), one the room no longer has, a cluster (not shared yet).
+    core::result<std::uint64_t> correct(std::uint64_t seq, std::string text);
+    // Paused: speakers' text is not shown (the server's sessions check it); typed text is.
+    void set_paused(bool paused);
+    bool paused() const;
     // A message another node shared (cluster_hook::share_final/share_partial), decoded: its
     // finals join the history and reach local viewers like local ones; this node's own
     // messages are ignored. `deliver` false: history only (loading a room).
@@ -137,6 +146,8 @@ private:
         std::string id, text, timestamp, lang;
         std::map<std::string, frame_ptr> frames; // per target language, once ready
         std::set<std::string> sharing;           // languages to finish before sharing
+        bool corrected = false, typed = false;
+        std::uint64_t version = 0; // a correction makes older translations stale
     };
     struct slot {
         std::shared_ptr<entry> e;
@@ -175,6 +186,10 @@ private:
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
                      const std::string& lang, core::result<translate::translation> r);
     void flush(channel& c);
+    // Sends a corrected final's frame to the viewers of `lang` who already had the final.
+    void send_corrected(const std::string& lang, const entry& e);
+    void on_corrected(const std::shared_ptr<entry>& e, const std::string& lang, std::uint64_t version,
+                      core::result<translate::translation> r);
     void finish_catch_up(viewer& v);
     frame_ptr frame_for(entry& e, const std::string& lang, core::result<translate::translation> r);
     // Frames `e` for `lang` at once when no translation is needed or possible; otherwise
@@ -187,6 +202,7 @@ private:
     fanout_fn fanout_;
     mutable std::mutex mutex_;
     std::uint64_t seq_ = 0;
+    bool paused_ = false;
     std::uint64_t generations_ = 0;
     std::deque<std::shared_ptr<entry>> history_;
     std::unordered_map<std::string, std::uint64_t> history_ids_; // speaker ids in history_

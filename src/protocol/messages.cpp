@@ -70,6 +70,11 @@ core::result<client_message> parse_new_text(const json& data) {
     m.id = id.value();
     m.partial = partial.value();
     m.lang = lang.value();
+    if (auto it = data.find("source"); it != data.end() && !it->is_null()) {
+        if (!it->is_string() || (*it != "spoken" && *it != "typed"))
+            return make_error("field 'source' must be \"spoken\" or \"typed\"");
+        m.typed = *it == "typed";
+    }
     return client_message{std::move(m)};
 }
 
@@ -157,6 +162,34 @@ core::result<client_message> parse_client_message(std::string_view frame) {
         m.source = source.value();
         return client_message{std::move(m)};
     }
+    if (type == "correct_text") {
+        correct_text m;
+        auto it = data->find("seq");
+        if (it == data->end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0)
+            return make_error("field 'seq' must be the positive seq of a final");
+        m.seq = it->get<std::uint64_t>();
+        auto text = req_string(*data, "text");
+        if (!text)
+            return make_error(text.error_message());
+        auto key = opt_string(*data, "api_key");
+        if (!key)
+            return make_error(key.error_message());
+        m.text = std::move(text.value());
+        m.api_key = key.value();
+        return client_message{std::move(m)};
+    }
+    if (type == "set_publishing") {
+        set_publishing m;
+        auto it = data->find("paused");
+        if (it == data->end() || !it->is_boolean())
+            return make_error("field 'paused' must be true or false");
+        m.paused = it->get<bool>();
+        auto key = opt_string(*data, "api_key");
+        if (!key)
+            return make_error(key.error_message());
+        m.api_key = key.value();
+        return client_message{std::move(m)};
+    }
     return make_error("unknown message type '" + type + "'");
 }
 
@@ -195,6 +228,10 @@ std::string serialize(const caption& m) {
         d["error"] = *m.error;
     if (!m.engine.empty())
         d["engine"] = m.engine;
+    if (m.corrected)
+        d["corrected"] = true;
+    if (m.typed)
+        d["source"] = "typed";
     return envelope("translated_text", std::move(d));
 }
 
@@ -208,6 +245,8 @@ std::string serialize(const translation_result& m) {
 std::string serialize_text_ack(std::string_view id, std::uint64_t seq) {
     return envelope("text_ack", {{"id", id}, {"seq", seq}});
 }
+
+std::string serialize_publishing(bool paused) { return envelope("publishing", {{"paused", paused}}); }
 
 std::string serialize_error(std::string_view message, std::string_view code) {
     return envelope("error", {{"message", message}, {"code", code}});
@@ -254,6 +293,8 @@ std::string serialize(const new_text& m) {
         d["id"] = *m.id;
     if (m.partial)
         d["partial"] = true;
+    if (m.typed)
+        d["source"] = "typed";
     return envelope("new_text", std::move(d));
 }
 
@@ -316,6 +357,9 @@ core::result<speaker_reply> parse_speaker_reply(std::string_view frame) {
         r.type = speaker_reply::kind::status;
         auto id = opt_string(d, "server_id");
         r.server_id = id && id.value() ? *id.value() : "";
+    } else if (type == "publishing") {
+        r.type = speaker_reply::kind::publishing;
+        r.paused = d.is_object() && d.value("paused", false);
     }
     return r;
 }

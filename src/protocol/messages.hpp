@@ -24,6 +24,7 @@ struct new_text {
     std::optional<std::string> id; // utterance id; partials and their final share it
     bool partial = false;
     std::string lang = "en"; // source language
+    bool typed = false;      // "source": "typed": the operator typed it (a console), not spoken
 };
 
 struct set_language {
@@ -43,7 +44,23 @@ struct request_translation {
     std::string source = "en";
 };
 
-using client_message = std::variant<new_text, set_language, generate_token, request_translation>;
+// The operator replaces the text of a published final (speaker key of the room); answered with
+// text_ack {id, seq} or error. Viewers get the final again with `corrected: true`.
+struct correct_text {
+    std::uint64_t seq = 0;
+    std::string text;
+    std::optional<std::string> api_key;
+};
+
+// The operator stops (paused) or restarts publishing in the room (speaker key): while paused
+// spoken finals and partials are not shown; speakers are told with `publishing`.
+struct set_publishing {
+    bool paused = false;
+    std::optional<std::string> api_key;
+};
+
+using client_message =
+    std::variant<new_text, set_language, generate_token, request_translation, correct_text, set_publishing>;
 
 // Parses one text frame. Errors: invalid JSON, missing/ill-typed fields, unknown type.
 // Language codes are checked for shape ([a-z]{2,3}, optional -region), not for support.
@@ -74,7 +91,9 @@ struct caption {
     bool partial = false;
     std::optional<std::string> error; // why `text` is the untranslated original
     std::string source_lang = "en";
-    std::string engine; // the translation engine that made `text`; omitted when empty
+    std::string engine;     // the translation engine that made `text`; omitted when empty
+    bool corrected = false; // the operator replaced the final's text (sent only when true)
+    bool typed = false;     // "source": "typed" (sent only when true)
 };
 
 struct translation_result {
@@ -90,6 +109,8 @@ std::string serialize(const caption& m); // type translated_text
 std::string serialize(const translation_result& m);
 // Tells a speaker that the final with `id` was received and given `seq`.
 std::string serialize_text_ack(std::string_view id, std::uint64_t seq);
+// Tells the room's speakers and operators whether publishing is paused.
+std::string serialize_publishing(bool paused);
 // `code` is a short machine-readable reason (unauthorized, bad_request, ...).
 std::string serialize_error(std::string_view message, std::string_view code);
 
@@ -129,13 +150,14 @@ core::result<token_response> parse_token_response(std::string_view frame);
 // What a speaker needs from the server's frames: acknowledgements, errors, and the
 // connection greeting. Other types are `other` (viewer frames a speaker may still get).
 struct speaker_reply {
-    enum class kind { ack, error, status, other };
+    enum class kind { ack, error, status, publishing, other };
     kind type = kind::other;
     std::string id;        // ack
     std::uint64_t seq = 0; // ack
     std::string message;   // error
     std::string code;      // error (empty from the reference server)
     std::string server_id; // status
+    bool paused = false;   // publishing: the operator paused the room
 };
 core::result<speaker_reply> parse_speaker_reply(std::string_view frame);
 

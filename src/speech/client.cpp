@@ -359,11 +359,14 @@ private:
                            "); set API_KEY in the environment or .env to the server's key";
                 return;
             }
-            if (r.code == "rate_limited" && in_flight) {
+            if ((r.code == "rate_limited" || r.code == "unavailable") && in_flight) {
                 // Resending is safe: the server drops a final whose id it already has.
                 in_flight.reset();
                 not_before_ = clock_type::now() + 1s;
-                emit({client_event::kind::warning, "the server is rate-limiting captions; resending in 1 s"});
+                emit({client_event::kind::warning,
+                      r.code == "rate_limited"
+                          ? "the server is rate-limiting captions; resending in 1 s"
+                          : "the server could not keep a caption (" + r.message + "); resending in 1 s"});
                 return;
             }
             if (r.code == "bad_request" && in_flight) {
@@ -376,6 +379,11 @@ private:
                 return;
             }
             emit({client_event::kind::warning, "server error: " + r.message});
+            return;
+        case kind::publishing:
+            emit({client_event::kind::warning,
+                  r.paused ? "the operator paused captions: what is said now is not shown"
+                           : "the operator resumed captions"});
             return;
         case kind::other:
             return;

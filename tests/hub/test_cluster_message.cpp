@@ -195,7 +195,7 @@ struct clustered_hub : ::testing::Test {
         std::make_unique<translate::translation_service>(backend, translate::service_params{2, 100, 0});
     std::shared_ptr<recording_cluster> cluster = std::make_shared<recording_cluster>();
     std::shared_ptr<hub::hub> room = std::make_shared<hub::hub>(
-        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = cluster});
+        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = cluster, .store = nullptr});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, bool partials = false) {
         auto r = std::make_shared<recorder>();

@@ -52,7 +52,7 @@ struct hub_fixture : ::testing::Test {
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 0});
     std::shared_ptr<hub::hub> hub = std::make_shared<hub::hub>(
-        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr});
+        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr, .store = nullptr});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, std::optional<std::uint64_t> since = {},
                                      bool partials = false) {
@@ -253,4 +253,56 @@ TEST_F(hub_fixture, an_id_that_left_the_history_is_published_again) {
         hub->publish(final_text("filler"));
     EXPECT_GT(hub->publish(a), first); // history is 50 here; "old" was forgotten
     EXPECT_EQ(hub->duplicates.value(), 0u);
+}
+
+// The operator's correction: viewers who had the final get it again in their language, same
+// seq, marked corrected; later joiners see only the corrected text; a pending final waits.
+TEST_F(hub_fixture, a_correction_is_translated_again_and_replaces_the_caption_for_each_language) {
+    auto es = viewer("es"), fr = viewer("fr"), en = viewer("en");
+    auto seq = hub->publish(final_text("Doctor Oak afar.", "c1"));
+    es->wait_for(1);
+    fr->wait_for(1);
+    en->wait_for(1);
+    auto r = hub->correct(seq, "Doctor Okafor.");
+    ASSERT_TRUE(r) << r.error_message();
+    for (auto* v : {es.get(), fr.get(), en.get()}) {
+        auto frames = v->wait_for(2);
+        ASSERT_EQ(frames.size(), 2u);
+        EXPECT_EQ(frames[1]["data"]["seq"], seq);
+        EXPECT_EQ(frames[1]["data"]["corrected"], true);
+        EXPECT_EQ(frames[1]["data"]["original"], "Doctor Okafor.");
+    }
+    EXPECT_EQ(es->frames()[1]["data"]["text"], "[es] Doctor Okafor.");
+    EXPECT_EQ(fr->frames()[1]["data"]["text"], "[fr] Doctor Okafor.");
+    EXPECT_FALSE(es->frames()[0]["data"].contains("corrected"));
+    auto late = viewer("es", 0);
+    auto got = late->wait_for(1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0]["data"]["text"], "[es] Doctor Okafor.");
+    EXPECT_FALSE(hub->correct(99, "x"));
+    EXPECT_EQ(hub->correct(seq, " ").error_message(), "the corrected text is empty");
+}
+
+TEST_F(hub_fixture, a_final_still_being_translated_cannot_be_corrected_yet) {
+    backend->set_delay("es", 500ms);
+    auto es = viewer("es");
+    auto seq = hub->publish(final_text("slow one", "c1"));
+    auto r = hub->correct(seq, "fixed");
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error_message().find("still being translated"), std::string::npos);
+    es->wait_for(1);
+    EXPECT_TRUE(hub->correct(seq, "fixed"));
+}
+
+TEST_F(hub_fixture, typed_captions_are_marked_and_paused_is_kept) {
+    auto es = viewer("es");
+    auto t = final_text("The microphone is being fixed.", "op-1");
+    t.typed = true;
+    hub->publish(t);
+    auto f = es->wait_for(1);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0]["data"]["source"], "typed");
+    EXPECT_FALSE(hub->paused());
+    hub->set_paused(true);
+    EXPECT_TRUE(hub->paused());
 }
