@@ -41,6 +41,7 @@ struct request_translation {
     std::string text;
     std::string lang; // target
     std::string source = "en";
+    std::optional<std::string> api_key; // addition: needed with --on-demand-translation key
 };
 
 using client_message = std::variant<new_text, set_language, generate_token, request_translation>;
