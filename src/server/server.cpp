@@ -187,6 +187,15 @@ struct server::impl {
         // gone; finals already acknowledged are in the history.
         if (auto dropped = state->service->stop())
             spdlog::info("shutting down: dropped {} queued translations", dropped);
+        if (state->cluster) {
+            std::size_t unfinished = 0;
+            for (const auto& [name, room] : state->rooms->all())
+                unfinished += room->share_unfinished();
+            if (unfinished)
+                spdlog::info("shutting down: shared {} finals with the cluster before all their "
+                             "translations were done",
+                             unfinished);
+        }
         state->for_each_session([](const std::shared_ptr<ws_session>& s) { s->shutdown(); });
         drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
         wait_for_drain();

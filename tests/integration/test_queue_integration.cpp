@@ -3,6 +3,7 @@
 // budgets refuse with rate_limited, --on-demand-translation decides who may use it, and SIGTERM
 // drops queued translations instead of finishing them.
 #include "harness.hpp"
+#include "redis_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -242,4 +243,30 @@ TEST(shutdown, sigterm_with_thousands_of_translations_queued_exits_within_second
     auto log = server.log();
     ASSERT_TRUE(std::regex_search(log, m, std::regex("dropped ([0-9]+) queued translations"))) << log;
     EXPECT_GT(std::stoi(m[1]), 2000) << log;
+}
+
+// The same in a cluster: a final is shared with the other nodes (and Redis's history) once all
+// its languages are translated. Dropped translations must not keep acknowledged finals from
+// the cluster. Before the fix none of the three reached the other node.
+TEST(shutdown, in_a_cluster_finals_whose_translations_were_dropped_still_reach_the_other_nodes) {
+    redis_server redis;
+    fake_mt lt("fake_libretranslate.py", {});
+    server_process a({"--redis", redis.url(), "--translate-workers", "1"}, server_env(lt));
+    server_process b({"--redis", redis.url(), "--translator", "none"}, {{"API_KEY", key}});
+    auto on_a = viewer(a.port(), "es");
+    auto on_b = viewer(b.port(), "es");
+    lt.configure({{"delay_ms", 3000}}); // the first is at the engine, the others queued
+    ws_client speaker(a.port());
+    ASSERT_TRUE(speaker.receive_type("connection_status"));
+    for (int i = 0; i < 3; ++i) {
+        speaker.send(new_text("Caption number " + std::to_string(i), "c" + std::to_string(i)));
+        ASSERT_TRUE(speaker.receive_type("text_ack", 5s)) << i;
+    }
+    int status = a.stop(SIGTERM, 10s);
+    ASSERT_EQ(status, 0) << a.log();
+    EXPECT_NE(a.log().find("dropped 2 queued translations"), std::string::npos) << a.log();
+    auto got = on_b->collect("translated_text", 3, 10s);
+    ASSERT_EQ(got.size(), 3u) << "finals node b received from node a";
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(got[i]["data"]["original"], "Caption number " + std::to_string(i)) << got[i].dump();
 }
