@@ -118,6 +118,7 @@ start_redis
 echo "run_cluster: results in $out (redis on port $redis_port, rate $rate/s, $duration s per run," \
   "--io-threads $io_threads per node, $(nproc) cores, hard fd limit $(ulimit -Hn))"
 results=()
+failed=() # runs whose lt_load did not exit 0
 for n in $counts; do
   for cfg in $configs; do
     case $cfg in
@@ -145,6 +146,7 @@ for n in $counts; do
       --server-pid "${node_pids[0]}" "${cpu_args[@]}" --label "$tag" >"$out/load-$tag.txt" 2>&1
     rc=$?
     set -e
+    [[ $rc -eq 0 ]] || failed+=("$tag (lt_load exit $rc)")
     for i in "${!node_ports[@]}"; do
       curl -s "http://127.0.0.1:${node_ports[$i]}/metrics" >"$out/metrics-$tag-node$((i + 1)).txt" || true
       curl -s "http://127.0.0.1:${node_ports[$i]}/health" >"$out/health-$tag-node$((i + 1)).json" || true
@@ -196,3 +198,7 @@ for f in "${results[@]}"; do
   ' "$f"
 done
 echo "Details (per run JSON, server and Redis logs, /metrics, /health): $out"
+if ((${#failed[@]})); then
+  echo "run_cluster: FAILED: ${failed[*]}" >&2
+  exit 1
+fi

@@ -16,12 +16,14 @@
 #   -o DIR     where logs and JSON go (default: a new dir under /tmp)
 #
 # Needs: lt-server and lt_load in BUILD_DIR, python3, jq, curl (apertium for chains naming it).
+# Exits 1 when lt_load failed or reported a run that was not clean (lost captions, errors,
+# deadline): the table is still printed, with the runs that failed named after it.
 # Loopback only. The stand-ins are not the vendors: their real latency is not measured here.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 [[ $# -ge 1 ]] || usage 1
 [[ $1 == -h || $1 == --help ]] && usage 0
 build=$(cd "$1" && pwd)
@@ -144,6 +146,7 @@ delta() {
 export API_KEY="bench-$RANDOM$RANDOM"
 echo "run_mt: results in $out ($delay ms per call, $count captions at $rate/s, 16 viewers)"
 results=()
+failed=() # runs whose lt_load did not exit 0
 for backend in $backends; do
   for w in $workers; do
     tag="${backend//,/+}-w$w"
@@ -169,6 +172,7 @@ for backend in $backends; do
       --server-pid "$server_pid" --label "$tag" >"$out/load-$tag.txt" 2>&1
     rc=$?
     set -e
+    [[ $rc -eq 0 ]] || failed+=("$tag (lt_load exit $rc)")
     fakes_after=$(fake_counts)
     metrics_after=$(translations)
     stop_pid "$server_pid"
@@ -206,3 +210,7 @@ for f in "${results[@]}"; do
     + " | \([.concurrent_max | to_entries[] | "\(.key) \(.value)"] | join(", "))"
     + " | \(.latency_ms.p50) / \(.latency_ms.p99) | \(.lost) | \(.loadavg_before) -> \(.loadavg_after) |"' "$f"
 done
+if ((${#failed[@]})); then
+  echo "run_mt: FAILED: ${failed[*]}; see $out/load-*.txt" >&2
+  exit 1
+fi

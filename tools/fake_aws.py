@@ -544,8 +544,13 @@ class Fake:
                                           "Authorization.")
         token = headers.get("x-amz-security-token", [None])[0]
         secret, caller = self.lookup(akid, token)
-        payload_hash = headers.get("x-amz-content-sha256", [None])[0] or \
-            hashlib.sha256(body).hexdigest()
+        # AWS hashes the body it received; a header claiming another hash (signed for some
+        # other body) cannot make the signature match.
+        payload_hash = hashlib.sha256(body).hexdigest()
+        claimed = headers.get("x-amz-content-sha256", [None])[0]
+        if claimed is not None and claimed != payload_hash:
+            self.log("x-amz-content-sha256 %s does not match the body's %s" % (claimed, payload_hash))
+            raise AuthError("signature", SIGNATURE_MISMATCH)
         creq = canonical_request(method, raw_path, parse_query(raw_query), headers, signed,
                                  payload_hash)
         expected = compute_signature(secret, stamp, self.region, service, creq)

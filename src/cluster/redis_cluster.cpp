@@ -232,6 +232,18 @@ void redis_cluster::writer() {
             next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(2);
         }
     }
+    // Stopping: what is queued (finals shared at shutdown) still goes out, unless Redis fails.
+    while (!queue_.empty()) {
+        auto batch = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        bool ok = static_cast<bool>(writes_.pipeline(batch));
+        lock.lock();
+        if (!ok) {
+            lost_ += 1 + queue_.size();
+            queue_.clear();
+        }
+    }
 }
 
 void redis_cluster::refresh_demand() {

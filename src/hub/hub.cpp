@@ -565,6 +565,15 @@ bool hub::paused() const {
     return paused_;
 }
 
+std::size_t hub::share_unfinished() {
+    std::lock_guard lock(mutex_);
+    auto n = to_share_.size();
+    for (auto& [seq, e] : to_share_)
+        e->sharing.clear();
+    share_ready();
+    return n;
+}
+
 std::uint64_t hub::last_seq() const {
     std::lock_guard lock(mutex_);
     return seq_;

@@ -121,6 +121,10 @@ public:
     void ingest(cluster_message message, bool deliver = true);
     // The newest seq this hub knows (its own or another node's).
     std::uint64_t last_seq() const;
+    // Shutdown, after the translation service dropped its queue: shares every final still
+    // waiting for translations with the frames made so far (other nodes translate the rest),
+    // so an acknowledged final reaches the cluster's history. Returns how many.
+    std::size_t share_unfinished();
 
     struct stats {
         std::map<std::string, std::size_t> viewers; // per language

@@ -157,6 +157,10 @@ core::result<client_message> parse_client_message(std::string_view frame) {
         auto source = lang_field(*data, "source", "en");
         if (!source)
             return make_error(source.error_message());
+        auto key = opt_string(*data, "api_key");
+        if (!key)
+            return make_error(key.error_message());
+        m.api_key = key.value();
         m.text = std::move(text.value());
         m.lang = lang.value();
         m.source = source.value();

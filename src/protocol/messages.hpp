@@ -42,6 +42,7 @@ struct request_translation {
     std::string text;
     std::string lang; // target
     std::string source = "en";
+    std::optional<std::string> api_key; // addition: needed with --on-demand-translation key
 };
 
 // The operator replaces the text of a published final (speaker key of the room); answered with

@@ -69,6 +69,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     number_from_env(env, {"LT_TRANSLATE_WORKERS"}, c.translate_workers);
     number_from_env(env, {"LT_MAX_CONNECTIONS"}, c.max_connections);
     number_from_env(env, {"LT_MAX_CONNECTIONS_PER_IP"}, c.max_connections_per_ip);
+    string_from_env(env, {"LT_ON_DEMAND_TRANSLATION"}, c.on_demand_translation);
+    number_from_env(env, {"LT_ON_DEMAND_PER_CLIENT"}, c.on_demand_per_client);
+    number_from_env(env, {"LT_ON_DEMAND_QUEUE"}, c.on_demand_queue);
     string_from_env(env, {"LT_LOG_LEVEL"}, c.log_level);
     number_from_env(env, {"LT_MAX_ROOMS"}, c.max_rooms);
     string_from_env(env, {"LT_DATA_DIR"}, c.data_dir);
@@ -182,6 +185,22 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--speaker-rate", c.speaker_rate,
                    "new_text messages per second from a connection with a valid key")
         ->capture_default_str();
+    app.add_option("--on-demand-translation", c.on_demand_translation,
+                   "Who may send request_translation (a translation outside the captions, maybe a "
+                   "billed call): any, key (only with the speaker key; anyone when API_KEY is unset) "
+                   "or off (LT_ON_DEMAND_TRANSLATION)")
+        ->check(CLI::IsMember({"any", "key", "off"}))
+        ->capture_default_str();
+    app.add_option("--on-demand-per-client", c.on_demand_per_client,
+                   "request_translation answers one connection may wait for at once; more are refused "
+                   "with rate_limited (LT_ON_DEMAND_PER_CLIENT)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
+        ->capture_default_str();
+    app.add_option("--on-demand-queue", c.on_demand_queue,
+                   "request_translation jobs waiting in all, on their own queue behind the captions; "
+                   "more are refused with rate_limited (LT_ON_DEMAND_QUEUE)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+        ->capture_default_str();
     app.add_option("--send-queue-bytes", c.send_queue_bytes,
                    "Bytes queued for one viewer before it is closed as a slow consumer")
         ->capture_default_str();
@@ -220,6 +239,13 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     // The engine names are make_translator's to check: it knows every engine.
     if (c.aws_source != "caption" && c.aws_source != "auto")
         throw std::invalid_argument("LT_AWS_SOURCE: expected caption or auto, got '" + c.aws_source + "'");
+    if (c.on_demand_translation != "any" && c.on_demand_translation != "key" &&
+        c.on_demand_translation != "off")
+        throw std::invalid_argument("LT_ON_DEMAND_TRANSLATION: expected any, key or off, got '" +
+                                    c.on_demand_translation + "'");
+    if (c.on_demand_per_client == 0 || c.on_demand_queue == 0)
+        throw std::invalid_argument("LT_ON_DEMAND_PER_CLIENT and LT_ON_DEMAND_QUEUE must be at least 1 "
+                                    "(turn request_translation off with LT_ON_DEMAND_TRANSLATION=off)");
     if (c.token_seconds < 60 || c.token_seconds > 43200)
         throw std::invalid_argument("LT_TOKEN_SECONDS: expected 60..43200 (STS allows 900..43200), got " +
                                     std::to_string(c.token_seconds));

@@ -51,6 +51,12 @@ struct server_config {
     double speaker_rate = 100;              // new_text/s per keyed connection (partials are frequent)
     std::size_t send_queue_bytes = 1 << 20; // per viewer; past it: closed as a slow consumer
     std::size_t send_queue_frames = 1024;
+    // request_translation (a translation on demand, not a caption): who may ask (any | key:
+    // those with the speaker key, as for new_text | off), how many one connection may have
+    // waiting or running, and how many may wait in all. With a paid engine each is billed.
+    std::string on_demand_translation = "key";
+    std::size_t on_demand_per_client = 2;
+    std::size_t on_demand_queue = 64;
     std::size_t history = 200;
     // Durable rooms: finals and translations in SQLite here (empty: memory only), kept this
     // many days (0: forever).

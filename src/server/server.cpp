@@ -49,6 +49,7 @@ std::shared_ptr<translate::translation_service>
 make_translation_service(const server_config& config, std::shared_ptr<translate::translator> backend) {
     translate::service_params sp;
     sp.workers = config.translate_workers ? config.translate_workers : backend->parallelism();
+    sp.on_demand_limit = config.on_demand_queue;
     return std::make_shared<translate::translation_service>(std::move(backend), sp);
 }
 
@@ -224,6 +225,19 @@ struct server::impl {
         retention.cancel();
         spdlog::info("shutting down: closing {} connections", state->metrics.ws_sessions.value());
         acceptor->stop();
+        // Queued translations would keep the process alive long after its connections are
+        // gone; finals already acknowledged are in the history.
+        if (auto dropped = state->service->stop())
+            spdlog::info("shutting down: dropped {} queued translations", dropped);
+        if (state->cluster) {
+            std::size_t unfinished = 0;
+            for (const auto& [name, room] : state->rooms->all())
+                unfinished += room->share_unfinished();
+            if (unfinished)
+                spdlog::info("shutting down: shared {} finals with the cluster before all their "
+                             "translations were done",
+                             unfinished);
+        }
         state->for_each_session([](const std::shared_ptr<ws_session>& s) { s->shutdown(); });
         drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
         wait_for_drain();

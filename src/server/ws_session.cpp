@@ -167,30 +167,54 @@ void ws_session::handle(std::string_view text) {
         });
         return;
     }
-    if (auto* rt = std::get_if<protocol::request_translation>(&msg)) {
-        if (!core::is_known_language(rt->lang))
-            return send_error("unsupported language '" + rt->lang + "'", "unsupported_language");
-        auto self = shared_from_this();
-        auto original = rt->text;
-        auto lang = rt->lang;
-        bool queued = state_->service->submit(
-            rt->source, rt->lang, rt->text, [self, original, lang](core::result<translate::translation> r) {
-                protocol::translation_result out;
-                out.original = original;
-                out.lang = lang;
-                if (r) {
-                    out.translated = std::move(r.value().text);
-                } else {
-                    out.translated = original;
-                    out.error = r.error_message();
-                }
-                auto frame = std::make_shared<const std::string>(protocol::serialize(out));
-                asio::post(self->ws_.get_executor(), [self, frame] { self->push(frame); });
-            });
-        if (!queued)
-            send_error("server busy: translation queue is full", "busy");
-        return;
+    if (auto* rt = std::get_if<protocol::request_translation>(&msg))
+        return request_translation(*rt);
+}
+
+void ws_session::request_translation(protocol::request_translation& rt) {
+    const auto& cfg = state_->config;
+    if (cfg.on_demand_translation == "off")
+        return send_error("request_translation is turned off on this server", "not_configured");
+    if (cfg.on_demand_translation == "key" && !state_->may_publish(room_, rt.api_key)) {
+        state_->metrics.unauthorized.inc();
+        return send_error("Unauthorized: request_translation needs the speaker's api_key on this server",
+                          "unauthorized");
     }
+    if (!core::is_known_language(rt.lang))
+        return send_error("unsupported language '" + rt.lang + "'", "unsupported_language");
+    if (on_demand_waiting_ >= cfg.on_demand_per_client) {
+        state_->metrics.rate_limited.inc();
+        return send_error("too many request_translation answers pending on this connection (at most " +
+                              std::to_string(cfg.on_demand_per_client) + "); this one was dropped",
+                          "rate_limited");
+    }
+    auto self = shared_from_this();
+    auto original = rt.text;
+    auto lang = rt.lang;
+    bool queued = state_->service->submit_on_demand(
+        rt.source, rt.lang, rt.text, [self, original, lang](core::result<translate::translation> r) {
+            protocol::translation_result out;
+            out.original = original;
+            out.lang = lang;
+            if (r) {
+                out.translated = std::move(r.value().text);
+            } else {
+                out.translated = original;
+                out.error = r.error_message();
+            }
+            auto frame = std::make_shared<const std::string>(protocol::serialize(out));
+            asio::post(self->ws_.get_executor(), [self, frame] {
+                --self->on_demand_waiting_;
+                self->push(frame);
+            });
+        });
+    if (!queued) {
+        state_->metrics.rate_limited.inc();
+        return send_error(
+            "the server's request_translation budget is spent (too many waiting); try again later",
+            "rate_limited");
+    }
+    ++on_demand_waiting_;
 }
 
 void ws_session::deliver(hub::frame_ptr frame) {

@@ -37,6 +37,9 @@ private:
     void on_read(beast::error_code ec, std::size_t bytes);
     void handle(std::string_view text);
     void send_error(std::string_view message, std::string_view code);
+    // request_translation: checked against --on-demand-translation and this connection's
+    // and the server's on-demand budgets, then queued behind every caption.
+    void request_translation(protocol::request_translation& rt);
     void do_write();
     void on_write(beast::error_code ec, std::size_t bytes);
     void close_with(websocket::close_code code, const char* reason);
@@ -50,8 +53,9 @@ private:
     std::deque<hub::frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
-    bool speaker_ = false;        // has published text
-    bool chose_language_ = false; // has sent set_language: keeps watching even as a speaker
+    bool speaker_ = false;              // has published text
+    bool chose_language_ = false;       // has sent set_language: keeps watching even as a speaker
+    std::size_t on_demand_waiting_ = 0; // request_translation answers not yet sent
     rate_limiter messages_;
     rate_limiter captions_;
     asio::steady_timer close_timer_;

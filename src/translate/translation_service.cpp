@@ -11,19 +11,30 @@ translation_service::translation_service(std::shared_ptr<translator> backend, se
     : backend_(std::move(backend)), params_(params), cache_(params.cache_entries) {
     if (params_.workers == 0)
         params_.workers = 1;
+    if (params_.on_demand_workers == 0)
+        params_.on_demand_workers = std::max<std::size_t>(1, params_.workers / 4);
     workers_.reserve(params_.workers);
     for (std::size_t i = 0; i < params_.workers; ++i)
         workers_.emplace_back([this] { run(); });
 }
 
 translation_service::~translation_service() {
+    stop();
+    for (auto& t : workers_)
+        t.join();
+}
+
+std::size_t translation_service::stop() {
+    // Destroyed outside the lock: a callback's captures may do work when released.
+    std::deque<job> dropped, dropped_on_demand;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        dropped.swap(queue_);
+        dropped_on_demand.swap(on_demand_);
     }
     cv_.notify_all();
-    for (auto& t : workers_)
-        t.join();
+    return dropped.size() + dropped_on_demand.size();
 }
 
 bool translation_service::submit(std::string source, std::string target, std::string text, callback done) {
@@ -36,6 +47,22 @@ bool translation_service::submit(std::string source, std::string target, std::st
         queue_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done)});
     }
     cv_.notify_one();
+    return true;
+}
+
+bool translation_service::submit_on_demand(std::string source, std::string target, std::string text,
+                                           callback done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || on_demand_.size() >= params_.on_demand_limit) {
+            on_demand_rejected_.inc();
+            return false;
+        }
+        on_demand_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done)});
+    }
+    // notify_all: the one woken might be unable to take it (on-demand workers busy) while
+    // another can; spurious wake-ups cost little here.
+    cv_.notify_all();
     return true;
 }
 
@@ -64,18 +91,41 @@ std::size_t translation_service::queued() const {
     return queue_.size();
 }
 
+std::size_t translation_service::on_demand_queued() const {
+    std::lock_guard lock(mutex_);
+    return on_demand_.size();
+}
+
 void translation_service::run() {
+    auto may_take_on_demand = [this] {
+        return !on_demand_.empty() && on_demand_running_ < params_.on_demand_workers;
+    };
     for (;;) {
         job j;
+        bool on_demand = false;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty())
-                return; // stopping and drained
-            j = std::move(queue_.front());
-            queue_.pop_front();
+            cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || may_take_on_demand(); });
+            if (stopping_)
+                return; // stop() emptied the queues
+            if (!queue_.empty()) {
+                j = std::move(queue_.front());
+                queue_.pop_front();
+            } else {
+                j = std::move(on_demand_.front());
+                on_demand_.pop_front();
+                on_demand = true;
+                ++on_demand_running_;
+            }
         }
         execute(j);
+        if (on_demand) {
+            {
+                std::lock_guard lock(mutex_);
+                --on_demand_running_;
+            }
+            cv_.notify_all();
+        }
     }
 }
 

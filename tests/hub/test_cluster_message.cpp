@@ -268,3 +268,25 @@ TEST_F(clustered_hub, another_nodes_final_reaches_viewers_and_our_own_is_ignored
     EXPECT_EQ(room->last_seq(), 5u);
     EXPECT_EQ(es->wait_for(2, 100ms).size(), 1u);
 }
+
+TEST_F(clustered_hub, share_unfinished_shares_finals_whose_translations_were_dropped) {
+    auto es = viewer("es");
+    auto fr = viewer("fr");
+    backend->set_delay("fr", 2000ms); // fr stays queued or running while the test stops it
+    hub::text_in f;
+    f.text = "hello";
+    f.id = "u1";
+    room->publish(f);
+    ASSERT_EQ(es->wait_for(1).size(), 1u);
+    service->stop(); // shutdown: queued translations are dropped
+    EXPECT_EQ(room->share_unfinished(), 1u);
+    auto shared = cluster->wait_for(1);
+    ASSERT_EQ(shared.size(), 1u);
+    auto final = hub::decode(shared[0]);
+    ASSERT_TRUE(final) << final.error_message();
+    const auto& m = std::get<hub::cluster_final>(final.value());
+    EXPECT_EQ(m.id, "u1");
+    EXPECT_EQ(m.frames.count("es"), 1u);
+    EXPECT_EQ(m.frames.count("fr"), 0u) << "another node translates it";
+    EXPECT_EQ(room->share_unfinished(), 0u);
+}

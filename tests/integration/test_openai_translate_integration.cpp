@@ -170,7 +170,8 @@ TEST(openai_translate, viewers_in_three_languages_get_translations_once_per_lang
 
 TEST(openai_translate, the_prompt_carries_the_previous_two_captions_of_the_source) {
     fake_llm llm({"--model", model});
-    server_process server({}, llm.env(""));
+    // Strangers may ask (--on-demand-translation any): their text must still not steer captions.
+    server_process server({"--on-demand-translation", "any"}, llm.env(""));
     ASSERT_TRUE(wait_available(server.port(), true)) << server.log();
     auto es = viewer(server.port(), "es");
     auto fr = viewer(server.port(), "fr");

@@ -50,6 +50,13 @@ TEST(parse, other_reference_messages) {
     ASSERT_TRUE(t);
     EXPECT_EQ(std::get<request_translation>(t.value()).lang, "es");
     EXPECT_EQ(std::get<request_translation>(t.value()).source, "en");
+    EXPECT_FALSE(std::get<request_translation>(t.value()).api_key);
+    auto k = parse_client_message(
+        R"({"type":"request_translation","data":{"text":"hi","lang":"es","api_key":"k"}})");
+    ASSERT_TRUE(k);
+    EXPECT_EQ(std::get<request_translation>(k.value()).api_key, "k");
+    EXPECT_FALSE(parse_client_message(
+        R"({"type":"request_translation","data":{"text":"hi","lang":"es","api_key":5}})"));
 }
 
 struct bad_case {

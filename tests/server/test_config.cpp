@@ -115,3 +115,27 @@ TEST(server_config, openai_translator_settings) {
     EXPECT_EQ(f->mt_model, "qwen2.5:7b");
     EXPECT_EQ(f->openai_base_url, "http://10.0.0.2:8080/v1");
 }
+
+TEST(server_config, on_demand_translation_settings) {
+    int code = 0;
+    auto d = parse({}, env_source({}, {}), code);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->on_demand_translation, "key") << "with a paid engine each request is billed";
+    EXPECT_EQ(d->on_demand_per_client, 2u);
+    EXPECT_EQ(d->on_demand_queue, 64u);
+    auto e =
+        parse({}, env_source({{"LT_ON_DEMAND_TRANSLATION", "off"}, {"LT_ON_DEMAND_QUEUE", "10"}}, {}), code);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->on_demand_translation, "off");
+    EXPECT_EQ(e->on_demand_queue, 10u);
+    auto f =
+        parse({"--on-demand-translation", "any", "--on-demand-per-client", "5"}, env_source({}, {}), code);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->on_demand_translation, "any");
+    EXPECT_EQ(f->on_demand_per_client, 5u);
+    EXPECT_THROW(parse({}, env_source({{"LT_ON_DEMAND_TRANSLATION", "maybe"}}, {}), code),
+                 std::invalid_argument);
+    EXPECT_THROW(parse({}, env_source({{"LT_ON_DEMAND_PER_CLIENT", "0"}}, {}), code), std::invalid_argument);
+    EXPECT_FALSE(parse({"--on-demand-translation", "maybe"}, env_source({}, {}), code));
+    EXPECT_NE(code, 0);
+}

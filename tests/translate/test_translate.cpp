@@ -6,6 +6,8 @@
 
 #include <condition_variable>
 #include <future>
+#include <mutex>
+#include <string_view>
 
 using namespace lt;
 using namespace std::chrono_literals;
@@ -86,15 +88,125 @@ TEST(translation_service, full_queue_refuses_and_counts) {
     EXPECT_EQ(static_cast<std::uint64_t>(accepted) + s.rejected(), 6u);
 }
 
-TEST(translation_service, destructor_finishes_queued_jobs) {
-    auto backend = std::make_shared<test::tagging_translator>();
-    std::atomic<int> done{0};
+namespace {
+// Holds every call until open(); records the texts in the order the calls began.
+class gated_translator : public translate::translator {
+public:
+    std::string name() const override { return "gated"; }
+    std::vector<std::string> targets(std::string_view) const override { return {"es"}; }
+    core::result<std::string> translate(std::string_view, std::string_view target,
+                                        std::string_view text) override {
+        std::unique_lock lock(mutex_);
+        order_.emplace_back(text);
+        cv_.notify_all();
+        cv_.wait(lock, [this] { return open_; });
+        return "[" + std::string(target) + "] " + std::string(text);
+    }
+    void open() {
+        std::lock_guard lock(mutex_);
+        open_ = true;
+        cv_.notify_all();
+    }
+    // Waits until `n` calls have begun.
+    bool entered(std::size_t n) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, 5s, [&] { return order_.size() >= n; });
+    }
+    std::vector<std::string> order() {
+        std::lock_guard lock(mutex_);
+        return order_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool open_ = false;
+    std::vector<std::string> order_;
+};
+
+// Counts callbacks; wait_for(n) blocks until n have run.
+struct counter {
+    std::mutex m;
+    std::condition_variable cv;
+    int n = 0;
+    translate::translation_service::callback cb() {
+        return [this](core::result<translate::translation>) {
+            std::lock_guard lock(m);
+            ++n;
+            cv.notify_all();
+        };
+    }
+    bool wait_for(int want) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, 5s, [&] { return n >= want; });
+    }
+};
+} // namespace
+
+TEST(translation_service, stop_drops_queued_jobs_and_lets_the_running_one_finish) {
+    auto backend = std::make_shared<gated_translator>();
+    counter done;
     {
         translate::translation_service s(backend, {1, 100, 0});
+        ASSERT_TRUE(s.submit("en", "es", "running", done.cb()));
+        ASSERT_TRUE(backend->entered(1));
         for (int i = 0; i < 10; ++i)
-            s.submit("en", "es", std::to_string(i), [&](core::result<translate::translation>) { ++done; });
+            ASSERT_TRUE(s.submit("en", "es", std::to_string(i), done.cb()));
+        ASSERT_TRUE(s.submit_on_demand("en", "es", "asked", done.cb()));
+        EXPECT_EQ(s.stop(), 11u);
+        EXPECT_FALSE(s.submit("en", "es", "late", done.cb())) << "stopped: no new work";
+        EXPECT_EQ(s.stop(), 0u);
+        backend->open();
     }
-    EXPECT_EQ(done.load(), 10);
+    EXPECT_EQ(done.n, 1) << "only the job that was running";
+    EXPECT_EQ(backend->order(), std::vector<std::string>{"running"});
+}
+
+TEST(translation_service, captions_go_ahead_of_on_demand_requests) {
+    auto backend = std::make_shared<gated_translator>();
+    translate::translation_service s(backend, {1, 100, 0});
+    counter done;
+    ASSERT_TRUE(s.submit("en", "es", "caption 1", done.cb()));
+    ASSERT_TRUE(backend->entered(1));
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(s.submit_on_demand("en", "es", "asked " + std::to_string(i), done.cb()));
+    ASSERT_TRUE(s.submit("en", "es", "caption 2", done.cb()));
+    backend->open();
+    ASSERT_TRUE(done.wait_for(5));
+    EXPECT_EQ(backend->order(),
+              (std::vector<std::string>{"caption 1", "caption 2", "asked 0", "asked 1", "asked 2"}));
+}
+
+TEST(translation_service, on_demand_jobs_take_only_their_share_of_the_workers) {
+    auto backend = std::make_shared<gated_translator>();
+    // Four workers, one of them at most for on-demand jobs (the default: a quarter).
+    translate::translation_service s(backend, {4, 100, 0});
+    counter done;
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(s.submit_on_demand("en", "es", "asked " + std::to_string(i), done.cb()));
+    ASSERT_TRUE(backend->entered(1));
+    ASSERT_TRUE(s.submit("en", "es", "caption", done.cb()));
+    ASSERT_TRUE(backend->entered(2)) << "a caption finds a free worker";
+    EXPECT_EQ(backend->order().back(), "caption");
+    EXPECT_EQ(s.on_demand_queued(), 2u) << "the other two wait for the on-demand worker";
+    backend->open();
+    ASSERT_TRUE(done.wait_for(4));
+}
+
+TEST(translation_service, the_on_demand_queue_is_bounded_on_its_own) {
+    auto backend = std::make_shared<gated_translator>();
+    translate::translation_service s(backend, {1, 100, 0, 2});
+    counter done;
+    ASSERT_TRUE(s.submit("en", "es", "caption", done.cb()));
+    ASSERT_TRUE(backend->entered(1));
+    EXPECT_TRUE(s.submit_on_demand("en", "es", "a", done.cb()));
+    EXPECT_TRUE(s.submit_on_demand("en", "es", "b", done.cb()));
+    EXPECT_FALSE(s.submit_on_demand("en", "es", "c", done.cb()));
+    EXPECT_EQ(s.on_demand_rejected(), 1u);
+    EXPECT_EQ(s.rejected(), 0u);
+    EXPECT_TRUE(s.submit("en", "es", "caption 2", done.cb())) << "captions have their own queue";
+    backend->open();
+    ASSERT_TRUE(done.wait_for(4));
 }
 
 TEST(none_translator, provides_nothing_and_says_why) {

@@ -163,6 +163,11 @@ std::string metrics_text(const server_state& state) {
     line("lt_translation_cache_hits_total", "counter", "Translations answered from the cache.",
          state.service->cache_hits());
     line("lt_translation_queue", "gauge", "Translations waiting for a worker.", state.service->queued());
+    line("lt_on_demand_queue", "gauge", "request_translation jobs waiting (behind every caption).",
+         state.service->on_demand_queued());
+    line("lt_on_demand_rejected_total", "counter",
+         "request_translation refused because the on-demand queue was full (--on-demand-queue).",
+         state.service->on_demand_rejected());
     core::render_header(out, "lt_translations_total", "counter",
                         "Translations made (cache misses) per engine and target language.");
     for (const auto& [key, n] : state.service->made())
