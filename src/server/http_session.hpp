@@ -30,6 +30,8 @@ private:
     void send(Response&& res);
     void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
     void do_close();
+    void drain();
+    bool may_open_room(const http::request<http::string_body>& req, const std::string& room);
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
@@ -39,6 +41,7 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<void> response_; // keeps the response alive during the write
     std::size_t thread_;
+    std::size_t drained_ = 0;
 };
 
 // Accepts connections and starts an http_session for each, spreading them round-robin
@@ -54,6 +57,10 @@ public:
 private:
     void do_accept();
     void on_accept(beast::error_code ec, tcp::socket socket);
+    // Whether a new connection leaves config.fd_reserve descriptors free.
+    bool descriptors_left() const;
+    // Answers 503 with `why` without waiting for the request, and closes.
+    static void refuse(tcp::socket& socket, const std::string& why);
 
     std::vector<std::unique_ptr<asio::io_context>>& pool_;
     std::size_t next_ = 0;

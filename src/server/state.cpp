@@ -89,6 +89,28 @@ bool server_state::may_publish(const std::string& room, const std::optional<std:
     return room_ok || global_ok;
 }
 
+bool server_state::holds_key(const std::string& room, const std::optional<std::string>& key) const {
+    if (!key)
+        return false;
+    auto own = config.room_keys.find(room);
+    bool room_ok = own != config.room_keys.end() && keys_equal(own->second, *key);
+    bool global_ok = !config.api_key.empty() && keys_equal(config.api_key, *key);
+    return room_ok || global_ok;
+}
+
+bool server_state::may_create_room(const std::string& ip) {
+    double per_minute = config.new_rooms_per_minute;
+    if (per_minute <= 0)
+        return true;
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(room_budget_mutex_);
+    // Full buckets are forgotten, so the map holds only addresses that created rooms lately.
+    if (room_budget_.size() > 10000)
+        std::erase_if(room_budget_, [now](const auto& kv) { return kv.second.idle(now); });
+    auto it = room_budget_.try_emplace(ip, per_minute / 60, per_minute * 2).first;
+    return it->second.allow(now);
+}
+
 void server_state::add(const std::shared_ptr<ws_session>& s) {
     std::lock_guard lock(sessions_mutex_);
     sessions_[s.get()] = s;
