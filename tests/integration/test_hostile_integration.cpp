@@ -207,6 +207,7 @@ TEST(hostile_rooms, made_up_rooms_are_collected_and_configured_rooms_stay) {
         std::this_thread::sleep_for(100ms);
     }
     EXPECT_EQ(rooms.size(), 1u) << rooms.dump();
+    EXPECT_EQ(http_get(server.port(), "/metrics").body.find("lt_rooms_collected_total 0"), std::string::npos);
     EXPECT_TRUE(rooms.contains("keynote")) << "a configured room was collected";
     auto fresh = connect_to(server.port(), "fresh-room");
     EXPECT_FALSE(fresh->closed());
@@ -232,6 +233,7 @@ TEST(hostile_rooms, an_address_has_a_budget_of_new_rooms_but_configured_rooms_al
     EXPECT_EQ(opened, 10) << "bursts of twice the rate per minute";
     EXPECT_EQ(refused.status, 429);
     EXPECT_NE(refused.body.find("too many new rooms"), std::string::npos) << refused.body;
+    EXPECT_NE(http_get(server.port(), "/metrics").body.find("lt_rooms_refused_total 20"), std::string::npos);
     auto keynote = connect_to(server.port(), "keynote");
     EXPECT_FALSE(keynote->closed());
     // A key holder may open a room past the budget.
@@ -405,4 +407,26 @@ TEST(reference_page, switching_language_and_reconnecting_shows_no_duplicates) {
     auto ours = connect_to(server.port());
     ours->send({{"type", "set_language"}, {"data", {{"lang", "en"}, {"history", true}}}});
     EXPECT_EQ(ours->collect("translated_text", 5, 5s).size(), 5u);
+}
+
+TEST(hostile_descriptors, the_reserve_of_descriptors_is_kept_free) {
+    server_process server({"--translator", "none"}, {{"API_KEY", key}, {"LT_FD_RESERVE", "100"}});
+    auto log = server.log();
+    EXPECT_NE(log.find("descriptors: soft limit"), std::string::npos) << log;
+    ASSERT_EQ(std::system(("prlimit --pid " + std::to_string(server.pid()) + " --nofile=128:128").c_str()),
+              0);
+    // The server's own descriptors and 100 in reserve leave only a few for connections.
+    std::vector<std::unique_ptr<ws_client>> held;
+    http_reply refused;
+    for (int i = 0; i < 60; ++i) {
+        try {
+            held.push_back(std::make_unique<ws_client>(server.port()));
+        } catch (const std::exception&) {
+            refused = http_get(server.port(), "/health");
+            break;
+        }
+    }
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_NE(refused.body.find("out of file descriptors"), std::string::npos) << refused.body;
+    EXPECT_LT(held.size(), 28u);
 }
