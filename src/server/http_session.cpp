@@ -25,9 +25,8 @@ void fail(beast::error_code ec, const char* what) {
 }
 
 http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                           connection_limits::ticket ticket, std::string refusal, std::size_t thread)
-    : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
-      refusal_(std::move(refusal)), thread_(thread) {
+                           connection_limits::ticket ticket, std::size_t thread)
+    : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), thread_(thread) {
     state_->metrics.http_sessions.add(1);
 }
 
@@ -189,14 +188,6 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
             target = std::string(raw_target.substr(2));
         }
         path = path_of(target);
-    }
-
-    if (!ticket_) {
-        state_->metrics.connections_rejected.inc();
-        auto res = text_response(req, http::status::service_unavailable, "text/plain", refusal_ + "\n");
-        res.set(http::field::retry_after, "5");
-        res.keep_alive(false);
-        return send(std::move(res));
     }
 
     if (websocket::is_upgrade(req)) {
@@ -362,7 +353,7 @@ void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) 
     response_.reset();
     if (ec)
         return fail(ec, "http write");
-    if (!keep_alive || !ticket_)
+    if (!keep_alive)
         return do_close();
     do_read();
 }
@@ -450,8 +441,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
         refuse(socket, why);
         return do_accept();
     }
-    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why), next_)
-        ->run();
+    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), next_)->run();
     do_accept();
 }
 

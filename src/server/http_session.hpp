@@ -14,10 +14,9 @@ namespace lt::server {
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-    // An empty ticket means a connection limit was reached: every request gets 503 with
-    // `refusal` as its body.
+    // `ticket` holds the connection's slot (listener::on_accept refuses those over a limit).
     http_session(tcp::socket&& socket, std::shared_ptr<server_state> state, connection_limits::ticket ticket,
-                 std::string refusal, std::size_t thread);
+                 std::size_t thread);
     ~http_session();
     void run();
 
@@ -37,7 +36,6 @@ private:
     beast::flat_buffer buffer_;
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
-    std::string refusal_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<void> response_; // keeps the response alive during the write
     std::size_t thread_;
