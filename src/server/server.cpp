@@ -165,7 +165,24 @@ struct server::impl {
         acceptor = std::make_shared<listener>(pool, endpoint, state);
         // Apertium pipes, the listener, the threads' wakeup descriptors: the server's own.
         state->fds_at_start = open_descriptors();
+        fit_limits_to_descriptors();
         collect_rooms();
+    }
+
+    // With few descriptors (a low hard limit), one address could take them all: it gets half.
+    void fit_limits_to_descriptors() {
+        rlimit rl{};
+        if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+            return;
+        auto own = state->fds_at_start + state->config.fd_reserve;
+        std::size_t room = rl.rlim_cur > own ? rl.rlim_cur - own : 0;
+        auto per_ip = state->limits.max_per_ip();
+        if (per_ip == 0 || per_ip > room / 2) {
+            state->limits.set_max_per_ip(std::max<std::size_t>(1, room / 2));
+            spdlog::warn("descriptors: room for {} connections; connections per address lowered to {} (raise "
+                         "LimitNOFILE for more)",
+                         room, std::max<std::size_t>(1, room / 2));
+        }
     }
 
     // Removes unused rooms now and then; configured rooms stay. Without Redis a room's

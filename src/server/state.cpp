@@ -41,6 +41,16 @@ std::size_t connection_limits::total() const {
     return total_;
 }
 
+std::size_t connection_limits::max_per_ip() const {
+    std::lock_guard lock(mutex_);
+    return max_per_ip_;
+}
+
+void connection_limits::set_max_per_ip(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    max_per_ip_ = n;
+}
+
 bool keys_equal(std::string_view expected, std::string_view given) {
     // Digests have a fixed length, so neither the position of the first difference nor the
     // lengths of the keys show in the time taken.

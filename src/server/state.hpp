@@ -80,6 +80,8 @@ public:
     // An empty ticket when a limit is reached; `why` then says which.
     ticket acquire(const std::string& ip, std::string& why);
     std::size_t total() const;
+    std::size_t max_per_ip() const;
+    void set_max_per_ip(std::size_t n);
 
 private:
     mutable std::mutex mutex_;
