@@ -22,8 +22,10 @@ test=(chromium curl ca-certificates procps openssl socat zbar-tools librsvg2-bin
 # Several lt-server processes share rooms through Redis (hiredis client; the tests start their
 # own redis-server on free ports and never touch the packaged service on 6379).
 cluster=(libhiredis-dev redis-server)
+# Durable rooms and transcripts (--data-dir): SQLite.
+storage=(libsqlite3-dev)
 
-wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}" "${cluster[@]}")
+wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}" "${cluster[@]}" "${storage[@]}")
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 
 missing=()

@@ -7,6 +7,13 @@ Speaks DeepL's published API reference:
                        -> {"translations": [{"detected_source_language", "text"}, ...]}
   GET  /v2/languages?type=target|source
                        -> [{"language", "name", "supports_formality" (targets only)}, ...]
+  POST /v2/glossaries  JSON {"name", "source_lang", "target_lang", "entries", "entries_format"}
+                       -> 201 {"glossary_id", "ready", "name", "source_lang", "target_lang",
+                       "creation_time", "entry_count"}; GET /v2/glossaries -> {"glossaries": [...]},
+                       GET|DELETE /v2/glossaries/{id}, GET /v2/glossary-language-pairs
+                       -> {"supported_languages": [{"source_lang", "target_lang"}, ...]}.
+                       /v2/translate takes "glossary_id" (source_lang then required) and puts
+                       the glossary's target phrase for each whole-word source phrase.
 Errors are {"message": "..."} with DeepL's statuses: 400 bad request, 403 authorization
 failed (wrong or missing key), 404 unknown path, 413 body over 128 KiB, 429 too many requests,
 456 quota exceeded (the character quota of the billing period is used up), 5xx.
@@ -25,10 +32,13 @@ This is not DeepL: it checks what lt-server must get right and nothing more.
 """
 
 import argparse
+import datetime
 import json
 import os
+import re
 import sys
 import urllib.parse
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_mt_common as common  # noqa: E402
@@ -45,6 +55,8 @@ TARGETS.update({"EN-GB": "English (British)", "EN-US": "English (American)", "PT
                 "PT-PT": "Portuguese (European)", "ZH": "Chinese (simplified)",
                 "ZH-HANS": "Chinese (simplified)", "ZH-HANT": "Chinese (traditional)"})
 FORMALITY = {"DE", "ES", "FR", "IT", "JA", "NL", "PL", "PT-BR", "PT-PT", "RU"}
+# The v2 glossary languages (DeepL's docs): any two of these, either way.
+GLOSSARY_LANGS = {"da", "de", "en", "es", "fr", "it", "ja", "ko", "nb", "nl", "pl", "pt", "ru", "sv", "zh"}
 # DeepL's target codes that /translate still takes but /languages does not list (backward
 # compatibility, DeepL's docs).
 COMPAT = {"EN": "English", "PT": "Portuguese"}
@@ -56,6 +68,7 @@ class Handler(common.Handler):
     key = "fake-key:fx"
     quota = None
     targets = dict(TARGETS)
+    glossaries = {}  # id -> {"info": the API's object, "entries": [(source, target)]}
 
     def error(self, status, message, headers=None):
         self.reply(status, {"message": message}, headers)
@@ -74,6 +87,8 @@ class Handler(common.Handler):
 
     def vendor_get(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path.startswith("/v2/glossar"):
+            return self.glossary_get(url.path)
         if url.path != "/v2/languages":
             return self.error(404, "Not found")
         if not self.authorized():
@@ -90,7 +105,82 @@ class Handler(common.Handler):
         self.reply(200, [{"language": k, "name": v, "supports_formality": k in FORMALITY}
                          for k, v in sorted(targets.items())])
 
+    def glossary_get(self, path):
+        if not self.authorized():
+            return
+        with self.controls.lock:
+            every = [g["info"] for g in Handler.glossaries.values()]
+            found = Handler.glossaries.get(path[len("/v2/glossaries/"):]) if path.startswith("/v2/glossaries/") else None
+        if path == "/v2/glossary-language-pairs":
+            return self.reply(200, {"supported_languages": [{"source_lang": a, "target_lang": b}
+                                                            for a in sorted(GLOSSARY_LANGS)
+                                                            for b in sorted(GLOSSARY_LANGS) if a != b]})
+        if path == "/v2/glossaries":
+            return self.reply(200, {"glossaries": every})
+        if found is None:
+            return self.error(404, "Glossary not found")
+        self.reply(200, found["info"])
+
+    def do_DELETE(self):
+        if self.dropped():
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        if not path.startswith("/v2/glossaries/"):
+            return self.error(404, "Not found")
+        if not self.authorized():
+            return
+        with self.controls.lock:
+            gone = Handler.glossaries.pop(path[len("/v2/glossaries/"):], None)
+        if gone is None:
+            return self.error(404, "Glossary not found")
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def create_glossary(self, body):
+        if not self.authorized():
+            return
+        try:
+            if self.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+                raise ValueError("this stand-in takes application/json only")
+            j = json.loads(body)
+            if not isinstance(j, dict):
+                raise ValueError("the body must be a JSON object")
+            name, src, tgt = j.get("name"), j.get("source_lang"), j.get("target_lang")
+            entries, fmt = j.get("entries"), j.get("entries_format", "tsv")
+            if not isinstance(name, str) or not name or len(name.encode()) > 1024:
+                raise ValueError("Value for 'name' not supported.")
+            for field, v in (("source_lang", src), ("target_lang", tgt)):
+                if not isinstance(v, str) or v.lower() not in GLOSSARY_LANGS:
+                    raise ValueError("Value for '%s' not supported." % field)
+            if src.lower() == tgt.lower():
+                raise ValueError("Unsupported glossary source and target language pair.")
+            if fmt not in ("tsv", "csv") or not isinstance(entries, str) or not entries.strip():
+                raise ValueError("Invalid glossary entries provided")
+            pairs = []
+            for line in entries.splitlines():
+                if not line.strip():
+                    continue
+                parts = line.split("\t") if fmt == "tsv" else line.split(",")
+                if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+                    raise ValueError("Invalid glossary entries provided")
+                pairs.append((parts[0].strip(), parts[1].strip()))
+        except ValueError as e:
+            with self.controls.lock:
+                self.controls.rejected += 1
+            return self.error(400, "Bad request", None) if str(e) == "" else self.error(400, str(e))
+        gid = str(uuid.uuid4())
+        info = {"glossary_id": gid, "ready": True, "name": name, "source_lang": src.lower(),
+                "target_lang": tgt.lower(), "entry_count": len(pairs),
+                "creation_time": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+        with self.controls.lock:
+            Handler.glossaries[gid] = {"info": info, "entries": pairs}
+            self.controls.glossaries_created += 1
+        self.reply(201, info)
+
     def vendor_post(self, body):
+        if self.path == "/v2/glossaries":
+            return self.create_glossary(body)
         if self.path != "/v2/translate":
             return self.error(404, "Not found")
         if not self.authorized():
@@ -125,6 +215,19 @@ class Handler(common.Handler):
                 problem = "Value for 'source_lang' not supported."
             elif source is not None and source.upper() == target.upper().split("-")[0]:
                 problem = "Source and target language are the same."
+            elif "glossary_id" in j and source is None:
+                problem = "Use of a glossary requires the source_lang parameter to be specified."
+        glossary = None
+        if problem is None and "glossary_id" in j:
+            with c.lock:
+                glossary = Handler.glossaries.get(str(j["glossary_id"]))
+            if glossary is None:
+                with c.lock:
+                    c.rejected += 1
+                return self.error(404, "Glossary not found")
+            if glossary["info"]["source_lang"] != source.lower() or \
+                    glossary["info"]["target_lang"] != target.lower().split("-")[0]:
+                problem = "The glossary's languages do not match source_lang and target_lang."
         if problem:
             with c.lock:
                 c.rejected += 1
@@ -148,13 +251,15 @@ class Handler(common.Handler):
             if Handler.quota is not None:
                 Handler.quota -= characters
         self.translating({"text": text, "target_lang": target, "source_lang": source,
-                          "keys": sorted(j.keys())}, target, characters)
+                          "glossary_id": j.get("glossary_id"), "keys": sorted(j.keys())}, target, characters)
         lang = target.split("-")[0].lower()
         self.reply(200, {"translations": [{"detected_source_language": (source or "EN").upper(),
-                                           "text": common.translate(t, lang, "[%s]" % target)}
+                                           "text": with_glossary(t, lang, "[%s]" % target, glossary)}
                                           for t in text]})
 
     def control_extra(self, cfg):
+        if cfg.get("drop_glossaries"):
+            Handler.glossaries.clear()
         if "key" in cfg:
             Handler.key = str(cfg["key"])
         if "quota" in cfg:
@@ -163,6 +268,23 @@ class Handler(common.Handler):
             codes = cfg["target_languages"]
             Handler.targets = dict(TARGETS) if codes is None else \
                 {str(k).upper(): TARGETS.get(str(k).upper(), str(k)) for k in codes}
+
+
+def with_glossary(text, lang, marker, glossary):
+    """The fake translation, with each whole-word source phrase of `glossary` (longest first)
+    replaced by its target phrase, which the word table then leaves alone."""
+    if glossary is None:
+        return common.translate(text, lang, marker)
+    fills = []
+
+    def hold(m):
+        fills.append(dict(glossary["entries"])[m.group(0)])
+        return "\x00%d\x00" % (len(fills) - 1)
+
+    for source, _ in sorted(glossary["entries"], key=lambda e: -len(e[0])):
+        text = re.sub(r"(?<!\w)" + re.escape(source) + r"(?!\w)", hold, text)
+    out = common.translate(text, lang, marker)
+    return re.sub("\x00(\\d+)\x00", lambda m: fills[int(m.group(1))], out)
 
 
 def main(argv=None):

@@ -82,6 +82,7 @@ class Controls:
             self.requests = 0
             self.translate_calls = 0
             self.languages_calls = 0
+            self.glossaries_created = 0
             self.by_target = {}
             self.rejected = 0
             self.failed = 0
@@ -95,7 +96,8 @@ class Controls:
     def stats(self):
         with self.lock:
             return {"requests": self.requests, "translate_calls": self.translate_calls,
-                    "languages_calls": self.languages_calls, "by_target": dict(self.by_target),
+                    "languages_calls": self.languages_calls,
+                    "glossaries_created": self.glossaries_created, "by_target": dict(self.by_target),
                     "rejected": self.rejected, "failed": self.failed, "rate_limited": self.rate_limited,
                     "dropped": self.dropped, "max_concurrent": self.max_active, "characters": self.characters,
                     "log": list(self.log)}

@@ -93,6 +93,38 @@ class FakeDeepLTest(unittest.TestCase):
         self.assertEqual(st["by_target"], {"PT-BR": 1, "ZH-HANS": 1})
         self.assertEqual(st["characters"], len("Good morning, everyone.") + len("Thanks") + len("Hello"))
 
+    def test_glossaries_are_created_listed_applied_and_deleted(self):
+        auth = {"Authorization": "DeepL-Auth-Key " + KEY, "Content-Type": "application/json"}
+        body = {"name": "event", "source_lang": "en", "target_lang": "es",
+                "entries": "keynote\tponencia principal\nAcme\tAcme", "entries_format": "tsv"}
+        status, g, _ = self.request("POST", "/v2/glossaries", json.dumps(body).encode(), auth)
+        self.assertEqual(status, 201, g)
+        self.assertEqual((g["source_lang"], g["target_lang"], g["entry_count"], g["ready"]), ("en", "es", 2, True))
+        status, listed, _ = self.request("GET", "/v2/glossaries", headers=auth)
+        self.assertIn(g["glossary_id"], [x["glossary_id"] for x in listed["glossaries"]])
+        status, j = self.translate({"text": ["Hello, the Acme keynote"], "target_lang": "ES", "source_lang": "EN",
+                                    "glossary_id": g["glossary_id"]})
+        self.assertEqual((status, j["translations"][0]["text"]), (200, "[ES] Hola, el Acme ponencia principal"))
+        # A glossary needs source_lang, and the pair must match.
+        self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "ES", "glossary_id": g["glossary_id"]})[0],
+                         400)
+        self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "FR", "source_lang": "EN",
+                                         "glossary_id": g["glossary_id"]})[0], 400)
+        for bad in ({"target_lang": "xx"}, {"target_lang": "en"}, {"entries": "no tab here"}, {"name": ""}):
+            status, j, _ = self.request("POST", "/v2/glossaries", json.dumps(dict(body, **bad)).encode(), auth)
+            self.assertEqual(status, 400, bad)
+            self.assertTrue(j["message"])
+        self.assertEqual(self.request("POST", "/v2/glossaries", json.dumps(body).encode(),
+                                      {"Content-Type": "application/json"})[0], 403)
+        pairs = self.request("GET", "/v2/glossary-language-pairs", headers=auth)[1]["supported_languages"]
+        self.assertIn({"source_lang": "en", "target_lang": "de"}, pairs)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("DELETE", "/v2/glossaries/" + g["glossary_id"], headers=auth)
+        self.assertEqual(c.getresponse().status, 204)
+        c.close()
+        self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "ES", "source_lang": "EN",
+                                         "glossary_id": g["glossary_id"]})[0], 404)
+
     def test_wrong_or_missing_key_is_403(self):
         for key in ("wrong:fx", None):
             status, j = self.translate({"text": ["Hello"], "target_lang": "DE"}, key=key)

@@ -32,6 +32,8 @@ lt::translate::translator_options translator_options(const lt::server::server_co
     o.libretranslate_api_key = c.libretranslate_api_key;
     o.deepl_auth_key = c.deepl_auth_key;
     o.deepl_api_url = c.deepl_api_url;
+    o.http_timeout = std::chrono::milliseconds(static_cast<long>(c.mt_timeout * 1000));
+    o.http_ca_file = c.mt_ca_file;
     if (!c.glossary.empty()) {
         auto g = lt::translate::glossary::load(c.glossary);
         if (!g)

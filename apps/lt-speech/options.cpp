@@ -114,6 +114,7 @@ void settle_engine_options(stt::engine_options& ro) {
             throw std::invalid_argument(g.error_message());
         ro.whisper_stream.glossary_terms = g.value().terms();
         ro.pocketsphinx.glossary_terms = g.value().terms();
+        ro.pocketsphinx.glossary_phones = g.value().phones();
     }
 }
 

@@ -3,6 +3,9 @@
 #include "protocol/messages.hpp"
 #include "translate/translation_service.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <iterator>
 
 namespace lt::hub {
@@ -14,6 +17,57 @@ hub::hub(translate::translation_service& service, hub_params params, fanout_fn f
             for (const auto& s : to)
                 s->deliver(frame);
         };
+    // In a cluster, Redis holds the shared history (cluster::load_history fills it in).
+    if (params_.store && !params_.cluster)
+        load_stored();
+}
+
+void hub::load_stored() {
+    auto& store = *params_.store;
+    seq_ = store.last_seq(params_.room);
+    for (const auto& c : store.recent(params_.room, params_.history)) {
+        auto e = std::make_shared<entry>();
+        e->seq = c.seq;
+        e->id = c.id;
+        e->text = c.text;
+        e->timestamp = c.timestamp;
+        e->lang = c.lang;
+        for (const auto& [lang, t] : store.translations(params_.room, c.seq))
+            e->frames.emplace(lang, make_frame(*e, lang, t.text, t.engine, std::nullopt));
+        remember(e);
+    }
+}
+
+bool hub::store_final(const entry& e) {
+    storage::stored_caption c;
+    c.room = params_.room;
+    c.seq = e.seq;
+    c.id = e.id;
+    c.lang = e.lang;
+    c.text = e.text;
+    c.timestamp = e.timestamp;
+    c.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    auto w = params_.store->add_final(c);
+    if (!w) {
+        store_errors.inc();
+        spdlog::error("{}; {}", w.error_message(),
+                      params_.cluster ? "it is missing from this node's transcript"
+                                      : "the final is not published, and the speaker keeps it to send again");
+    }
+    return bool(w);
+}
+
+void hub::keep(const entry& e, const std::string& lang, const core::result<translate::translation>& r) {
+    if (!params_.store || !r || lang == e.lang)
+        return;
+    if (auto w =
+            params_.store->add_translation(params_.room, e.seq, {lang, r.value().text, r.value().engine});
+        !w) {
+        store_errors.inc();
+        spdlog::error("{}", w.error_message());
+    }
 }
 
 void hub::join(const std::shared_ptr<subscriber>& s) {
@@ -97,7 +151,13 @@ std::optional<std::uint64_t> hub::known_id(const std::string& id) const {
     if (id.empty())
         return std::nullopt;
     auto it = history_ids_.find(id);
-    return it == history_ids_.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+    if (it != history_ids_.end())
+        return it->second;
+    // Older than the history in memory: the store still knows it (a speaker resending a final
+    // from before a restart).
+    if (params_.store && !params_.cluster)
+        return params_.store->seq_of_id(params_.room, id);
+    return std::nullopt;
 }
 
 void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
@@ -126,6 +186,8 @@ void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
         done(publish_final(std::move(in), std::nullopt));
         return;
     }
+    // The cluster numbers finals; the store, if any, is this node's transcript (written as
+    // finals are published, not before the ack).
     {
         std::lock_guard lock(mutex_);
         if (auto seq = known_id(in.id)) {
@@ -167,11 +229,14 @@ std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignm
     }
     auto e = std::make_shared<entry>();
     e->seq = assigned ? assigned->seq : seq_ + 1;
-    seq_ = std::max(seq_, e->seq);
     e->id = in.id.empty() ? "s-" + std::to_string(e->seq) : std::move(in.id);
     e->text = std::move(in.text);
     e->timestamp = std::move(in.timestamp);
     e->lang = std::move(in.lang);
+    // Before the acknowledgement: what the speaker is told was received survives a crash.
+    if (params_.store && !store_final(*e) && !cluster)
+        return 0;
+    seq_ = std::max(seq_, e->seq);
     remember(e);
     service_.backend().note_caption(e->lang, e->text);
     finals.inc();
@@ -246,6 +311,8 @@ void hub::ingest(cluster_message message, bool deliver) {
     remember(e);
     service_.backend().note_caption(e->lang, e->text);
     remote_finals.inc();
+    if (params_.store && deliver && !params_.store->seq_of_id(params_.room, e->id))
+        store_final(*e); // this node's transcript; Redis numbers and keeps the shared history
     if (!deliver)
         return;
     std::weak_ptr<hub> weak = weak_from_this();
@@ -289,15 +356,19 @@ bool hub::frame_now_or_queue(entry& e, const std::string& lang,
 
 void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang,
                         core::result<translate::translation> r) {
-    std::lock_guard lock(mutex_);
-    auto f = frame_for(*e, lang, std::move(r));
-    if (auto cit = channels_.find(lang); cit != channels_.end())
-        if (auto pit = cit->second.pending.find(e->seq); pit != cit->second.pending.end()) {
-            pit->second.frame = std::move(f);
-            flush(cit->second);
-        }
-    e->sharing.erase(lang);
-    share_ready();
+    auto kept = r;
+    {
+        std::lock_guard lock(mutex_);
+        auto f = frame_for(*e, lang, std::move(r));
+        if (auto cit = channels_.find(lang); cit != channels_.end())
+            if (auto pit = cit->second.pending.find(e->seq); pit != cit->second.pending.end()) {
+                pit->second.frame = std::move(f);
+                flush(cit->second);
+            }
+        e->sharing.erase(lang);
+        share_ready();
+    }
+    keep(*e, lang, kept); // after the viewers have it: the disk waits, they do not
 }
 
 void hub::flush(channel& c) {
@@ -372,13 +443,15 @@ void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& 
 
 void hub::on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
                       const std::string& lang, core::result<translate::translation> r) {
-    std::lock_guard lock(mutex_);
-    frame_for(*e, lang, std::move(r));
-    auto it = viewers_.find(s);
-    if (it == viewers_.end() || it->second.generation != generation)
-        return;
-    if (--it->second.outstanding == 0)
-        finish_catch_up(it->second);
+    auto kept = r;
+    {
+        std::lock_guard lock(mutex_);
+        frame_for(*e, lang, std::move(r));
+        auto it = viewers_.find(s);
+        if (it != viewers_.end() && it->second.generation == generation && --it->second.outstanding == 0)
+            finish_catch_up(it->second);
+    }
+    keep(*e, lang, kept);
 }
 
 void hub::finish_catch_up(viewer& v) {

@@ -16,6 +16,7 @@
 #include "hub/cluster_hook.hpp"
 #include "hub/cluster_message.hpp"
 #include "hub/frame.hpp"
+#include "storage/store.hpp"
 #include "translate/translator.hpp"
 
 #include <cstdint>
@@ -70,6 +71,10 @@ struct hub_params {
     std::size_t catch_up = 20;
     std::string room = "main";
     std::shared_ptr<cluster_hook> cluster; // null: a single node
+    // Durable rooms (--data-dir): the room's history, seq and ids are loaded from it when the
+    // hub is made; each local final is written to it before it is acknowledged, and each
+    // translation once made. Null: memory only.
+    std::shared_ptr<storage::store> store;
 };
 
 struct text_in {
@@ -92,7 +97,8 @@ public:
     // caller sends `language_set` before calling, so the confirmation comes first.
     void set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
                       std::optional<std::uint64_t> since, bool partials);
-    // Publishes a speaker's text; `done` gets the seq given to a final (0 for a partial). A
+    // Publishes a speaker's text; `done` gets the seq given to a final (0 for a partial, and
+    // for a final the store could not write: it is then not published, see store_errors). A
     // final whose id is already in the history (a speaker resending after a lost ack) is not
     // published again; its first seq is given. On a single node `done` runs before publish
     // returns; in a cluster it runs on the cluster's thread once Redis numbered the final,
@@ -128,6 +134,7 @@ public:
     core::counter unshared;           // finals numbered locally: the cluster was unreachable
     core::counter remote_finals;      // finals received from other nodes
     core::counter bad_messages;       // cluster messages that could not be read (cluster/room_sync)
+    core::counter store_errors;       // finals or translations the store could not write
 
 private:
     struct entry {
@@ -158,6 +165,10 @@ private:
                          const std::string& engine, std::optional<std::string> error) const;
     void on_translated(const std::shared_ptr<entry>& e, const std::string& lang,
                        core::result<translate::translation> r);
+    // Writes a translation to the store (without the hub's lock: it may wait on the disk).
+    void keep(const entry& e, const std::string& lang, const core::result<translate::translation>& r);
+    void load_stored();
+    bool store_final(const entry& e); // false: not written (logged, counted)
     // Shares this node's finals with the cluster in seq order, each once all its languages
     // are done (translations finish in any order; other nodes must not see 3 before 2).
     void share_ready();

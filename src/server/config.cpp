@@ -85,6 +85,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     string_from_env(env, {"OPENAI_BASE_URL"}, c.openai_base_url);
     string_from_env(env, {"OPENAI_API_KEY"}, c.openai_api_key);
     string_from_env(env, {"LT_MT_MODEL"}, c.mt_model);
+    number_from_env(env, {"LT_MT_TIMEOUT"}, c.mt_timeout);
+    string_from_env(env, {"LT_MT_CA_FILE"}, c.mt_ca_file);
     string_from_env(env, {"TRANSCRIBE_ROLE_ARN"}, c.transcribe_role_arn);
     string_from_env(env, {"TRANSCRIBE_EXTERNAL_ID"}, c.transcribe_external_id);
     number_from_env(env, {"LT_TOKEN_SECONDS"}, c.token_seconds);
@@ -94,6 +96,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     number_from_env(env, {"LT_MAX_CONNECTIONS_PER_IP"}, c.max_connections_per_ip);
     string_from_env(env, {"LT_LOG_LEVEL"}, c.log_level);
     number_from_env(env, {"LT_MAX_ROOMS"}, c.max_rooms);
+    string_from_env(env, {"LT_DATA_DIR"}, c.data_dir);
+    number_from_env(env, {"LT_RETAIN_DAYS"}, c.retain_days);
     string_from_env(env, {"LT_PUBLIC_URL"}, c.public_url);
     string_from_env(env, {"LT_REDIS_URL"}, c.redis_url);
     number_from_env(env, {"LT_ROOM_IDLE_SECONDS"}, c.room_idle_seconds);
@@ -167,6 +171,13 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--mt-model", c.mt_model,
                    "openai: the model that translates, e.g. llama3.1:8b (Ollama) or gpt-4o-mini; "
                    "required with --translator openai (LT_MT_MODEL)");
+    app.add_option("--mt-timeout", c.mt_timeout,
+                   "libretranslate, deepl, openai: seconds one attempt may take, 0 = the engine's "
+                   "default (10, 20 for openai: a CPU model is slow) (LT_MT_TIMEOUT)")
+        ->check(CLI::Range(0.0, 600.0));
+    app.add_option("--mt-ca-file", c.mt_ca_file,
+                   "libretranslate, deepl, openai: also trust this CA (PEM), e.g. a private "
+                   "server's self-signed certificate (LT_MT_CA_FILE)");
     app.add_option("--transcribe-role-arn", c.transcribe_role_arn,
                    "IAM role that generate_token assumes (STS AssumeRole) to hand speech clients "
                    "short-lived AWS Transcribe credentials (TRANSCRIBE_ROLE_ARN)");
@@ -185,8 +196,9 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--translate-workers", c.translate_workers,
                    "Translation worker threads, 0 = what the backend wants: 4 for Apertium, 32 for "
-                   "AWS, LibreTranslate and DeepL, 8 for openai (a local LLM: as many as the server runs "
-                   "at once, e.g. OLLAMA_NUM_PARALLEL) (LT_TRANSLATE_WORKERS)")
+                   "AWS, LibreTranslate and DeepL; openai: 8 for a server on this machine (a local LLM: "
+                   "as many as it runs at once, e.g. OLLAMA_NUM_PARALLEL), 16 for a remote one "
+                   "(LT_TRANSLATE_WORKERS)")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-connections", c.max_connections,
@@ -209,6 +221,13 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--history", c.history, "Final captions kept for late joiners and resume")
         ->capture_default_str();
+    app.add_option("--data-dir", c.data_dir,
+                   "Keep every final and its translations in SQLite here (live-translate.db), written "
+                   "before the speaker's acknowledgement: a restart or crash loses nothing, and "
+                   "transcripts cover the whole event (LT_DATA_DIR; default: memory only)");
+    app.add_option("--retain-days", c.retain_days,
+                   "With --data-dir: days captions are kept, 0 = forever (LT_RETAIN_DAYS)")
+        ->capture_default_str();
     app.add_option("--rooms-file", rooms_file,
                    "File of per-room API keys, one room=key per line (LT_ROOMS_FILE; LT_ROOMS takes "
                    "the same entries inline, comma-separated)");
@@ -216,7 +235,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
         ->capture_default_str();
     app.add_option("--room-idle-seconds", c.room_idle_seconds,
                    "Seconds before a room with no connection is removed; one holding captions that "
-                   "only this server has (no Redis) is kept 60 times as long; rooms with their own "
+                   "only this server has in memory (no Redis, no --data-dir) is kept 60 times as long; rooms "
+                   "with their own "
                    "key stay (LT_ROOM_IDLE_SECONDS)")
         ->capture_default_str();
     app.add_option("--new-rooms-per-minute", c.new_rooms_per_minute,

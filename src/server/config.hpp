@@ -39,6 +39,10 @@ struct server_config {
     std::string openai_api_key; // empty: no Authorization header (Ollama)
     std::string mt_model;       // required for openai
     std::string glossary;       // a glossary CSV (translate/glossary.hpp); empty: none
+    // HTTP engines (libretranslate, deepl, openai): seconds per attempt (0: the engine's own
+    // default, 10 s, 20 s for openai) and an extra CA for a private server's certificate.
+    double mt_timeout = 0;
+    std::string mt_ca_file;
     std::string apertium_modes = "/usr/share/apertium/modes";
     unsigned io_threads = 0;        // 0: one per core
     unsigned translate_workers = 0; // 0: what the backend wants (4 apertium, 32 aws, 8 openai)
@@ -50,11 +54,15 @@ struct server_config {
     std::size_t send_queue_bytes = 1 << 20; // per viewer; past it: closed as a slow consumer
     std::size_t send_queue_frames = 1024;
     std::size_t history = 200;
+    // Durable rooms: finals and translations in SQLite here (empty: memory only), kept this
+    // many days (0: forever).
+    std::string data_dir;
+    unsigned retain_days = 30;
     // Per-room API keys (LT_ROOMS, --rooms-file); API_KEY works in every room as well.
     std::map<std::string, std::string> room_keys;
     std::size_t max_rooms = 1000;
     // A room nobody uses is removed after this long; one holding captions only this server
-    // has (no Redis) after 60 times as long. Configured rooms stay.
+    // has in memory (no Redis, no data directory) after 60 times as long. Configured rooms stay.
     double room_idle_seconds = 60;
     // Rooms one address may create per minute without a key (bursts of twice as many);
     // configured rooms, `main` and key holders are not counted. 0: no limit.

@@ -64,13 +64,23 @@ std::shared_ptr<cluster::redis_cluster> make_cluster(const server_config& config
                                                     config.history);
 }
 
+void prune(storage::store& store, unsigned retain_days) {
+    if (retain_days == 0)
+        return;
+    const auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(24) * retain_days;
+    if (auto n = store.prune_before(
+            std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count()))
+        spdlog::info("data directory: removed {} finals older than {} days", n, retain_days);
+}
+
 // In a cluster, each new room first loads the room's shared history.
 std::unique_ptr<hub::room_registry> make_rooms(const server_config& config,
                                                translate::translation_service& service,
                                                const std::shared_ptr<cluster::redis_cluster>& cluster,
-                                               hub::fanout_fn fanout) {
+                                               std::shared_ptr<storage::store> store, hub::fanout_fn fanout) {
     hub::hub_params hp;
     hp.history = config.history;
+    hp.store = std::move(store);
     std::function<void(const std::string&, hub::hub&)> on_create;
     if (cluster) {
         hp.cluster = cluster;
@@ -124,6 +134,22 @@ std::size_t open_descriptors() {
     return n;
 }
 
+// --data-dir: the store, with what retention removed at start. Throws naming the directory.
+std::shared_ptr<storage::store> make_store(const server_config& config) {
+    if (config.data_dir.empty())
+        return nullptr;
+    auto opened = storage::store::open(config.data_dir);
+    if (!opened)
+        throw std::runtime_error(opened.error_message());
+    std::shared_ptr<storage::store> store = std::move(opened).value();
+    prune(*store, config.retain_days);
+    auto r = store->report();
+    spdlog::info("data directory {}: {} finals in {} rooms, {} translations, {:.1f} MB{}", config.data_dir,
+                 r.captions, r.rooms, r.translations, static_cast<double>(r.bytes) / 1e6,
+                 config.redis_url.empty() ? "" : " (this node's transcript; Redis holds the shared history)");
+    return store;
+}
+
 std::unique_ptr<token_vendor> make_tokens(const server_config& config) {
     token_settings ts;
     ts.role_arn = config.transcribe_role_arn;
@@ -144,6 +170,7 @@ struct server::impl {
     asio::signal_set signals;
     asio::steady_timer drain;
     asio::steady_timer room_gc;
+    asio::steady_timer retention; // hourly, with --data-dir
     std::chrono::steady_clock::time_point drain_deadline;
     std::atomic<bool> stopping{false};
 
@@ -158,7 +185,7 @@ struct server::impl {
 
     impl(server_config config, std::shared_ptr<translate::translator> backend)
         : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM), drain(*pool.front()),
-          room_gc(*pool.front()) {
+          room_gc(*pool.front()), retention(*pool.front()) {
         auto address = asio::ip::make_address(config.host);
         tcp::endpoint endpoint{address, config.port};
         state = make_state(std::move(config), std::move(backend));
@@ -185,12 +212,12 @@ struct server::impl {
         }
     }
 
-    // Removes unused rooms now and then; configured rooms stay. Without Redis a room's
-    // captions exist only here, so such a room waits 60 times as long.
+    // Removes unused rooms now and then; configured rooms stay. Without Redis or a data
+    // directory a room's captions exist only here, so such a room waits 60 times as long.
     void collect_rooms() {
         using namespace std::chrono;
         auto idle = duration_cast<steady_clock::duration>(duration<double>(state->config.room_idle_seconds));
-        auto with_history = state->cluster ? idle : idle * 60;
+        auto with_history = state->cluster || state->store ? idle : idle * 60;
         auto removed =
             state->rooms->collect(steady_clock::now(), idle, with_history, [this](const std::string& r) {
                 return state->config.room_keys.count(r) > 0;
@@ -230,7 +257,8 @@ struct server::impl {
         auto fanout = [this](hub::subscriber_list&& to, const hub::frame_ptr& frame) {
             fan_out(std::move(to), frame);
         };
-        st->rooms = make_rooms(c, *st->service, st->cluster, std::move(fanout));
+        st->store = make_store(c);
+        st->rooms = make_rooms(c, *st->service, st->cluster, st->store, std::move(fanout));
         if (st->cluster)
             cluster::connect_rooms(*st->cluster, *st->rooms);
         st->status = make_status(*st);
@@ -253,9 +281,22 @@ struct server::impl {
                 });
     }
 
+    void prune_hourly() {
+        if (!state->store || state->config.retain_days == 0)
+            return;
+        retention.expires_after(std::chrono::hours(1));
+        retention.async_wait([this](beast::error_code ec) {
+            if (ec)
+                return;
+            prune(*state->store, state->config.retain_days);
+            prune_hourly();
+        });
+    }
+
     void begin_stop() {
         if (stopping.exchange(true))
             return;
+        retention.cancel();
         spdlog::info("shutting down: closing {} connections", state->metrics.ws_sessions.value());
         acceptor->stop();
         room_gc.cancel();
@@ -298,6 +339,7 @@ void server::run() {
         }
     });
     m.acceptor->run();
+    m.prune_hourly();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < m.pool.size(); ++i)
         threads.emplace_back([&m, i] {

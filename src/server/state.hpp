@@ -9,6 +9,7 @@
 #include "server/config.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/routes/token_vending.hpp"
+#include "storage/store.hpp"
 #include "translate/translation_service.hpp"
 
 #include <array>
@@ -98,6 +99,7 @@ struct server_state {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::shared_ptr<translate::translation_service> service;
     std::shared_ptr<cluster::redis_cluster> cluster; // null: a single node
+    std::shared_ptr<storage::store> store;           // null: no --data-dir
     std::unique_ptr<hub::room_registry> rooms;
     std::unique_ptr<token_vendor> tokens;
     protocol::connection_status status; // the same for every client but its room

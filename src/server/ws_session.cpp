@@ -127,7 +127,13 @@ void ws_session::handle(std::string_view text) {
                                       here = std::this_thread::get_id()](std::uint64_t seq) {
             if (!ack_id) // acks let a speech client drop the caption from its outbox (docs/protocol.md)
                 return;
-            auto ack = std::make_shared<const std::string>(protocol::serialize_text_ack(*ack_id, seq));
+            // seq 0: the data directory could not take it; not published, not acknowledged.
+            auto ack = std::make_shared<const std::string>(
+                seq ? protocol::serialize_text_ack(*ack_id, seq)
+                    : protocol::serialize_error(
+                          "the server could not store caption " + *ack_id +
+                              " (its log says why); it was not published: send it again",
+                          "unavailable"));
             if (std::this_thread::get_id() == here)
                 self->push(std::move(ack));
             else

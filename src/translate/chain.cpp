@@ -73,7 +73,7 @@ public:
                 if (r)
                     return r;
                 errors += (errors.empty() ? "" : "; ") + r.error_message();
-                mark_failed(*m, r.error_message());
+                mark_failed(*m, r.error_message(), source, target);
                 failed = m.get();
             }
             if (failed)
@@ -143,15 +143,18 @@ private:
         std::atomic<std::uint64_t> failures{0}, failovers{0};
         // Under mu_.
         std::string last_error;
+        std::string probe_source, probe_target; // the pair that failed: what the probe asks
         std::chrono::milliseconds probe_delay{0};
         steady::time_point next_probe;
     };
 
-    void mark_failed(member& m, const std::string& why) {
+    void mark_failed(member& m, const std::string& why, std::string_view source, std::string_view target) {
         ++m.failures;
         {
             std::lock_guard lock(mu_);
             m.last_error = why;
+            m.probe_source = source;
+            m.probe_target = target;
             if (m.healthy.exchange(false)) {
                 m.probe_delay = opts_.first_probe;
                 m.next_probe = steady::now() + m.probe_delay;
@@ -163,14 +166,17 @@ private:
         cv_.notify_all();
     }
 
-    // A short phrase into the first language the engine serves from English.
+    // A short phrase in the language pair that failed (an engine may serve no English at all).
     void probe(member& m) {
-        auto targets = m.engine->targets("en");
-        core::result<std::string> r = core::make_error("it serves no language from en to probe");
-        if (!targets.empty())
-            r = m.engine->translate("en", targets.front(), "Hello.");
+        std::string source, target;
+        {
+            std::lock_guard lock(mu_);
+            source = m.probe_source;
+            target = m.probe_target;
+        }
+        auto r = m.engine->translate(source, target, source == "en" ? "Hello." : "OK");
         std::lock_guard lock(mu_);
-        if (r || targets.empty()) {
+        if (r) {
             m.healthy = true;
             m.last_error.clear();
             spdlog::info("translation engine {} answers again: back in {}", m.engine->name(), name());

@@ -122,6 +122,27 @@ core::result<glossary> glossary::parse(std::string_view csv, const std::string& 
             return core::make_error(where() + "term, lang and translation must all be given");
         for (auto& c : f[1])
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (f[1] == "phones") {
+            if (f[0].find_first_of(" \t") != std::string::npos)
+                return core::make_error(where() + "phones are given for one word at a time, not '" + f[0] +
+                                        "'");
+            std::string phones;
+            std::istringstream list(f[2]);
+            for (std::string p; list >> p;) {
+                for (auto& c : p)
+                    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                if (!std::all_of(p.begin(), p.end(),
+                                 [](unsigned char c) { return std::isalnum(c) || c == '_'; }))
+                    return core::make_error(where() + "'" + f[2] +
+                                            "' is not a list of phones such as OW K AA F ER");
+                phones += (phones.empty() ? "" : " ") + p;
+            }
+            g.phones_[f[0]] = phones;
+            // The word is a name to keep in translation too.
+            if (std::none_of(g.entries_.begin(), g.entries_.end(), [&](auto& e) { return e.term == f[0]; }))
+                g.entries_.push_back({f[0], {}, {}});
+            continue;
+        }
         if (f[1].size() < 2 || f[1].size() > 3 || !std::all_of(f[1].begin(), f[1].end(), ::isalpha))
             return core::make_error(where() + "'" + f[1] + "' is not a language code such as es or de");
         g.entries_.push_back({f[0], f[1], f[2]});

@@ -2,7 +2,9 @@
 // right. A CSV file of `term,lang,translation` rows ("keynote,es,ponencia principal") and bare
 // terms that stay as they are in every language ("Live Translate", "Kubernetes"). Quoted
 // fields may hold commas ("" is a quote); empty lines and lines starting with # are skipped;
-// a first row "term,lang,translation" is a header.
+// a first row "term,lang,translation" is a header. A row "Okafor,phones,OW K AA F ER" gives a
+// word's pronunciation (CMU phones, as pocketsphinx's en-us model has them) for recognisers that
+// cannot guess it; the word is then also a bare term.
 //
 // An LLM engine gets the glossary in its prompt. For the others, with_glossary() protects the
 // terms: each becomes a placeholder the engine passes through untouched (Apertium keeps
@@ -13,6 +15,7 @@
 #include "core/result.hpp"
 #include "translate/translator.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +38,8 @@ public:
 
     const std::vector<glossary_entry>& entries() const { return entries_; }
     bool empty() const { return entries_.empty(); }
+    // Given pronunciations: word -> phones, upper case, single spaces.
+    const std::map<std::string, std::string>& phones() const { return phones_; }
     // Each distinct term once, in file order (for recognition: prompts, dictionaries).
     std::vector<std::string> terms() const;
     // What `term` becomes in `lang`: its translation for that language, else the term itself.
@@ -54,6 +59,7 @@ public:
 
 private:
     std::vector<glossary_entry> entries_;
+    std::map<std::string, std::string> phones_;
 };
 
 // `engine` with the glossary's terms protected around each call. Same name, languages and

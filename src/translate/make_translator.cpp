@@ -11,13 +11,24 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <fstream>
 
 namespace lt::translate {
 
 namespace {
 
+// The shared settings of the engines on net::http_client.
+void apply_http(const translator_options& options, net::http_client_options& client) {
+    if (options.http_timeout.count() > 0)
+        client.request_timeout = options.http_timeout;
+    client.ca_file = options.http_ca_file;
+}
+
 // One engine by name.
 core::result<std::shared_ptr<translator>> make_engine(const translator_options& options) {
+    if (!options.http_ca_file.empty() && !std::ifstream(options.http_ca_file))
+        return core::make_error("cannot read the CA file " + options.http_ca_file +
+                                " (--mt-ca-file, LT_MT_CA_FILE)");
     if (options.name == "none")
         return std::shared_ptr<translator>(make_none_translator());
     if (options.name == "aws") {
@@ -30,12 +41,15 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
         libretranslate::libretranslate_options o;
         o.url = options.libretranslate_url;
         o.api_key = options.libretranslate_api_key;
+        apply_http(options, o.client);
         return libretranslate::make_libretranslate_translator(std::move(o));
     }
     if (options.name == "deepl") {
         deepl::deepl_options o;
         o.auth_key = options.deepl_auth_key;
         o.url = options.deepl_api_url;
+        apply_http(options, o.client);
+        o.terms = options.glossary;
         return deepl::make_deepl_translator(std::move(o));
     }
     if (options.name == "openai") {
@@ -43,6 +57,7 @@ core::result<std::shared_ptr<translator>> make_engine(const translator_options& 
         o.base_url = options.openai_base_url;
         o.api_key = options.openai_api_key;
         o.model = options.mt_model;
+        apply_http(options, o.client);
         if (options.glossary)
             for (const auto& e : options.glossary->entries())
                 o.glossary.push_back({e.term, e.lang, e.translation});
@@ -90,10 +105,11 @@ core::result<std::shared_ptr<translator>> make_translator(const translator_optio
         return make_chain(std::move(engines), options.chain);
     }
     auto engine = make_engine(options);
-    // An LLM has the glossary in its prompt; the others get its terms protected.
-    // AWS with a custom terminology applies the terms itself: placeholders would hide them.
+    // An LLM has the glossary in its prompt, DeepL makes glossaries of it; the others get its
+    // terms protected. AWS with a custom terminology applies the terms itself: placeholders
+    // would hide them.
     if (!engine || !options.glossary || options.glossary->empty() || options.name == "openai" ||
-        (options.name == "aws" && !options.aws_terminology.empty()))
+        options.name == "deepl" || (options.name == "aws" && !options.aws_terminology.empty()))
         return engine;
     return with_glossary(std::move(engine.value()), options.glossary);
 }

@@ -10,6 +10,7 @@
 #include "translate/glossary.hpp"
 #include "translate/translator.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,10 @@ struct translator_options {
     std::string openai_base_url = "https://api.openai.com/v1";
     std::string openai_api_key = {};
     std::string mt_model = {};
+    // libretranslate, deepl, openai: per-attempt timeout (0: the engine's default) and an
+    // extra CA (PEM).
+    std::chrono::milliseconds http_timeout{0};
+    std::string http_ca_file = {};
     chain_options chain; // a comma list of names: the engines in order, with failover
     // Terms to keep right: in an LLM's prompt, protected around the other engines' calls.
     std::shared_ptr<const translate::glossary> glossary;

@@ -397,6 +397,66 @@ TEST(deepl, too_many_requests_back_off_then_pause_then_recover) {
     EXPECT_EQ((*back)["data"]["text"], "[JA] こんにちは");
 }
 
+// --glossary with DeepL: a language pair DeepL has glossaries for gets one (made on its first
+// caption, found again by name after a restart, made anew when it was deleted); a pair without
+// keeps the terms by placeholders. The stand-in's glossary pairs are DeepL's v2 list (no tr).
+TEST(deepl, the_glossary_becomes_deepl_glossaries_and_placeholders_where_deepl_has_none) {
+    fake_mt dl("fake_deepl.py", {"--key", deepl_key});
+    const std::string file = "/tmp/lt-deepl-glossary-" + std::to_string(::getpid()) + ".csv";
+    std::ofstream(file) << "keynote,es,ponencia principal\nAcme\n";
+    auto run = [&](const std::string& text, const std::string& id) {
+        server_process server({"--translator", "deepl", "--glossary", file}, deepl_env(dl));
+        auto es = viewer(server.port(), "es");
+        auto tr = viewer(server.port(), "tr");
+        publish(server.port(), text, id);
+        auto got_es = es->receive_type("translated_text", 10s);
+        auto got_tr = tr->receive_type("translated_text", 10s);
+        EXPECT_TRUE(got_es && got_tr) << server.log();
+        return std::pair{got_es ? (*got_es)["data"]["text"].get<std::string>() : "",
+                         got_tr ? (*got_tr)["data"]["text"].get<std::string>() : ""};
+    };
+    auto [es, tr] = run("Welcome to the Acme keynote.", "g1");
+    EXPECT_EQ(es, "[ES] Bienvenidos to el Acme ponencia principal.");
+    EXPECT_EQ(tr, "[TR] Welcome to the Acme keynote.");
+    auto st = dl.stats();
+    EXPECT_EQ(st["glossaries_created"], 1) << "es only: tr has no DeepL glossary";
+    for (const auto& entry : st["log"]) {
+        if (entry["target_lang"] == "ES") {
+            EXPECT_TRUE(entry["glossary_id"].is_string()) << entry.dump();
+            EXPECT_EQ(entry["text"][0], "Welcome to the Acme keynote.") << "DeepL applies the terms itself";
+        } else {
+            EXPECT_TRUE(entry["glossary_id"].is_null()) << entry.dump();
+            EXPECT_EQ(entry["text"][0].get<std::string>().find("Acme"), std::string::npos)
+                << "tr gets the terms as placeholders: " << entry.dump();
+        }
+    }
+
+    // A restart with the same file finds the glossary by name.
+    std::tie(es, tr) = run("The keynote is over.", "g2");
+    EXPECT_EQ(es, "[ES] El ponencia principal is over.");
+    EXPECT_EQ(dl.stats()["glossaries_created"], 1);
+
+    // Deleted behind our back: that caption keeps the terms by placeholders, the next makes it anew.
+    {
+        server_process server({"--translator", "deepl", "--glossary", file}, deepl_env(dl));
+        auto v = viewer(server.port(), "es");
+        auto next = [&](const std::string& id) {
+            publish(server.port(), "Acme keynote " + id + ".", id); // not from the cache
+            auto got = v->receive_type("translated_text", 10s);
+            return got ? (*got)["data"]["text"].get<std::string>() : "(none)";
+        };
+        EXPECT_EQ(next("g3"), "[ES] Acme ponencia principal g3.");
+        EXPECT_EQ(dl.stats()["glossaries_created"], 1) << "found by name";
+        dl.configure({{"drop_glossaries", true}});
+        EXPECT_EQ(next("g4"), "[ES] Acme ponencia principal g4.") << server.log();
+        EXPECT_EQ(dl.stats()["log"].back()["glossary_id"], nullptr) << "by placeholders after the 404";
+        EXPECT_EQ(next("g5"), "[ES] Acme ponencia principal g5.");
+        EXPECT_EQ(dl.stats()["glossaries_created"], 2);
+        EXPECT_TRUE(dl.stats()["log"].back()["glossary_id"].is_string());
+    }
+    std::remove(file.c_str());
+}
+
 TEST(deepl, a_missing_key_stops_the_server_at_start) {
     auto [status, err] = run_to_exit({"--translator", "deepl"}, {{"API_KEY", key}});
     EXPECT_EQ(status, 1);

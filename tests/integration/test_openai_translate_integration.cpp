@@ -352,8 +352,37 @@ TEST(openai_translate, no_model_is_a_start_error_naming_the_setting) {
     EXPECT_NE(q.err().find("OPENAI_BASE_URL"), std::string::npos) << q.err();
 }
 
+// --mt-timeout bounds each attempt (the default 20 s suits a model loading on a CPU, not a
+// venue that wants its failover fast); --mt-ca-file must be readable.
+TEST(openai_translate, the_timeout_and_ca_file_settings_reach_the_engine) {
+    fake_llm llm({"--key", llm_key});
+    server_process server({"--mt-timeout", "0.5"}, llm.env(llm_key));
+    ASSERT_TRUE(wait_available(server.port(), true)) << server.log();
+    llm.configure({{"delay_ms", 3000}});
+    auto es = viewer(server.port(), "es");
+    const auto start = std::chrono::steady_clock::now();
+    publish(server.port(), "Welcome.", "t1");
+    auto got = es->receive_type("translated_text", 20s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ((*got)["data"]["text"], "Welcome.");
+    EXPECT_NE((*got)["data"].value("error", "").find("timed out"), std::string::npos)
+        << (*got)["data"].dump();
+    // Three attempts of 0.5 s and the back-off between them; 3 s each without the setting.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);
+    llm.configure({{"delay_ms", 0}});
+
+    child_process q("apps/lt-server/lt-server",
+                    {"--port", "0", "--host", "127.0.0.1", "--mt-ca-file", "/nonexistent/ca.pem"},
+                    llm.env(llm_key));
+    EXPECT_EQ(q.wait(15s), 1);
+    EXPECT_NE(q.err().find("cannot read the CA file /nonexistent/ca.pem (--mt-ca-file, LT_MT_CA_FILE)"),
+              std::string::npos)
+        << q.err();
+}
+
 // The engine by itself against the fake: the glossary rows reach the prompt (the server's
-// --glossary file is not wired to them yet), and available() waits for a call that worked.
+// --glossary file reaches them through make_translator, tested below), and available() waits
+// for a call that worked.
 TEST(openai_translate, the_engine_puts_the_glossary_in_the_prompt_and_is_unavailable_until_a_call_works) {
     fake_llm llm({"--model", model});
     lt::translate::openai::openai_translator_options o;

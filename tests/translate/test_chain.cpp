@@ -123,6 +123,28 @@ TEST(translator_chain, a_failing_engine_hands_the_caption_on_and_is_left_alone_u
     EXPECT_EQ(c->state(), "ok");
 }
 
+// The probe asks the pair that failed, so an engine without English (here es->fr only) is not
+// declared healthy by a probe it cannot answer, nor left out forever.
+TEST(translator_chain, the_probe_asks_the_language_pair_that_failed) {
+    auto a = std::make_shared<tagging_translator>("a", std::vector<std::string>{"fr"});
+    auto b = std::make_shared<tagging_translator>("b", std::vector<std::string>{"fr"});
+    auto c = chain_of({a, b}, 200ms);
+    a->set_failing("fr");
+    auto r = c->translate_by_engine("es", "fr", "uno");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.value().engine, "b");
+    std::this_thread::sleep_for(500ms);
+    EXPECT_FALSE(health_of(c->engines(), "a").healthy) << "still failing: probes must not pass";
+    auto calls = a->calls();
+    ASSERT_GE(calls.size(), 2u);
+    EXPECT_EQ(calls.back().substr(0, 7), "es->fr:") << calls.back();
+    a->set_failing("fr", false);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!health_of(c->engines(), "a").healthy && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_TRUE(health_of(c->engines(), "a").healthy);
+}
+
 TEST(translator_chain, when_every_engine_fails_the_error_names_each) {
     auto a = std::make_shared<tagging_translator>("a", std::vector<std::string>{"es"});
     auto b = std::make_shared<tagging_translator>("b", std::vector<std::string>{"es"});

@@ -65,10 +65,22 @@ TEST(glossary, bad_files_are_errors_naming_the_file_and_line) {
     check("\"Acme\n", "line 1: a quote is not closed");
     check("keynote,spanish,ponencia\n", "line 1: 'spanish' is not a language code such as es or de");
     check(",es,x\n", "line 1: term, lang and translation must all be given");
+    check("Dr. Okafor,phones,D AA K T ER OW K AH F ER\n", "line 1: phones are given for one word at a time");
+    check("Okafor,phones,OW-K\n", "line 1: 'OW-K' is not a list of phones");
     auto missing = glossary::load("/nonexistent/event.csv");
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error_message(),
               "cannot read the glossary /nonexistent/event.csv (--glossary, LT_GLOSSARY)");
+}
+
+TEST(glossary, phones_rows_give_pronunciations_and_keep_the_word_as_a_name) {
+    auto g = glossary::parse("Okafor,phones,ow  k ah f er\nkeynote,es,ponencia\nAcme\nAcme,phones,AE K M IY\n", "g");
+    ASSERT_TRUE(g) << g.error_message();
+    EXPECT_EQ(g.value().phones(),
+              (std::map<std::string, std::string>{{"Okafor", "OW K AH F ER"}, {"Acme", "AE K M IY"}}));
+    EXPECT_EQ(g.value().terms(), (std::vector<std::string>{"Okafor", "keynote", "Acme"}));
+    EXPECT_EQ(g.value().rendering("Okafor", "es"), "Okafor");
+    EXPECT_EQ(g.value().entries().size(), 3u) << "no row for the phones themselves";
 }
 
 TEST(glossary, protects_whole_words_longest_first_and_restores_per_language) {

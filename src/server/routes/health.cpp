@@ -73,6 +73,18 @@ std::string health_json(const server_state& state) {
           {"issued", state.tokens->issued()},
           {"failed", state.tokens->failed()}}},
     };
+    if (state.store) {
+        auto r = state.store->report();
+        std::uint64_t errors = 0;
+        for (const auto& [name, h] : state.rooms->all())
+            errors += h->store_errors.value();
+        j["storage"] = {{"path", r.path},        {"bytes", r.bytes},
+                        {"finals", r.captions},  {"translations", r.translations},
+                        {"rooms", r.rooms},      {"retain_days", state.config.retain_days},
+                        {"write_errors", errors}};
+        if (errors)
+            j["status"] = "degraded";
+    }
     if (state.cluster) {
         j["cluster"] = state.cluster->health();
         std::uint64_t unshared = 0;

@@ -1,6 +1,7 @@
 #include "stt/pocketsphinx/pocketsphinx_recognizer.hpp"
 
 #include "stt/endpointer.hpp"
+#include "stt/pocketsphinx/glossary_words.hpp"
 
 #include <pocketsphinx.h>
 #include <sphinxbase/cmn.h>
@@ -174,6 +175,40 @@ std::string check_file(const std::string& path, const char* what, const char* op
            (directory ? " to the acoustic model folder" : "") + ")";
 }
 
+// The glossary's words the dictionary lacks, added where a pronunciation is given or can be
+// made (glossary_words.hpp); the rest named in a warning. A given pronunciation the model
+// cannot use (a phone it lacks) is an error naming the word.
+// Empty, or what went wrong.
+std::string add_glossary_words(ps_decoder_t* ps, const pocketsphinx_options& model) {
+    auto lookup = [ps](const std::string& w) {
+        char* p = ps_lookup_word(ps, w.c_str());
+        std::string phones = p ? p : "";
+        ckd_free(p);
+        return phones;
+    };
+    auto plan = plan_glossary_words(model.glossary_terms, model.glossary_phones, lookup);
+    std::string added;
+    for (std::size_t i = 0; i < plan.add.size(); ++i) {
+        const auto& w = plan.add[i];
+        if (ps_add_word(ps, w.word.c_str(), w.phones.c_str(), i + 1 == plan.add.size()) < 0)
+            return "pocketsphinx: cannot add the glossary word '" + w.word + "' as '" + w.phones +
+                   "': the model lacks one of these phones (CMU phones such as OW K AA F ER)";
+        added += (added.empty() ? "" : ", ") + w.word + " (" + w.how + ": " + w.phones + ")";
+    }
+    if (!added.empty())
+        std::cerr << "lt-speech: pocketsphinx learned these glossary words: " << added << "\n";
+    if (!plan.unknown.empty()) {
+        std::string list;
+        for (const auto& w : plan.unknown)
+            list += (list.empty() ? "" : ", ") + w;
+        std::cerr
+            << "lt-speech: warning: pocketsphinx's dictionary lacks these glossary words and has no way to "
+               "guess how they sound, so it cannot recognise them: "
+            << list << " (give each a row such as 'Okafor,phones,OW K AA F ER' in the glossary)\n";
+    }
+    return {};
+}
+
 } // namespace
 
 core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const recognizer_options& opts,
@@ -241,24 +276,10 @@ core::result<std::unique_ptr<recognizer>> make_pocketsphinx_recognizer(const rec
         return core::make_error("pocketsphinx failed to load the model (--model-dir " + hmm + ", --dict " +
                                 dict + ", --lm " + lm + "); run with verbose logging for the reason");
     }
-    std::string unknown;
-    for (const auto& term : model.glossary_terms) {
-        std::istringstream words(term);
-        for (std::string w; words >> w;) {
-            std::string key;
-            for (unsigned char c : w)
-                if (std::isalnum(c) || c == '\'' || c >= 0x80)
-                    key += static_cast<char>(std::tolower(c));
-            if (!key.empty() && ps_lookup_word(ps, key.c_str()) == nullptr &&
-                unknown.find(" " + key + ",") == std::string::npos)
-                unknown += " " + key + ",";
-        }
-    }
-    if (!unknown.empty()) {
-        unknown.pop_back();
-        std::cerr << "lt-speech: warning: pocketsphinx's dictionary lacks these glossary words, so it "
-                     "cannot recognise them:"
-                  << unknown << " (add them with their phones to a dictionary given with --dict)\n";
+    if (auto why = add_glossary_words(ps, model); !why.empty()) {
+        ps_free(ps);
+        cmd_ln_free_r(config);
+        return core::make_error(why);
     }
     // -cmninit on the command line loses to the model's feat.params in this version, so the
     // starting estimate is set on the feature stream itself.

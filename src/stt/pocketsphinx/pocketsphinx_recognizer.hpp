@@ -5,6 +5,7 @@
 
 #include "stt/recognizer.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +34,12 @@ struct pocketsphinx_options {
     std::string dict;      // pronunciation dictionary; empty: the model's default
     std::string lm;        // language model; empty: the model's default
     decoder_settings decoder;
-    // The event's names and terms (the glossary): words the dictionary lacks are named in a
-    // warning, since this version has no grapheme-to-phoneme to add them itself.
+    // The event's names and terms (the glossary): words the dictionary lacks are added with a
+    // given pronunciation (glossary_phones: word -> CMU phones), letter by letter for an
+    // acronym, or from dictionary words for a compound; the rest are named in a warning, since
+    // this version has no grapheme-to-phoneme (glossary_words.hpp).
     std::vector<std::string> glossary_terms;
+    std::map<std::string, std::string> glossary_phones;
 };
 
 // Errors name the missing file and the option to set, or the language the default model

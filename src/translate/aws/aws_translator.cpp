@@ -1,13 +1,11 @@
 #include "translate/aws/aws_translator.hpp"
 
-#include "core/languages.hpp"
 #include "translate/engine_status.hpp"
+#include "translate/start_probe.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <thread>
 
 namespace lt::translate::aws {
 
@@ -18,34 +16,17 @@ public:
     aws_translator(std::unique_ptr<lt::aws::service_client> client, bool auto_source, std::string terminology,
                    bool probe)
         : client_(std::move(client)), auto_source_(auto_source), terminology_(std::move(terminology)) {
-        // The first call may wait on DNS, TLS and retries: never hold up the server's start.
         if (probe)
-            probe_ = std::thread([this] {
-                auto r = translate("en", "es", "Hello");
-                if (r)
-                    spdlog::info("AWS Translate reachable at {}", client_->where().url());
-                else
-                    spdlog::error("AWS Translate probe failed: {}; captions go out untranslated until "
-                                  "a call succeeds",
-                                  r.error_message());
-            });
-    }
-
-    ~aws_translator() override {
-        if (probe_.joinable())
-            probe_.join();
+            probe_ =
+                start_probe("AWS Translate reachable at " + client_->where().url(),
+                            "AWS Translate probe failed", [this] { return translate("en", "es", "Hello"); });
     }
 
     std::string name() const override { return "aws"; }
 
+    // AWS Translate covers every language the page offers (75 in all).
     std::vector<std::string> targets(std::string_view source) const override {
-        // AWS Translate covers every language the page offers (75 in all).
-        std::vector<std::string> out;
-        for (const auto& l : core::viewer_languages())
-            if (l.code != source)
-                out.emplace_back(l.code);
-        std::sort(out.begin(), out.end());
-        return out;
+        return page_languages_but(source);
     }
 
     core::result<std::string> translate(std::string_view source, std::string_view target,
@@ -91,7 +72,7 @@ private:
     bool auto_source_;
     std::string terminology_;
     engine_status status_;
-    std::thread probe_;
+    start_probe probe_; // last: joined before the rest goes
 };
 
 } // namespace

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <mutex>
 
 namespace lt::translate::deepl {
@@ -70,13 +72,44 @@ public:
         }
         if (auto why = status_.paused())
             return core::make_error(*why);
-        auto sent = client_.send(
-            request("POST", "/v2/translate", translate_request(text, code, source_code(source))));
+        if (!opts_.terms || opts_.terms->empty())
+            return call(text, code, source, {});
+        if (auto id = glossary_for(source, target); !id.empty()) {
+            int status = 0;
+            auto answer = call(text, code, source, id, &status);
+            if (answer || (status != 404 && status != 400))
+                return answer;
+            // The glossary is gone (deleted by hand) or refused: make it again later, and
+            // keep this caption's terms by placeholders.
+            spdlog::warn("{}; glossary {} dropped", answer.error_message(), id);
+            forget_glossary(source, target);
+        }
+        auto held = opts_.terms->protect(text, target);
+        auto answer = call(held.text, code, source, {});
+        if (!answer)
+            return answer;
+        return glossary::restore(answer.value(), held.fills);
+    }
+
+    std::string state() const override { return status_.state(); }
+
+    bool available() const override { return status_.available(); }
+
+    // Network-bound: every language of a caption should be in flight together.
+    std::size_t parallelism() const override { return 32; }
+
+private:
+    core::result<std::string> call(std::string_view text, const std::string& code, std::string_view source,
+                                   std::string_view glossary_id, int* status_out = nullptr) {
+        auto sent = client_.send(request("POST", "/v2/translate",
+                                         translate_request(text, code, source_code(source), glossary_id)));
         if (!sent) {
             status_.failed(sent.error_message(), true);
             return core::make_error(sent.error_message());
         }
         const auto& r = sent.value();
+        if (status_out)
+            *status_out = r.status;
         auto answer = read_answer(r);
         if (!answer) {
             // A refused key and a used-up quota stop DeepL for us; throttling and DeepL's own
@@ -91,14 +124,90 @@ public:
         return answer;
     }
 
-    std::string state() const override { return status_.state(); }
+    struct pair_glossary {
+        std::string id;
+        bool making = false;
+        std::chrono::steady_clock::time_point retry_at{};
+    };
 
-    bool available() const override { return status_.available(); }
+    // The pair's DeepL glossary id; empty while it is being made by another caption, or when
+    // it cannot be (placeholders then).
+    std::string glossary_for(std::string_view source, std::string_view target) {
+        const auto key = std::string(source) + ">" + std::string(target);
+        const auto now = std::chrono::steady_clock::now();
+        {
+            std::lock_guard lock(mutex_);
+            auto& g = glossaries_[key];
+            if (!g.id.empty() || g.making || now < g.retry_at)
+                return g.id;
+            g.making = true;
+        }
+        bool refused = false;
+        auto made = make_glossary(source, target, refused);
+        std::lock_guard lock(mutex_);
+        auto& g = glossaries_[key];
+        g.making = false;
+        if (made) {
+            g.id = made.value();
+            return g.id;
+        }
+        g.retry_at =
+            now + (refused ? std::chrono::milliseconds(std::chrono::hours(6)) : opts_.glossary_retry);
+        spdlog::warn("{}; {}->{} keeps the glossary's terms by placeholders", made.error_message(), source,
+                     target);
+        return {};
+    }
 
-    // Network-bound: every language of a caption should be in flight together.
-    std::size_t parallelism() const override { return 32; }
+    void forget_glossary(std::string_view source, std::string_view target) {
+        std::lock_guard lock(mutex_);
+        auto& g = glossaries_[std::string(source) + ">" + std::string(target)];
+        std::erase_if(known_, [&](const auto& kv) { return kv.second == g.id; });
+        g = {};
+    }
 
-private:
+    // Finds the pair's glossary by name among the account's (read once), else creates it.
+    core::result<std::string> make_glossary(std::string_view source, std::string_view target, bool& refused) {
+        const auto entries = glossary_entries(*opts_.terms, target);
+        if (entries.empty()) {
+            refused = true;
+            return core::make_error("DeepL: no glossary entries for " + std::string(target));
+        }
+        const auto name = glossary_name(source, target, entries);
+        bool listed = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = known_.find(name); it != known_.end())
+                return it->second;
+            listed = listed_;
+        }
+        if (!listed) {
+            auto sent = client_.send(request("GET", "/v2/glossaries", ""));
+            if (sent && sent.value().status / 100 == 2) {
+                auto found = read_glossary_list(sent.value().body);
+                std::lock_guard lock(mutex_);
+                listed_ = true;
+                known_.insert(found.begin(), found.end());
+                if (auto it = known_.find(name); it != known_.end()) {
+                    spdlog::info("DeepL: reusing glossary '{}' ({})", name, it->second);
+                    return it->second;
+                }
+            }
+        }
+        auto sent =
+            client_.send(request("POST", "/v2/glossaries", glossary_request(name, source, target, entries)));
+        if (!sent)
+            return core::make_error(sent.error_message());
+        auto id = read_glossary(sent.value());
+        if (!id) {
+            refused = sent.value().status == 400;
+            return id;
+        }
+        spdlog::info("DeepL: made glossary '{}' ({})", name, id.value());
+        std::lock_guard lock(mutex_);
+        known_[name] = id.value();
+        return id;
+    }
+
     net::http_request request(std::string method, std::string target, std::string body) const {
         net::http_request req;
         req.method = std::move(method);
@@ -150,7 +259,10 @@ private:
     net::http_client client_;
     engine_status status_;
     mutable std::mutex mutex_;
-    std::map<std::string, std::string> targets_; // ours -> DeepL's
+    std::map<std::string, std::string> targets_;      // ours -> DeepL's
+    std::map<std::string, pair_glossary> glossaries_; // "en>de"
+    std::map<std::string, std::string> known_;        // the account's glossaries: name -> id
+    bool listed_ = false;                             // known_ has been read from DeepL
 };
 
 } // namespace
@@ -221,11 +333,69 @@ core::result<std::vector<std::string>> parse_languages(std::string_view body) {
 }
 
 std::string translate_request(std::string_view text, std::string_view target_lang,
-                              std::string_view source_lang) {
+                              std::string_view source_lang, std::string_view glossary_id) {
     json body{{"text", json::array({text})}, {"target_lang", target_lang}};
     if (!source_lang.empty())
         body["source_lang"] = source_lang;
+    if (!glossary_id.empty())
+        body["glossary_id"] = glossary_id;
     return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string glossary_entries(const glossary& g, std::string_view target) {
+    std::string tsv;
+    for (const auto& [term, rendering] : g.for_language(target)) {
+        if ((term + rendering).find_first_of("\t\r\n") != std::string::npos)
+            continue;
+        tsv += term + "\t" + rendering + "\n";
+    }
+    return tsv;
+}
+
+std::string glossary_name(std::string_view source, std::string_view target, std::string_view entries) {
+    // FNV-1a: only tells one file's entries from another's.
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : entries)
+        h = (h ^ c) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return "live-translate " + std::string(source) + "-" + std::string(target) + " " + hex;
+}
+
+std::string glossary_request(std::string_view name, std::string_view source, std::string_view target,
+                             std::string_view entries) {
+    json body{{"name", name},
+              {"source_lang", source},
+              {"target_lang", target},
+              {"entries", entries},
+              {"entries_format", "tsv"}};
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+core::result<std::string> read_glossary(const net::http_response& r) {
+    if (r.status / 100 == 2) {
+        auto j = json::parse(r.body, nullptr, false);
+        if (j.is_object() && j.contains("glossary_id") && j["glossary_id"].is_string() &&
+            !j["glossary_id"].get<std::string>().empty())
+            return j["glossary_id"].get<std::string>();
+        return core::make_error("DeepL: the glossary answer has no glossary_id (HTTP " +
+                                std::to_string(r.status) + ": " + net::body_excerpt(r) + ")");
+    }
+    auto err = read_answer(r);
+    return core::make_error("DeepL: glossary not made: " +
+                            err.error_message().substr(std::string("DeepL: ").size()));
+}
+
+std::map<std::string, std::string> read_glossary_list(std::string_view body) {
+    std::map<std::string, std::string> out;
+    auto j = json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("glossaries") || !j["glossaries"].is_array())
+        return out;
+    for (const auto& g : j["glossaries"])
+        if (g.is_object() && g.value("ready", false) && g.contains("name") && g["name"].is_string() &&
+            g.contains("glossary_id") && g["glossary_id"].is_string())
+            out[g["name"].get<std::string>()] = g["glossary_id"].get<std::string>();
+    return out;
 }
 
 core::result<std::string> read_answer(const net::http_response& r) {

@@ -3,12 +3,16 @@
 // answered by {translations: [{text}]}. Target languages come from
 // GET /v2/languages?type=target at start (which also proves the key), else from a built-in
 // list. Calls go through the pooled net::http_client (timeouts, retries of 429/5xx with
-// jittered back-off); a 429 that outlasts them pauses calls for a while. Verified against
+// jittered back-off); a 429 that outlasts them pauses calls for a while. With an event
+// glossary, each language pair gets a DeepL glossary (POST /v2/glossaries, made on the pair's
+// first caption and reused by name after a restart), sent as glossary_id; a pair DeepL has no
+// glossary for keeps the terms by placeholders, as other engines do. Verified against
 // DeepL's published API reference and a local stand-in (tools/fake_deepl.py), not against
 // DeepL itself.
 #pragma once
 
 #include "net/http_client.hpp"
+#include "translate/glossary.hpp"
 #include "translate/translator.hpp"
 
 #include <chrono>
@@ -28,7 +32,11 @@ struct deepl_options {
     // A 429 that outlasted the client's retries stops calls for this long (or the answer's
     // Retry-After if longer), so a throttled account is not hammered by every language.
     std::chrono::milliseconds rate_limit_pause{std::chrono::seconds(5)};
-    bool fetch_languages = true; // GET /v2/languages?type=target at start (the probe too)
+    bool fetch_languages = true;           // GET /v2/languages?type=target at start (the probe too)
+    std::shared_ptr<const glossary> terms; // --glossary; null or empty: none
+    // After a pair's glossary could not be made, placeholders serve it for this long before
+    // DeepL is asked again (a refused pair: 6 h).
+    std::chrono::milliseconds glossary_retry{std::chrono::seconds(60)};
 };
 
 // DeepL's convention: keys of the free API end in ":fx" and go to api-free.deepl.com.
@@ -52,9 +60,23 @@ const std::vector<std::string>& builtin_sources();
 // Reads /v2/languages: [{"language", "name", ...}, ...] -> the codes.
 core::result<std::vector<std::string>> parse_languages(std::string_view body);
 
-// The JSON body of POST /v2/translate for one caption.
+// The JSON body of POST /v2/translate for one caption; glossary_id only when not empty.
 std::string translate_request(std::string_view text, std::string_view target_lang,
-                              std::string_view source_lang);
+                              std::string_view source_lang, std::string_view glossary_id = {});
+
+// A DeepL glossary's entries for `target` as TSV: each term and its rendering, a line each.
+// Terms a TSV line cannot hold (tabs, line breaks) are left to the placeholders.
+std::string glossary_entries(const glossary& g, std::string_view target);
+// Changes with the entries, so a restart with the same file finds its glossary by name and an
+// edited file makes a new one: "live-translate en-de 1f0c...".
+std::string glossary_name(std::string_view source, std::string_view target, std::string_view entries);
+// The JSON body of POST /v2/glossaries (DeepL's glossary codes: ours, no variant).
+std::string glossary_request(std::string_view name, std::string_view source, std::string_view target,
+                             std::string_view entries);
+// The glossary_id of a created glossary, or what went wrong naming DeepL and the cause.
+core::result<std::string> read_glossary(const net::http_response& r);
+// GET /v2/glossaries: the ids of ready glossaries by name.
+std::map<std::string, std::string> read_glossary_list(std::string_view body);
 
 // The translation of an answer, or what went wrong naming DeepL and the cause:
 // "DeepL: quota exceeded (HTTP 456: Quota Exceeded); ...".

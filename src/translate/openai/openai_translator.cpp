@@ -1,14 +1,13 @@
 #include "translate/openai/openai_translator.hpp"
 
-#include "core/languages.hpp"
 #include "translate/engine_status.hpp"
+#include "translate/start_probe.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <deque>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 namespace lt::translate::openai {
@@ -22,36 +21,19 @@ public:
           api_key_(std::move(opts.api_key)), model_(std::move(opts.model)),
           glossary_(std::move(opts.glossary)), parallelism_(opts.parallelism),
           where_(model_ + " at " + client_->where().url()) {
-        // The first call may load the model's weights (seconds to minutes on a CPU): never
-        // hold up the server's start.
+        // The first call may load the model's weights (seconds to minutes on a CPU).
         if (opts.probe)
-            probe_ = std::thread([this] {
-                auto r = call("en", "es", "Good morning.", {});
-                if (r)
-                    spdlog::info("openai translator: {} answers", where_);
-                else
-                    spdlog::error("openai translator probe failed: {}; captions go out untranslated until a "
-                                  "call succeeds",
-                                  r.error_message());
-            });
-    }
-
-    ~openai_translator() override {
-        if (probe_.joinable())
-            probe_.join();
+            probe_ =
+                start_probe("openai translator: " + where_ + " answers", "openai translator probe failed",
+                            [this] { return call("en", "es", "Good morning.", {}); });
     }
 
     std::string name() const override { return "openai"; }
 
+    // An LLM translates between any two of the page's languages (how well depends on the
+    // model), so every page language but the source is offered.
     std::vector<std::string> targets(std::string_view source) const override {
-        // An LLM translates between any two of the page's languages (how well depends on the
-        // model), so every page language but the source is offered.
-        std::vector<std::string> out;
-        for (const auto& l : core::viewer_languages())
-            if (l.code != source)
-                out.emplace_back(l.code);
-        std::sort(out.begin(), out.end());
-        return out;
+        return page_languages_but(source);
     }
 
     core::result<std::string> translate(std::string_view source, std::string_view target,
@@ -169,7 +151,7 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::deque<std::string>> recent_; // by source, oldest first
     bool noted_ = false; // note_caption() was called: only noted captions are context
-    std::thread probe_;
+    start_probe probe_;  // last: joined before the rest goes
 };
 
 std::string_view trim(std::string_view s) {
@@ -203,7 +185,7 @@ core::result<std::shared_ptr<translator>> make_openai_translator(openai_translat
         spdlog::warn("OPENAI_BASE_URL {} has no path: OpenAI-compatible servers usually answer under /v1",
                      opts.base_url);
     if (opts.parallelism == 0)
-        opts.parallelism = 1;
+        opts.parallelism = e.host == "localhost" || e.host.starts_with("127.") || e.host == "::1" ? 8 : 16;
     spdlog::info("openai translator: model {} at {} ({}, {} glossary rows)", opts.model, e.url(),
                  opts.api_key.empty() ? "no API key" : "with OPENAI_API_KEY", opts.glossary.size());
     return std::shared_ptr<translator>(std::make_shared<openai_translator>(std::move(e), std::move(opts)));

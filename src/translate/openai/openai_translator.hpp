@@ -27,7 +27,10 @@ struct openai_translator_options {
     std::vector<glossary_term> glossary;
     net::http_client_options client = default_client();
     bool probe = true; // one call at start decides available()
-    std::size_t parallelism = 8;
+    // Captions in flight at once; 0: 8 for a server on this machine (a local model runs few
+    // at a time, e.g. OLLAMA_NUM_PARALLEL), 16 for a remote one (a cloud API: every language
+    // of a caption together).
+    std::size_t parallelism = 0;
 
     // A local model on a CPU may take seconds per caption and far more for its first call (it
     // loads the weights), so the per-attempt timeout is longer than the client's default.

@@ -68,6 +68,41 @@ TEST(deepl, request_body_has_the_published_fields) {
     EXPECT_NO_THROW(translate_request("bad \xff byte", "DE", "EN"));
 }
 
+TEST(deepl, a_glossary_becomes_tsv_entries_per_target_with_a_name_that_follows_them) {
+    auto g = lt::translate::glossary::parse("keynote,es,ponencia principal\nAcme\n\"tab\there\"\n", "g.csv");
+    ASSERT_TRUE(g) << g.error_message();
+    EXPECT_EQ(glossary_entries(g.value(), "es"), "keynote\tponencia principal\nAcme\tAcme\n")
+        << "a term with a tab cannot be a TSV entry: placeholders keep it";
+    EXPECT_EQ(glossary_entries(g.value(), "de"), "keynote\tkeynote\nAcme\tAcme\n");
+    auto a = glossary_name("en", "es", "x\ty\n");
+    EXPECT_EQ(a.rfind("live-translate en-es ", 0), 0u) << a;
+    EXPECT_EQ(a, glossary_name("en", "es", "x\ty\n"));
+    EXPECT_NE(a, glossary_name("en", "es", "x\tz\n"));
+    auto j = nlohmann::json::parse(glossary_request("n", "en", "es", "x\ty\n"));
+    EXPECT_EQ(j, nlohmann::json({{"name", "n"},
+                                 {"source_lang", "en"},
+                                 {"target_lang", "es"},
+                                 {"entries", "x\ty\n"},
+                                 {"entries_format", "tsv"}}));
+    EXPECT_EQ(nlohmann::json::parse(translate_request("Hi", "ES", "EN", "g-1"))["glossary_id"], "g-1");
+}
+
+TEST(deepl, glossary_answers_are_read) {
+    EXPECT_EQ(read_glossary(answer(201, R"({"glossary_id":"def3","ready":true,"entry_count":1})")).value(),
+              "def3");
+    auto bad =
+        read_glossary(answer(400, R"({"message":"Unsupported glossary source and target language pair."})"));
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error_message(),
+              "DeepL: glossary not made: request refused (HTTP 400: Unsupported glossary "
+              "source and target language pair.)");
+    EXPECT_FALSE(read_glossary(answer(201, "{}")));
+    auto list = read_glossary_list(
+        R"({"glossaries":[{"glossary_id":"a","name":"x","ready":true},{"glossary_id":"b","name":"y","ready":false}]})");
+    EXPECT_EQ(list, (std::map<std::string, std::string>{{"x", "a"}}));
+    EXPECT_TRUE(read_glossary_list("not json").empty());
+}
+
 TEST(deepl, answers_and_errors_are_read_in_words) {
     EXPECT_EQ(
         read_answer(answer(200, R"({"translations":[{"detected_source_language":"EN","text":"Hallo"}]})"))
