@@ -534,7 +534,8 @@
   }
 
   function sendSetLanguage(withSince) {
-    const data = { lang: state.lang, partials: true };
+    // history: the catch-up is sent only to clients that ask (docs/protocol.md).
+    const data = { lang: state.lang, partials: true, history: true };
     if (withSince && !state.fullCatchUp && state.highestSeq !== null) data.since = state.highestSeq;
     state.awaitingLanguageSet = true;
     el.captions.setAttribute('aria-busy', 'true');

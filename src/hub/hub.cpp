@@ -579,6 +579,21 @@ std::uint64_t hub::last_seq() const {
     return seq_;
 }
 
+bool hub::idle() const {
+    std::lock_guard lock(mutex_);
+    if (!viewers_.empty() || !to_share_.empty())
+        return false;
+    for (const auto& [lang, c] : channels_)
+        if (!c.members.empty() || !c.pending.empty())
+            return false;
+    return true;
+}
+
+bool hub::has_history() const {
+    std::lock_guard lock(mutex_);
+    return !history_.empty();
+}
+
 hub::stats hub::snapshot() const {
     std::lock_guard lock(mutex_);
     stats s;

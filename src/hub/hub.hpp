@@ -133,6 +133,11 @@ public:
         std::size_t pending = 0; // finals waiting for some language
     };
     stats snapshot() const;
+    // Nobody watches, no translation is pending, nothing waits to be shared with the cluster:
+    // the room may be removed (room_registry::collect) once nobody else holds it either.
+    bool idle() const;
+    // Holds finals (whether anyone else has them is the caller's to know).
+    bool has_history() const;
 
     core::counter finals;
     core::counter partials;

@@ -53,7 +53,7 @@ room_registry::room_registry(translate::translation_service& service, hub_params
 std::shared_ptr<hub> room_registry::get(const std::string& name) {
     std::lock_guard lock(mutex_);
     if (auto it = rooms_.find(name); it != rooms_.end())
-        return it->second;
+        return it->second.h;
     if (rooms_.size() >= max_rooms_)
         return nullptr;
     auto p = params_;
@@ -61,19 +61,50 @@ std::shared_ptr<hub> room_registry::get(const std::string& name) {
     auto h = std::make_shared<hub>(service_, std::move(p), fanout_);
     if (on_create_)
         on_create_(name, *h);
-    rooms_.emplace(name, h);
+    rooms_.emplace(name, room{h, std::nullopt});
     return h;
 }
 
 std::shared_ptr<hub> room_registry::find(const std::string& name) const {
     std::lock_guard lock(mutex_);
     auto it = rooms_.find(name);
-    return it == rooms_.end() ? nullptr : it->second;
+    return it == rooms_.end() ? nullptr : it->second.h;
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<hub>>> room_registry::all() const {
     std::lock_guard lock(mutex_);
-    return {rooms_.begin(), rooms_.end()};
+    std::vector<std::pair<std::string, std::shared_ptr<hub>>> out;
+    out.reserve(rooms_.size());
+    for (const auto& [name, r] : rooms_)
+        out.emplace_back(name, r.h);
+    return out;
+}
+
+std::size_t room_registry::collect(std::chrono::steady_clock::time_point now,
+                                   std::chrono::steady_clock::duration idle,
+                                   std::chrono::steady_clock::duration idle_with_history,
+                                   const std::function<bool(const std::string&)>& keep) {
+    std::lock_guard lock(mutex_);
+    std::size_t removed = 0;
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+        auto& r = it->second;
+        // New references are only handed out under mutex_: a count of one is ours alone.
+        if (r.h.use_count() > 1 || !r.h->idle() || (keep && keep(it->first))) {
+            r.unused_since.reset();
+            ++it;
+            continue;
+        }
+        if (!r.unused_since)
+            r.unused_since = now;
+        auto grace = r.h->has_history() ? idle_with_history : idle;
+        if (now - *r.unused_since >= grace) {
+            it = rooms_.erase(it);
+            ++removed;
+        } else {
+            ++it;
+        }
+    }
+    return removed;
 }
 
 std::size_t room_registry::size() const {

@@ -1,14 +1,17 @@
 // Rooms: one caption hub per talk. A room is created when its first viewer or speaker
-// arrives and lives until the server stops; the number of rooms is bounded.
+// arrives and is removed once nobody has used it for a while (collect); the number of rooms
+// is bounded.
 #pragma once
 
 #include "core/result.hpp"
 #include "hub/hub.hpp"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,14 +43,26 @@ public:
     std::vector<std::pair<std::string, std::shared_ptr<hub>>> all() const;
     std::size_t size() const;
 
+    // Removes the rooms that have been unused for `idle` (for `idle_with_history` when they
+    // hold captions): no connection holds their hub and the hub is idle(). Rooms for which
+    // `keep` is true stay. Returns how many were removed. Called now and then by the owner.
+    std::size_t collect(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::duration idle,
+                        std::chrono::steady_clock::duration idle_with_history,
+                        const std::function<bool(const std::string&)>& keep);
+
 private:
+    struct room {
+        std::shared_ptr<hub> h;
+        std::optional<std::chrono::steady_clock::time_point> unused_since;
+    };
+
     translate::translation_service& service_;
     hub_params params_;
     fanout_fn fanout_;
     std::size_t max_rooms_;
     std::function<void(const std::string&, hub&)> on_create_;
     mutable std::mutex mutex_;
-    std::map<std::string, std::shared_ptr<hub>, std::less<>> rooms_;
+    std::map<std::string, room, std::less<>> rooms_;
 };
 
 } // namespace lt::hub

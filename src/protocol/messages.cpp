@@ -95,6 +95,11 @@ core::result<client_message> parse_set_language(const json& data) {
     if (!partials)
         return make_error(partials.error_message());
     m.partials = partials.value();
+    if (auto it = data.find("history"); it != data.end() && !it->is_null()) {
+        if (!it->is_boolean())
+            return make_error("field 'history' must be a boolean");
+        m.history = it->get<bool>();
+    }
     return client_message{std::move(m)};
 }
 

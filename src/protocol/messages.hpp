@@ -31,6 +31,9 @@ struct set_language {
     std::string lang;
     std::optional<std::uint64_t> since; // resume: send only finals with a larger seq
     bool partials = false;              // viewer wants live partial lines
+    // Asks for the catch-up; absent: only with `since` or `partials` (the reference page
+    // sends neither and gets none: it has no seq to drop duplicates with).
+    std::optional<bool> history;
 };
 
 // Asks for short-lived AWS credentials for Transcribe; answered with token_response.

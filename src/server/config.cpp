@@ -5,6 +5,7 @@
 #include "hub/rooms.hpp"
 #include "redis/redis.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -33,6 +34,30 @@ void string_from_env(const core::env_source& env, std::initializer_list<const ch
 }
 
 } // namespace
+
+std::vector<std::string> parse_origins(std::string_view text) {
+    std::vector<std::string> out;
+    while (!text.empty()) {
+        auto comma = text.find(',');
+        auto item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t' || item.back() == '/'))
+            item.remove_suffix(1);
+        if (item.empty())
+            continue;
+        if (!item.starts_with("http://") && !item.starts_with("https://"))
+            throw std::invalid_argument(
+                "LT_ALLOWED_ORIGINS: expected origins like https://example.org, got '" + std::string(item) +
+                "'");
+        std::string o(item);
+        for (auto& ch : o)
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        out.push_back(std::move(o));
+    }
+    return out;
+}
 
 std::optional<server_config> parse_server_config(int argc, const char* const* argv,
                                                  const core::env_source& env, int& exit_code) {
@@ -78,6 +103,12 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     number_from_env(env, {"LT_RETAIN_DAYS"}, c.retain_days);
     string_from_env(env, {"LT_PUBLIC_URL"}, c.public_url);
     string_from_env(env, {"LT_REDIS_URL"}, c.redis_url);
+    number_from_env(env, {"LT_ROOM_IDLE_SECONDS"}, c.room_idle_seconds);
+    number_from_env(env, {"LT_NEW_ROOMS_PER_MINUTE"}, c.new_rooms_per_minute);
+    number_from_env(env, {"LT_HEADER_TIMEOUT"}, c.header_timeout);
+    number_from_env(env, {"LT_FD_RESERVE"}, c.fd_reserve);
+    std::string origins;
+    string_from_env(env, {"LT_ALLOWED_ORIGINS"}, origins);
     std::string rooms_inline, rooms_file;
     string_from_env(env, {"LT_ROOMS"}, rooms_inline);
     string_from_env(env, {"LT_ROOMS_FILE"}, rooms_file);
@@ -221,6 +252,28 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                    "the same entries inline, comma-separated)");
     app.add_option("--max-rooms", c.max_rooms, "Rooms this server holds at most (LT_MAX_ROOMS)")
         ->capture_default_str();
+    app.add_option("--room-idle-seconds", c.room_idle_seconds,
+                   "Seconds before a room with no connection is removed; one holding captions that "
+                   "only this server has in memory (no Redis, no --data-dir) is kept 60 times as long; rooms "
+                   "with their own "
+                   "key stay (LT_ROOM_IDLE_SECONDS)")
+        ->capture_default_str();
+    app.add_option("--new-rooms-per-minute", c.new_rooms_per_minute,
+                   "Rooms one address may create per minute without a key (bursts of twice as many); "
+                   "rooms with their own key, main and key holders do not count; 0 = no limit "
+                   "(LT_NEW_ROOMS_PER_MINUTE)")
+        ->capture_default_str();
+    app.add_option("--header-timeout", c.header_timeout,
+                   "Seconds a connection has to send a whole HTTP request (LT_HEADER_TIMEOUT)")
+        ->capture_default_str();
+    app.add_option("--fd-reserve", c.fd_reserve,
+                   "File descriptors kept free for the server itself; new connections past it get "
+                   "503 (LT_FD_RESERVE)")
+        ->capture_default_str();
+    app.add_option("--allowed-origins", origins,
+                   "Comma list of page origins that may open /ws, e.g. https://captions.example.org; "
+                   "others get 403; clients that send no Origin (programs) are not affected "
+                   "(LT_ALLOWED_ORIGINS; default: any)");
     app.add_option("--redis", c.redis_url,
                    "Share rooms with other lt-server processes through this Redis, e.g. "
                    "redis://10.0.0.5:6379/0 (LT_REDIS_URL; default: a single node)");
@@ -273,6 +326,13 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                                     c.public_url + "'");
     while (!c.public_url.empty() && c.public_url.back() == '/')
         c.public_url.pop_back();
+    if (!(c.room_idle_seconds > 0))
+        throw std::invalid_argument("LT_ROOM_IDLE_SECONDS: expected more than 0");
+    if (!(c.new_rooms_per_minute >= 0))
+        throw std::invalid_argument("LT_NEW_ROOMS_PER_MINUTE: expected 0 or more");
+    if (!(c.header_timeout > 0))
+        throw std::invalid_argument("LT_HEADER_TIMEOUT: expected more than 0");
+    c.allowed_origins = parse_origins(origins);
     return c;
 }
 

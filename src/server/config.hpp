@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace lt::server {
 
@@ -65,6 +67,18 @@ struct server_config {
     // Per-room API keys (LT_ROOMS, --rooms-file); API_KEY works in every room as well.
     std::map<std::string, std::string> room_keys;
     std::size_t max_rooms = 1000;
+    // A room nobody uses is removed after this long; one holding captions only this server
+    // has in memory (no Redis, no data directory) after 60 times as long. Configured rooms stay.
+    double room_idle_seconds = 60;
+    // Rooms one address may create per minute without a key (bursts of twice as many);
+    // configured rooms, `main` and key holders are not counted. 0: no limit.
+    double new_rooms_per_minute = 30;
+    // Time a connection has to send a whole request (and between keep-alive requests).
+    double header_timeout = 5;
+    // Descriptors kept free for the server itself: past this, new sockets are refused.
+    std::size_t fd_reserve = 64;
+    // Origins a browser page may open /ws from, e.g. https://captions.example.org; empty: any.
+    std::vector<std::string> allowed_origins;
     std::string redis_url;  // empty: a single node, no Redis anywhere
     std::string public_url; // base URL for room links and QR codes; empty: the request's Host
     // Token vending (generate_token): STS AssumeRole on this role for speech clients.
@@ -75,6 +89,10 @@ struct server_config {
     std::string log_level = "info";
     bool list_languages = false;
 };
+
+// LT_ALLOWED_ORIGINS: a comma list of http(s) origins, lower-cased, trailing '/' dropped.
+// Throws std::invalid_argument for an entry that is not an origin.
+std::vector<std::string> parse_origins(std::string_view text);
 
 // Parses flags and settings; returns nullopt when the program should exit with `exit_code`
 // (after --help, or on a bad flag, having printed the message). Throws

@@ -9,6 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+
+#include <sys/resource.h>
+
 namespace lt::server {
 
 void fail(beast::error_code ec, const char* what) {
@@ -20,9 +25,8 @@ void fail(beast::error_code ec, const char* what) {
 }
 
 http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                           connection_limits::ticket ticket, std::string refusal, std::size_t thread)
-    : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
-      refusal_(std::move(refusal)), thread_(thread) {
+                           connection_limits::ticket ticket, std::size_t thread)
+    : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), thread_(thread) {
     state_->metrics.http_sessions.add(1);
 }
 
@@ -38,7 +42,9 @@ void http_session::do_read() {
     // Only small GETs and upgrades are served.
     parser_->body_limit(16 * 1024);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(30));
+    // Short: a socket that trickles its headers holds a descriptor until then.
+    stream_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(state_->config.header_timeout)));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
@@ -104,16 +110,61 @@ bool plain_host(std::string_view host) {
     });
 }
 
+// 16 bytes in base64 is 22 significant characters and "==", the last of them carrying only
+// two bits (RFC 6455 4.1 asks for a random 16-byte value).
+bool valid_websocket_key(beast::string_view key) {
+    static constexpr std::string_view alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (key.size() != 24 || key.substr(22) != "==")
+        return false;
+    for (std::size_t i = 0; i < 22; ++i)
+        if (alphabet.find(key[i]) == std::string_view::npos)
+            return false;
+    return std::string_view("AQgw").find(key[21]) != std::string_view::npos;
+}
+
+// Browsers always send Origin; programs (lt-speech, the load generator) do not and are
+// not what this guards against.
+bool origin_allowed(const std::vector<std::string>& allowed, beast::string_view origin) {
+    if (allowed.empty() || origin.empty())
+        return true;
+    std::string o(origin.data(), origin.size());
+    for (auto& c : o)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!o.empty() && o.back() == '/')
+        o.pop_back();
+    return std::find(allowed.begin(), allowed.end(), o) != allowed.end();
+}
+
 } // namespace
+
+// A room with its own key, main, and key holders (X-API-Key or "Authorization: Bearer" on
+// the upgrade) may always be created; others come out of the address's budget.
+bool http_session::may_open_room(const http::request<http::string_body>& req, const std::string& room) {
+    if (room == hub::default_room || state_->config.room_keys.count(room))
+        return true;
+    std::optional<std::string> key;
+    if (auto h = req["X-API-Key"]; !h.empty())
+        key = std::string(h);
+    else if (auto auth = req[http::field::authorization]; auth.starts_with("Bearer "))
+        key = std::string(auth.substr(7));
+    if (state_->holds_key(room, key))
+        return true;
+    return state_->may_create_room(ticket_.ip());
+}
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream)
         return do_close();
     if (ec) {
         if (ec == http::error::body_limit || ec == http::error::header_limit) {
+            // The rest of the request is still unread: answer once, then close (never parse
+            // the leftover body as requests).
             http::request<http::string_body> dummy;
-            return send(
-                text_response(dummy, http::status::payload_too_large, "text/plain", "request too large\n"));
+            auto res = text_response(dummy, http::status::payload_too_large, "text/plain",
+                                     "request too large: headers and bodies are limited to 16 KiB\n");
+            res.keep_alive(false);
+            return send(std::move(res));
         }
         return fail(ec, "http read");
     }
@@ -139,22 +190,31 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         path = path_of(target);
     }
 
-    if (!ticket_) {
-        state_->metrics.connections_rejected.inc();
-        auto res = text_response(req, http::status::service_unavailable, "text/plain", refusal_ + "\n");
-        res.set(http::field::retry_after, "5");
-        res.keep_alive(false);
-        return send(std::move(res));
-    }
-
     if (websocket::is_upgrade(req)) {
         if (path != "/ws")
             return send(
                 text_response(req, http::status::not_found, "text/plain", "no WebSocket here; use /ws\n"));
+        if (!valid_websocket_key(req[http::field::sec_websocket_key]))
+            return send(text_response(req, http::status::bad_request, "text/plain",
+                                      "Sec-WebSocket-Key must be 16 bytes in base64 (24 characters)\n"));
+        if (!origin_allowed(state_->config.allowed_origins, req[http::field::origin]))
+            return send(
+                text_response(req, http::status::forbidden, "text/plain",
+                              "pages from this origin may not use this server (LT_ALLOWED_ORIGINS)\n"));
         auto room = query_param(raw_target, "room").value_or(std::string(hub::default_room));
         if (!hub::is_room_name(room))
             return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
-        auto room_hub = state_->rooms->get(room);
+        auto room_hub = state_->rooms->find(room);
+        if (!room_hub && !may_open_room(req, room)) {
+            state_->metrics.rooms_refused.inc();
+            auto res = text_response(req, http::status::too_many_requests, "text/plain",
+                                     "too many new rooms from this address; join an existing room or "
+                                     "try again in a minute\n");
+            res.set(http::field::retry_after, "60");
+            return send(std::move(res));
+        }
+        if (!room_hub)
+            room_hub = state_->rooms->get(room);
         if (!room_hub) {
             auto res = text_response(req, http::status::service_unavailable, "text/plain",
                                      "this server holds its maximum number of rooms\n");
@@ -283,6 +343,7 @@ void http_session::send(Response&& res) {
     using response_type = std::decay_t<Response>;
     auto sp = std::make_shared<response_type>(std::forward<Response>(res));
     response_ = sp;
+    stream_.expires_after(std::chrono::seconds(30));
     bool keep_alive = sp->keep_alive();
     http::async_write(stream_, *sp,
                       beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
@@ -292,7 +353,7 @@ void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) 
     response_.reset();
     if (ec)
         return fail(ec, "http write");
-    if (!keep_alive || !ticket_)
+    if (!keep_alive)
         return do_close();
     do_read();
 }
@@ -300,6 +361,21 @@ void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) 
 void http_session::do_close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Closing with unread bytes would reset the connection and could take the answer with
+    // it: read what is still coming (bounded in time and size) and drop it.
+    stream_.expires_after(std::chrono::seconds(2));
+    drained_ = 0;
+    drain();
+}
+
+void http_session::drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                self->drained_ += n;
+                                if (!ec && self->drained_ < 1024 * 1024)
+                                    self->drain();
+                            });
 }
 
 listener::listener(std::vector<std::unique_ptr<asio::io_context>>& pool, tcp::endpoint endpoint,
@@ -354,10 +430,45 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     auto remote = socket.remote_endpoint(rec);
     std::string ip = rec ? "unknown" : remote.address().to_string();
     std::string why;
-    auto ticket = state_->limits.acquire(ip, why);
-    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), std::move(why), next_)
-        ->run();
+    connection_limits::ticket ticket;
+    if (!descriptors_left())
+        why = "server busy: out of file descriptors";
+    else
+        ticket = state_->limits.acquire(ip, why);
+    if (!ticket) {
+        // Answered and closed here: a refused socket must not hold a descriptor.
+        state_->metrics.connections_rejected.inc();
+        refuse(socket, why);
+        return do_accept();
+    }
+    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), next_)->run();
     do_accept();
+}
+
+bool listener::descriptors_left() const {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return true;
+    // Every held connection has a ticket; the rest are the server's own (counted at start).
+    auto used = state_->fds_at_start + state_->limits.total() + 1;
+    return used + state_->config.fd_reserve <= rl.rlim_cur;
+}
+
+void listener::refuse(tcp::socket& socket, const std::string& why) {
+    auto body = why + "\n";
+    auto text = "HTTP/1.1 503 Service Unavailable\r\nServer: lt-server\r\nContent-Type: text/plain\r\n"
+                "Retry-After: 5\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body;
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    // Drop what already arrived, so that closing sends FIN rather than a reset.
+    char scratch[4096];
+    while (!ec && socket.available(ec) > 0)
+        socket.read_some(asio::buffer(scratch), ec);
+    ec = {};
+    socket.write_some(asio::buffer(text), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
 }
 
 } // namespace lt::server

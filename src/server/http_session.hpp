@@ -14,10 +14,9 @@ namespace lt::server {
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-    // An empty ticket means a connection limit was reached: every request gets 503 with
-    // `refusal` as its body.
+    // `ticket` holds the connection's slot (listener::on_accept refuses those over a limit).
     http_session(tcp::socket&& socket, std::shared_ptr<server_state> state, connection_limits::ticket ticket,
-                 std::string refusal, std::size_t thread);
+                 std::size_t thread);
     ~http_session();
     void run();
 
@@ -30,15 +29,17 @@ private:
     void send(Response&& res);
     void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
     void do_close();
+    void drain();
+    bool may_open_room(const http::request<http::string_body>& req, const std::string& room);
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
-    std::string refusal_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<void> response_; // keeps the response alive during the write
     std::size_t thread_;
+    std::size_t drained_ = 0;
 };
 
 // Accepts connections and starts an http_session for each, spreading them round-robin
@@ -54,6 +55,10 @@ public:
 private:
     void do_accept();
     void on_accept(beast::error_code ec, tcp::socket socket);
+    // Whether a new connection leaves config.fd_reserve descriptors free.
+    bool descriptors_left() const;
+    // Answers 503 with `why` without waiting for the request, and closes.
+    static void refuse(tcp::socket& socket, const std::string& why);
 
     std::vector<std::unique_ptr<asio::io_context>>& pool_;
     std::size_t next_ = 0;

@@ -12,16 +12,21 @@ public:
     rate_limiter(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
     // rate <= 0: no limit.
     bool allow(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
+        return take(1, now);
+    }
+    // An event worth `cost` events (at most `burst`, so it can always pass when full).
+    bool take(double cost, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
         if (rate_ <= 0)
             return true;
+        cost = std::min(cost, burst_);
         if (last_ != std::chrono::steady_clock::time_point{}) {
             double elapsed = std::chrono::duration<double>(now - last_).count();
             tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
         }
         last_ = now;
-        if (tokens_ < 1)
+        if (tokens_ < cost)
             return false;
-        tokens_ -= 1;
+        tokens_ -= cost;
         return true;
     }
     // Full again: nothing to remember.

@@ -9,12 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <thread>
+
+#include <sys/resource.h>
 
 namespace lt::server {
 
@@ -102,6 +105,36 @@ protocol::connection_status make_status(const server_state& state) {
     return status;
 }
 
+// Each connection is a descriptor: take all the kernel allows this process.
+void raise_descriptor_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    auto soft = rl.rlim_cur;
+    auto target = rl.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : rl.rlim_max;
+    if (soft != RLIM_INFINITY && soft < target) {
+        rl.rlim_cur = target;
+        if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            spdlog::info("descriptors: soft limit raised from {} to {} (hard limit {})", soft, target,
+                         rl.rlim_max == RLIM_INFINITY ? std::string("unlimited")
+                                                      : std::to_string(rl.rlim_max));
+            return;
+        }
+        spdlog::warn("descriptors: could not raise the soft limit {} to {}", soft, target);
+        return;
+    }
+    spdlog::info("descriptors: soft limit {} (hard limit {})", soft,
+                 rl.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(rl.rlim_max));
+}
+
+std::size_t open_descriptors() {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec))
+        ++n;
+    return n;
+}
+
 // --data-dir: the store, with what retention removed at start. Throws naming the directory.
 std::shared_ptr<storage::store> make_store(const server_config& config) {
     if (config.data_dir.empty())
@@ -137,6 +170,7 @@ struct server::impl {
     std::shared_ptr<listener> acceptor;
     asio::signal_set signals;
     asio::steady_timer drain;
+    asio::steady_timer room_gc;
     asio::steady_timer retention; // hourly, with --data-dir
     std::chrono::steady_clock::time_point drain_deadline;
     std::atomic<bool> stopping{false};
@@ -152,11 +186,52 @@ struct server::impl {
 
     impl(server_config config, std::shared_ptr<translate::translator> backend)
         : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM), drain(*pool.front()),
-          retention(*pool.front()) {
+          room_gc(*pool.front()), retention(*pool.front()) {
         auto address = asio::ip::make_address(config.host);
         tcp::endpoint endpoint{address, config.port};
         state = make_state(std::move(config), std::move(backend));
         acceptor = std::make_shared<listener>(pool, endpoint, state);
+        // Apertium pipes, the listener, the threads' wakeup descriptors: the server's own.
+        state->fds_at_start = open_descriptors();
+        fit_limits_to_descriptors();
+        collect_rooms();
+    }
+
+    // With few descriptors (a low hard limit), one address could take them all: it gets half.
+    void fit_limits_to_descriptors() {
+        rlimit rl{};
+        if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+            return;
+        auto own = state->fds_at_start + state->config.fd_reserve;
+        std::size_t room = rl.rlim_cur > own ? rl.rlim_cur - own : 0;
+        auto per_ip = state->limits.max_per_ip();
+        if (per_ip == 0 || per_ip > room / 2) {
+            state->limits.set_max_per_ip(std::max<std::size_t>(1, room / 2));
+            spdlog::warn("descriptors: room for {} connections; connections per address lowered to {} (raise "
+                         "LimitNOFILE for more)",
+                         room, std::max<std::size_t>(1, room / 2));
+        }
+    }
+
+    // Removes unused rooms now and then; configured rooms stay. Without Redis or a data
+    // directory a room's captions exist only here, so such a room waits 60 times as long.
+    void collect_rooms() {
+        using namespace std::chrono;
+        auto idle = duration_cast<steady_clock::duration>(duration<double>(state->config.room_idle_seconds));
+        auto with_history = state->cluster || state->store ? idle : idle * 60;
+        auto removed =
+            state->rooms->collect(steady_clock::now(), idle, with_history, [this](const std::string& r) {
+                return state->config.room_keys.count(r) > 0;
+            });
+        if (removed) {
+            state->metrics.rooms_collected.inc(removed);
+            spdlog::debug("removed {} unused rooms", removed);
+        }
+        room_gc.expires_after(std::clamp<steady_clock::duration>(idle / 3, milliseconds(50), seconds(10)));
+        room_gc.async_wait([this](beast::error_code ec) {
+            if (!ec && !stopping)
+                collect_rooms();
+        });
     }
 
     ~impl() {
@@ -238,6 +313,7 @@ struct server::impl {
                              "translations were done",
                              unfinished);
         }
+        room_gc.cancel();
         state->for_each_session([](const std::shared_ptr<ws_session>& s) { s->shutdown(); });
         drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
         wait_for_drain();
@@ -260,6 +336,7 @@ struct server::impl {
 server::server(server_config config, std::shared_ptr<translate::translator> backend) {
     // Apertium pipes may close under us; a write to them must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
+    raise_descriptor_limit();
     impl_ = std::make_unique<impl>(std::move(config), std::move(backend));
 }
 

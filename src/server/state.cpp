@@ -41,6 +41,16 @@ std::size_t connection_limits::total() const {
     return total_;
 }
 
+std::size_t connection_limits::max_per_ip() const {
+    std::lock_guard lock(mutex_);
+    return max_per_ip_;
+}
+
+void connection_limits::set_max_per_ip(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    max_per_ip_ = n;
+}
+
 bool keys_equal(std::string_view expected, std::string_view given) {
     // Digests have a fixed length, so neither the position of the first difference nor the
     // lengths of the keys show in the time taken.
@@ -87,6 +97,28 @@ bool server_state::may_publish(const std::string& room, const std::optional<std:
     bool room_ok = own != config.room_keys.end() && keys_equal(own->second, *key);
     bool global_ok = !global.empty() && keys_equal(global, *key);
     return room_ok || global_ok;
+}
+
+bool server_state::holds_key(const std::string& room, const std::optional<std::string>& key) const {
+    if (!key)
+        return false;
+    auto own = config.room_keys.find(room);
+    bool room_ok = own != config.room_keys.end() && keys_equal(own->second, *key);
+    bool global_ok = !config.api_key.empty() && keys_equal(config.api_key, *key);
+    return room_ok || global_ok;
+}
+
+bool server_state::may_create_room(const std::string& ip) {
+    double per_minute = config.new_rooms_per_minute;
+    if (per_minute <= 0)
+        return true;
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(room_budget_mutex_);
+    // Full buckets are forgotten, so the map holds only addresses that created rooms lately.
+    if (room_budget_.size() > 10000)
+        std::erase_if(room_budget_, [now](const auto& kv) { return kv.second.idle(now); });
+    auto it = room_budget_.try_emplace(ip, per_minute / 60, per_minute * 2).first;
+    return it->second.allow(now);
 }
 
 void server_state::add(const std::shared_ptr<ws_session>& s) {

@@ -7,6 +7,7 @@
 #include "hub/rooms.hpp"
 #include "protocol/messages.hpp"
 #include "server/config.hpp"
+#include "server/rate_limiter.hpp"
 #include "server/routes/token_vending.hpp"
 #include "storage/store.hpp"
 #include "translate/translation_service.hpp"
@@ -46,6 +47,8 @@ struct server_metrics {
     core::counter slow_viewers_closed; // policy close_on_overflow
     core::counter frames_dropped_slow; // frames discarded with them
     core::counter oversized_frames;
+    core::counter rooms_refused; // over an address's budget of new rooms
+    core::counter rooms_collected;
 };
 
 // Counts connections per client address; a slot is held by an RAII ticket.
@@ -78,6 +81,8 @@ public:
     // An empty ticket when a limit is reached; `why` then says which.
     ticket acquire(const std::string& ip, std::string& why);
     std::size_t total() const;
+    std::size_t max_per_ip() const;
+    void set_max_per_ip(std::size_t n);
 
 private:
     mutable std::mutex mutex_;
@@ -100,6 +105,7 @@ struct server_state {
     protocol::connection_status status; // the same for every client but its room
     server_metrics metrics;
     connection_limits limits;
+    std::size_t fds_at_start = 0; // descriptors open once the server was built
 
     // Holds the settings and the limits they set; the other parts start empty.
     explicit server_state(server_config c);
@@ -116,8 +122,16 @@ struct server_state {
     // Whether `key` may publish in `room`: the room's own key or API_KEY; a room without its
     // own key follows API_KEY (open when it is empty).
     bool may_publish(const std::string& room, const std::optional<std::string>& key) const;
+    // Whether `key` is API_KEY or `room`'s own key (false when neither is set).
+    bool holds_key(const std::string& room, const std::optional<std::string>& key) const;
+    // Whether a client at `ip` may create a room now (config.new_rooms_per_minute), and
+    // counts it when so.
+    bool may_create_room(const std::string& ip);
 
 private:
+    std::mutex room_budget_mutex_;
+    std::unordered_map<std::string, rate_limiter> room_budget_;
+
     mutable std::mutex sessions_mutex_;
     std::map<const ws_session*, std::weak_ptr<ws_session>> sessions_;
 };

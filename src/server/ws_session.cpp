@@ -35,6 +35,12 @@ void ws_session::run(http::request<http::string_body> req) {
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "lt-server"); }));
     ws_.read_message_max(64 * 1024);
+    // Beast refuses the reserved close codes below 3000 but echoes 5000 and above, which
+    // RFC 6455 7.4.2 does not allow: answer those with 1002 and cut the connection.
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::close && ws_.reason().code >= 5000)
+            refuse_close_code();
+    });
     ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }
 
@@ -144,8 +150,22 @@ void ws_session::handle(std::string_view text) {
     if (auto* sl = std::get_if<protocol::set_language>(&msg)) {
         if (!core::is_known_language(sl->lang))
             return send_error("unsupported language '" + sl->lang + "'", "unsupported_language");
+        // The catch-up only for clients that ask: the reference page sends set_language on
+        // every switch and reconnect and has no seq to drop duplicates with.
+        auto last = hub_->last_seq();
+        auto since = sl->since;
+        if (!since && !sl->history.value_or(sl->partials))
+            since = last;
+        // A replay costs one more message per 20 captions (docs/protocol.md).
+        std::uint64_t replayed =
+            since ? std::min<std::uint64_t>(last - std::min(last, *since), state_->config.history)
+                  : std::min<std::uint64_t>(last, 20);
+        if (replayed >= 20 && !messages_.take(static_cast<double>(replayed / 20))) {
+            state_->metrics.rate_limited.inc();
+            return send_error("too many history replays per second; this one was dropped", "rate_limited");
+        }
         push(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
-        hub_->set_language(shared_from_this(), sl->lang, sl->since, sl->partials);
+        hub_->set_language(shared_from_this(), sl->lang, since, sl->partials);
         chose_language_ = true;
         return;
     }
@@ -282,6 +302,24 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
             beast::get_lowest_layer(self->ws_).socket().close(ignored);
         }
     });
+}
+
+void ws_session::refuse_close_code() {
+    if (closing_)
+        return;
+    closing_ = true;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    // Beast must not echo the code, and may not be asked to send a close from here: the
+    // frame goes straight to the socket unless a write is under way (it would interleave).
+    if (queue_.empty()) {
+        static constexpr char frame[] = "\x88\x14\x03\xea"
+                                        "invalid close code";
+        beast::error_code ec;
+        socket.non_blocking(true, ec);
+        socket.write_some(asio::buffer(frame, sizeof frame - 1), ec);
+    }
+    beast::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_both, ec);
 }
 
 void ws_session::shutdown() {

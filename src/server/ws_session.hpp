@@ -43,6 +43,7 @@ private:
     void do_write();
     void on_write(beast::error_code ec, std::size_t bytes);
     void close_with(websocket::close_code code, const char* reason);
+    void refuse_close_code();
 
     websocket::stream<beast::tcp_stream> ws_;
     beast::flat_buffer buffer_;

@@ -385,6 +385,7 @@ test('captions arrive translated, partials first', { timeout: TEST_MS }, async (
   // The page asked for partials, and its first set_language carried no `since`.
   const firstSet = viewerFrames.sent.find((m) => m.type === 'set_language');
   assert.equal(firstSet.data.partials, true);
+  assert.equal(firstSet.data.history, true, 'the page asks for the catch-up explicitly');
   assert.equal('since' in firstSet.data, false, 'no since on the first connect');
   assert.deepEqual(s.errors(), [], 'the server accepted every caption');
 

@@ -59,3 +59,28 @@ TEST(rooms, registry_creates_once_and_is_bounded) {
     EXPECT_EQ(rooms.size(), 2u);
     EXPECT_EQ(rooms.all().size(), 2u);
 }
+
+TEST(rooms, unused_rooms_are_collected_after_their_grace_and_kept_ones_stay) {
+    using namespace std::chrono_literals;
+    auto backend = std::make_shared<test::tagging_translator>();
+    translate::translation_service service(backend, translate::service_params{1, 100, 0});
+    room_registry rooms(service, {}, {}, 10);
+    auto keep = [](const std::string& r) { return r == "keynote"; };
+    rooms.get("keynote");
+    rooms.get("empty");
+    rooms.get("captions")->publish(text_in{"hello", "12:00:00", "c1"});
+    auto held = rooms.get("held"); // a connection still holds it
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(rooms.collect(t0, 1s, 60s, keep), 0u) << "the grace starts when a room is first seen unused";
+    EXPECT_EQ(rooms.collect(t0 + 2s, 1s, 60s, keep), 1u);
+    EXPECT_EQ(rooms.find("empty"), nullptr);
+    EXPECT_NE(rooms.find("captions"), nullptr) << "a room with captions waits longer";
+    EXPECT_EQ(rooms.collect(t0 + 61s, 1s, 60s, keep), 1u);
+    EXPECT_EQ(rooms.find("captions"), nullptr);
+    EXPECT_NE(rooms.find("keynote"), nullptr);
+    EXPECT_NE(rooms.find("held"), nullptr);
+    held.reset();
+    rooms.collect(t0 + 62s, 1s, 60s, keep);
+    EXPECT_EQ(rooms.collect(t0 + 64s, 1s, 60s, keep), 1u);
+    EXPECT_EQ(rooms.size(), 1u);
+}

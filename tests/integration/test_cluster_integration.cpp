@@ -33,7 +33,7 @@ viewer_conn viewer(unsigned short port, const std::string& room, const std::stri
     EXPECT_TRUE(st);
     if (st)
         v.status = (*st)["data"];
-    json d{{"lang", lang}};
+    json d{{"lang", lang}, {"history", true}}; // as our page asks
     if (since)
         d["since"] = *since;
     v.ws->send({{"type", "set_language"}, {"data", d}});

@@ -177,7 +177,11 @@ TEST_F(with_server, late_joiner_gets_history_and_since_resumes_without_duplicate
         speaker.send(new_text("Caption number " + std::to_string(i) + ".", "c" + std::to_string(i)));
     ASSERT_EQ(speaker.collect("text_ack", 25).size(), 25u);
 
-    auto late = viewer(server->port(), "es");
+    // Our page asks for the catch-up with `history: true` (plain set_language gets none).
+    auto late = std::make_unique<ws_client>(server->port());
+    ASSERT_TRUE(late->receive_type("connection_status"));
+    late->send({{"type", "set_language"}, {"data", {{"lang", "es"}, {"history", true}}}});
+    ASSERT_TRUE(late->receive_type("language_set"));
     auto history = late->collect("translated_text", 20);
     ASSERT_EQ(history.size(), 20u);
     EXPECT_EQ(history.front()["data"]["seq"], 6);

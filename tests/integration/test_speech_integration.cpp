@@ -50,8 +50,10 @@ std::string joined(const std::vector<std::string>& v) {
     return s;
 }
 
+// With the catch-up, as our page asks: a viewer that joins after the speaker's outbox
+// flushed still gets those finals.
 json set_language(const std::string& lang, bool partials) {
-    return {{"type", "set_language"}, {"data", {{"lang", lang}, {"partials", partials}}}};
+    return {{"type", "set_language"}, {"data", {{"lang", lang}, {"partials", partials}, {"history", true}}}};
 }
 
 std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang, bool partials = true) {

@@ -40,6 +40,13 @@ TEST(parse, set_language_with_since_and_partials) {
     auto plain = parse_client_message(R"({"type":"set_language","data":{"lang":"es"}})");
     ASSERT_TRUE(plain);
     EXPECT_FALSE(std::get<set_language>(plain.value()).since.has_value());
+    EXPECT_FALSE(std::get<set_language>(plain.value()).history.has_value());
+    auto history = parse_client_message(R"({"type":"set_language","data":{"lang":"es","history":true}})");
+    ASSERT_TRUE(history);
+    EXPECT_EQ(std::get<set_language>(history.value()).history, true);
+    auto bad = parse_client_message(R"({"type":"set_language","data":{"lang":"es","history":"yes"}})");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error_message().find("'history'"), std::string::npos);
 }
 
 TEST(parse, other_reference_messages) {

@@ -139,3 +139,31 @@ TEST(server_config, on_demand_translation_settings) {
     EXPECT_FALSE(parse({"--on-demand-translation", "maybe"}, env_source({}, {}), code));
     EXPECT_NE(code, 0);
 }
+
+TEST(server_config, hardening_settings) {
+    int code = 0;
+    auto d = parse({}, env_source({}, {}), code);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->room_idle_seconds, 60);
+    EXPECT_EQ(d->new_rooms_per_minute, 30);
+    EXPECT_EQ(d->header_timeout, 5);
+    EXPECT_EQ(d->fd_reserve, 64u);
+    EXPECT_TRUE(d->allowed_origins.empty()) << "any origin by default";
+    auto c =
+        parse({"--header-timeout", "2"},
+              env_source({{"LT_ALLOWED_ORIGINS", " https://Captions.example.org/, http://localhost:8080"},
+                          {"LT_ROOM_IDLE_SECONDS", "0.5"},
+                          {"LT_NEW_ROOMS_PER_MINUTE", "0"}},
+                         {}),
+              code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->allowed_origins,
+              (std::vector<std::string>{"https://captions.example.org", "http://localhost:8080"}));
+    EXPECT_EQ(c->room_idle_seconds, 0.5);
+    EXPECT_EQ(c->new_rooms_per_minute, 0);
+    EXPECT_EQ(c->header_timeout, 2);
+    EXPECT_THROW(parse({}, env_source({{"LT_ALLOWED_ORIGINS", "example.org"}}, {}), code),
+                 std::invalid_argument);
+    EXPECT_THROW(parse({}, env_source({{"LT_ROOM_IDLE_SECONDS", "0"}}, {}), code), std::invalid_argument);
+    EXPECT_THROW(parse({}, env_source({{"LT_HEADER_TIMEOUT", "-1"}}, {}), code), std::invalid_argument);
+}

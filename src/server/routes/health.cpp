@@ -120,6 +120,9 @@ std::string metrics_text(const server_state& state) {
          m.unauthorized.value());
     line("lt_oversized_frames_total", "counter", "Connections closed for a frame over 64 KiB.",
          m.oversized_frames.value());
+    line("lt_rooms_refused_total", "counter", "New rooms refused: the address's budget was spent.",
+         m.rooms_refused.value());
+    line("lt_rooms_collected_total", "counter", "Unused rooms removed.", m.rooms_collected.value());
     line("lt_slow_viewers_closed_total", "counter",
          "Viewers closed because their send queue overflowed (policy close_on_overflow).",
          m.slow_viewers_closed.value());
