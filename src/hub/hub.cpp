@@ -11,6 +11,14 @@
 
 namespace lt::hub {
 
+namespace {
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
 hub::hub(translate::translation_service& service, hub_params params, fanout_fn fanout)
     : service_(service), params_(params), fanout_(std::move(fanout)) {
     if (!fanout_)
@@ -35,8 +43,11 @@ void hub::load_stored() {
         e->lang = c.lang;
         e->corrected = c.corrected;
         e->typed = c.source == "typed";
-        for (const auto& [lang, t] : store.translations(params_.room, c.seq))
+        e->at_ms = c.at_ms;
+        for (const auto& [lang, t] : store.translations(params_.room, c.seq)) {
             e->frames.emplace(lang, make_frame(*e, lang, t.text, t.engine, std::nullopt));
+            e->texts[lang] = t.text;
+        }
         remember(e);
     }
 }
@@ -50,9 +61,7 @@ bool hub::store_final(const entry& e) {
     c.text = e.text;
     c.timestamp = e.timestamp;
     c.source = e.typed ? "typed" : "spoken";
-    c.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+    c.at_ms = e.at_ms;
     auto w = params_.store->add_final(c);
     if (!w) {
         store_errors.inc();
@@ -115,6 +124,7 @@ frame_ptr hub::frame_for(entry& e, const std::string& lang, core::result<transla
     frame_ptr f;
     if (r) {
         f = make_frame(e, lang, r.value().text, r.value().engine, std::nullopt);
+        e.texts[lang] = r.value().text;
     } else {
         translation_errors.inc();
         f = make_frame(e, lang, e.text, {}, r.error_message());
@@ -240,6 +250,7 @@ std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignm
     e->timestamp = std::move(in.timestamp);
     e->lang = std::move(in.lang);
     e->typed = in.typed;
+    e->at_ms = now_ms();
     // Before the acknowledgement: what the speaker is told was received survives a crash.
     if (params_.store && !store_final(*e) && !cluster)
         return 0;
@@ -311,6 +322,7 @@ void hub::ingest(cluster_message message, bool deliver) {
     e->lang = std::move(m.lang);
     e->timestamp = std::move(m.timestamp);
     e->frames = std::move(m.frames);
+    e->at_ms = now_ms();
     std::lock_guard lock(mutex_);
     if (history_ids_.count(e->id))
         return; // seen already (loaded history overlapping the live stream)
@@ -510,6 +522,7 @@ core::result<std::uint64_t> hub::correct(std::uint64_t seq, std::string text) {
     e->text = std::move(text);
     e->corrected = true;
     e->frames.clear();
+    e->texts.clear();
     const auto version = ++e->version;
     std::weak_ptr<hub> weak = weak_from_this();
     for (auto& [lang, c] : channels_) {
@@ -553,6 +566,14 @@ void hub::send_corrected(const std::string& lang, const entry& e) {
             to.push_back(std::move(h));
     }
     fanout_(std::move(to), fit->second);
+}
+
+std::vector<hub::transcript_line> hub::transcript() const {
+    std::lock_guard lock(mutex_);
+    std::vector<transcript_line> out;
+    for (const auto& e : history_)
+        out.push_back({e->seq, e->lang, e->text, e->at_ms, e->texts});
+    return out;
 }
 
 void hub::set_paused(bool paused) {

@@ -112,6 +112,15 @@ public:
     // who have it get it again (same seq, `corrected: true`). Errors: a final still being
     // translated (try again in a moment), one the room no longer has, a cluster (not shared yet).
     core::result<std::uint64_t> correct(std::uint64_t seq, std::string text);
+    // The finals in memory (the history), oldest first, with the translations made so far:
+    // a transcript when there is no store.
+    struct transcript_line {
+        std::uint64_t seq = 0;
+        std::string lang, text;
+        std::int64_t at_ms = 0;
+        std::map<std::string, std::string> translations;
+    };
+    std::vector<transcript_line> transcript() const;
     // Paused: speakers' text is not shown (the server's sessions check it); typed text is.
     void set_paused(bool paused);
     bool paused() const;
@@ -153,8 +162,10 @@ private:
     struct entry {
         std::uint64_t seq;
         std::string id, text, timestamp, lang;
-        std::map<std::string, frame_ptr> frames; // per target language, once ready
-        std::set<std::string> sharing;           // languages to finish before sharing
+        std::int64_t at_ms = 0;                   // arrival, ms since the Unix epoch
+        std::map<std::string, std::string> texts; // translations made, per language
+        std::map<std::string, frame_ptr> frames;  // per target language, once ready
+        std::set<std::string> sharing;            // languages to finish before sharing
         bool corrected = false, typed = false;
         std::uint64_t version = 0; // a correction makes older translations stale
     };

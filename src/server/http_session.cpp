@@ -174,6 +174,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     // A room's page lives at /r/NAME; its relative links (app.js, config.json, qr.svg) land
     // under /r/ and are served as from the root.
     std::string target(raw_target);
+    if (auto tr = transcript_route(path);
+        tr && (req.method() == http::verb::get || req.method() == http::verb::head))
+        return send_transcript(req, std::move(*tr), query_param(raw_target, "lang").value_or(""));
     if (path.starts_with("/r/")) {
         auto rest = path.substr(3);
         if (rest.ends_with('/') && hub::is_room_name(rest.substr(0, rest.size() - 1))) {
@@ -267,6 +270,32 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     res.content_length(size);
     res.keep_alive(req.keep_alive());
     send(std::move(res));
+}
+
+void http_session::send_transcript(const http::request<http::string_body>& req, transcript_request tr,
+                                   std::string lang) {
+    if (state_->transcript_builds.fetch_add(1) >= 2) {
+        --state_->transcript_builds;
+        return send(text_response(req, http::status::service_unavailable, "text/plain",
+                                  "busy building other transcripts; try again in a moment\n"));
+    }
+    std::thread([self = shared_from_this(), req, tr = std::move(tr), lang = std::move(lang)] {
+        auto built = build_transcript(*self->state_, tr, lang);
+        --self->state_->transcript_builds;
+        asio::post(self->stream_.get_executor(), [self, req, tr, lang, built = std::move(built)]() mutable {
+            const bool ok = built.status == 200;
+            auto res =
+                text_response(req, static_cast<http::status>(built.status),
+                              ok ? transcript::content_type(tr.format) : "text/plain", std::move(built.body));
+            if (ok) {
+                static const char* ext[] = {"srt", "vtt", "txt"};
+                res.set(http::field::content_disposition, "attachment; filename=\"" + tr.room +
+                                                              (lang.empty() ? "" : "-" + lang) + "." +
+                                                              ext[static_cast<int>(tr.format)] + "\"");
+            }
+            self->send(std::move(res));
+        });
+    }).detach();
 }
 
 void http_session::send_qr(const http::request<http::string_body>& req, const std::string& room) {

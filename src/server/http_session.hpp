@@ -3,6 +3,7 @@
 #pragma once
 
 #include "server/net.hpp"
+#include "server/routes/transcript.hpp"
 #include "server/state.hpp"
 
 #include <memory>
@@ -24,6 +25,10 @@ private:
     void do_read();
     void on_read(beast::error_code ec, std::size_t bytes);
     void send_qr(const http::request<http::string_body>& req, const std::string& room);
+    // Builds the transcript on a thread of its own (it may wait on translations), then sends it
+    // from this session's thread.
+    void send_transcript(const http::request<http::string_body>& req, transcript_request tr,
+                         std::string lang);
     void generate_token(const http::request<http::string_body>& req, std::string_view target);
     template <class Response>
     void send(Response&& res);

@@ -13,6 +13,7 @@
 #include "translate/translation_service.hpp"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -100,6 +101,7 @@ struct server_state {
     std::shared_ptr<translate::translation_service> service;
     std::shared_ptr<cluster::redis_cluster> cluster; // null: a single node
     std::shared_ptr<storage::store> store;           // null: no --data-dir
+    std::atomic<int> transcript_builds{0};           // at most 2 at once
     std::unique_ptr<hub::room_registry> rooms;
     std::unique_ptr<token_vendor> tokens;
     protocol::connection_status status; // the same for every client but its room

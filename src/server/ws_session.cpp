@@ -112,12 +112,25 @@ void ws_session::handle(std::string_view text) {
             hub_->leave(this);
         }
         speaker_ = true;
+        if (hub_->paused() && !nt->typed) {
+            // The operator paused the room: spoken text is not shown. Finals are acknowledged
+            // (seq 0) so the speaker does not keep sending them.
+            if (!told_paused_) {
+                told_paused_ = true;
+                push(std::make_shared<const std::string>(protocol::serialize_publishing(true)));
+            }
+            if (nt->id && !nt->partial)
+                push(std::make_shared<const std::string>(protocol::serialize_text_ack(*nt->id, 0)));
+            return;
+        }
+        told_paused_ = false;
         hub::text_in in;
         in.text = std::move(nt->text);
         in.timestamp = std::move(nt->timestamp);
         in.id = nt->id.value_or("");
         in.lang = std::move(nt->lang);
         in.partial = nt->partial;
+        in.typed = nt->typed;
         std::optional<std::string> ack_id;
         if (nt->id && !nt->partial)
             ack_id = *nt->id;
@@ -189,6 +202,36 @@ void ws_session::handle(std::string_view text) {
     }
     if (auto* rt = std::get_if<protocol::request_translation>(&msg))
         return request_translation(*rt);
+    if (auto* ct = std::get_if<protocol::correct_text>(&msg)) {
+        if (!state_->may_publish(room_, ct->api_key)) {
+            state_->metrics.unauthorized.inc();
+            return send_error("Unauthorized: correcting a caption needs the room's speaker key",
+                              "unauthorized");
+        }
+        auto r = hub_->correct(ct->seq, std::move(ct->text));
+        if (!r)
+            return send_error("cannot correct caption " + std::to_string(ct->seq) + ": " + r.error_message(),
+                              "bad_request");
+        spdlog::info("room {}: caption {} corrected", room_, ct->seq);
+        return push(std::make_shared<const std::string>(
+            protocol::serialize_text_ack("correct-" + std::to_string(ct->seq), r.value())));
+    }
+    if (auto* sp = std::get_if<protocol::set_publishing>(&msg)) {
+        if (!state_->may_publish(room_, sp->api_key)) {
+            state_->metrics.unauthorized.inc();
+            return send_error("Unauthorized: pausing captions needs the room's speaker key", "unauthorized");
+        }
+        hub_->set_paused(sp->paused);
+        spdlog::info("room {}: captions {}", room_, sp->paused ? "paused" : "resumed");
+        // Everyone in the room hears it: speakers stop expecting their text on screen, pages
+        // can say why nothing comes.
+        auto frame = std::make_shared<const std::string>(protocol::serialize_publishing(sp->paused));
+        state_->for_each_session([&](const std::shared_ptr<ws_session>& s) {
+            if (s->room() == room_)
+                s->deliver(frame);
+        });
+        return;
+    }
 }
 
 void ws_session::request_translation(protocol::request_translation& rt) {

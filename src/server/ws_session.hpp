@@ -30,6 +30,7 @@ public:
     void push(hub::frame_ptr frame) override;
     // Closes with 1001 going away (server shutdown).
     void shutdown();
+    const std::string& room() const { return room_; }
 
 private:
     void on_accept(beast::error_code ec);
@@ -55,6 +56,7 @@ private:
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
     bool speaker_ = false;              // has published text
+    bool told_paused_ = false;          // was sent `publishing {paused: true}` for this pause
     bool chose_language_ = false;       // has sent set_language: keeps watching even as a speaker
     std::size_t on_demand_waiting_ = 0; // request_translation answers not yet sent
     rate_limiter messages_;
