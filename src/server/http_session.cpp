@@ -187,9 +187,20 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         }
         if (hub::is_room_name(rest)) {
             target = "/index.html";
+        } else if (auto slash = rest.find('/');
+                   slash != std::string_view::npos && hub::is_room_name(rest.substr(0, slash))) {
+            // /r/NAME/operator and /r/NAME/screen, and their relative links (/r/NAME/x.js).
+            auto sub = rest.substr(slash + 1);
+            if (sub == "operator" || sub == "screen")
+                target = "/" + std::string(sub) + ".html";
+            else
+                target = "/" + std::string(raw_target.substr(3 + slash + 1));
         } else {
             target = std::string(raw_target.substr(2));
         }
+        path = path_of(target);
+    } else if (path == "/operator" || path == "/screen") {
+        target = std::string(path) + ".html" + std::string(raw_target.substr(path.size()));
         path = path_of(target);
     }
 
