@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 using namespace lt::test;
 using namespace std::chrono_literals;
@@ -58,7 +59,14 @@ TEST(durable, history_counters_and_ids_survive_a_restart) {
             EXPECT_EQ((*ack)["data"]["seq"], i);
         }
         ASSERT_EQ(es.collect("translated_text", 3, 15s).size(), 3u) << "translated before the restart";
-        auto h = json::parse(http_get(port, "/health").body);
+        // Translations are written just after the viewers have them.
+        json h;
+        for (int i = 0; i < 100; ++i) {
+            h = json::parse(http_get(port, "/health").body);
+            if (h["storage"]["translations"].get<int>() >= 3)
+                break;
+            std::this_thread::sleep_for(50ms);
+        }
         EXPECT_EQ(h["storage"]["finals"], 3) << h.dump();
         EXPECT_GE(h["storage"]["translations"], 3) << h.dump();
         EXPECT_EQ(h["storage"]["retain_days"], 30);
