@@ -502,8 +502,12 @@
       const print = fingerprint(data);
       const earlier = state.seen.get(seq);
       if (earlier === print) return; // already shown
-      // Before the restart check: a correction reuses the seq with another text.
-      if (earlier !== undefined && data.corrected === true && correctInPlace(seq, data)) return;
+      // Before the restart check: a correction reuses the seq with another text. A caption
+      // no longer on screen (past the last 50) is not brought back.
+      if (earlier !== undefined && data.corrected === true) {
+        if (!correctInPlace(seq, data)) rememberSeq(seq, print);
+        return;
+      }
       if (earlier !== undefined) forgetInstance(); // same seq, other caption: server restarted
       rememberSeq(seq, print);
     }
@@ -524,7 +528,7 @@
     }
     el.emptyHint.hidden = true;
 
-    if (!inCatchUp()) readAloud(spoken.text, spoken.lang);
+    if (!inCatchUp() && data.corrected !== true) readAloud(spoken.text, spoken.lang);
   }
 
   // ---- jump to live -------------------------------------------------------------------
