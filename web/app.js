@@ -84,6 +84,9 @@
     jump: $('jumpToLive'),
     transcriptTxt: $('transcriptTxt'),
     transcriptSrt: $('transcriptSrt'),
+    olderNote: $('olderNote'),
+    olderTranscript: $('olderTranscript'),
+    localAddress: $('localAddress'),
   };
 
   // localStorage can be unavailable (private browsing, disabled storage): never fail on it.
@@ -233,10 +236,18 @@
     return el.sharePanel.hasAttribute('open');
   }
 
+  // Addresses that reach only the machine the page runs on.
+  const LOCAL_HOST = /^(localhost|127(\.\d+){3}|\[::1\]|0\.0\.0\.0)$/i;
+
   function openShare() {
     if (shareOpen()) return;
     const url = roomPageUrl();
     el.roomUrl.textContent = url;
+    const host = new URL(url).hostname;
+    el.localAddress.hidden = !LOCAL_HOST.test(host);
+    el.localAddress.textContent = `${host} only works on this computer. Phones need this ` +
+      'machine\'s network address: open the page by that address, or have the organiser set ' +
+      'LT_PUBLIC_URL (the QR code then uses it).';
     // Fetched on first opening only: a room's many viewers need not all ask for it.
     const qr = appUrl(`qr.svg?room=${encodeURIComponent(state.room)}`).href;
     if (el.qr.getAttribute('src') !== qr) {
@@ -408,6 +419,7 @@
 
   function clearCaptions() {
     el.captions.textContent = '';
+    el.olderNote.hidden = true;
     el.emptyHint.hidden = false;
   }
 
@@ -520,7 +532,10 @@
 
     const away = keepPlace(() => {
       el.captions.insertBefore(item, el.captions.firstChild);
-      while (el.captions.children.length > MAX_CAPTIONS) el.captions.lastElementChild.remove();
+      while (el.captions.children.length > MAX_CAPTIONS) {
+        el.captions.lastElementChild.remove();
+        el.olderNote.hidden = false;
+      }
     });
     if (away) {
       state.missedWhileAway += 1;
@@ -695,6 +710,7 @@
   function applyTranscriptLinks() {
     el.transcriptTxt.href = transcriptUrl('txt');
     el.transcriptSrt.href = transcriptUrl('srt');
+    el.olderTranscript.href = el.transcriptTxt.href;
   }
 
   function onPublishing(data) {
@@ -714,7 +730,11 @@
     const text = String(data.text ?? '');
     if (!text) { clearPartial(); return; }
     state.partialId = typeof data.id === 'string' ? data.id : null;
-    el.partial.lang = String(data.source_lang || data.lang || state.source);
+    const lang = String(data.source_lang || data.lang || state.source);
+    el.partial.lang = lang;
+    // Labelled with its language; quieter for viewers who read another one.
+    el.partial.dataset.label = `${lang.toUpperCase()} · live`;
+    el.partial.classList.toggle('other-language', lang !== state.lang);
     el.partial.dir = 'auto';
     keepPlace(() => {
       el.partial.textContent = text;

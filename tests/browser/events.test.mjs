@@ -307,7 +307,10 @@ test('read aloud speaks each new final in the viewer\'s language', { timeout: TE
     await sleep(600);
     assert.deepEqual(await page.evaluate(() => window.__spoken), [], 'history is not read');
 
-    s.say('Good morning', 'r1', true); // a partial: never read
+    s.say('Good morning', 'r1', true); // a partial: never read; labelled and quieter here
+    await page.waitForFunction(() => document.querySelector('#partial').textContent === 'Good morning');
+    assert.equal(await page.getAttribute('#partial', 'data-label'), 'EN · live');
+    assert.equal(await page.evaluate(() => document.querySelector('#partial').classList.contains('other-language')), true);
     s.say(TEXT_B, 'r1');
     await waitForCaption(page, translate(TEXT_B));
     assert.deepEqual(await page.evaluate(() => window.__spoken),
@@ -384,6 +387,8 @@ test('reading older captions: new ones do not move them; "Jump to live" brings t
 
     s.say('A partial line', 'l16', true);
     await page.waitForFunction(() => document.querySelector('#partial').textContent === 'A partial line');
+    assert.equal(await page.getAttribute('#partial', 'data-label'), 'EN · live', 'the live line says its language');
+    assert.equal(await page.evaluate(() => document.querySelector('#partial').classList.contains('other-language')), false);
     s.say('Sentence number 16 of a long talk about many things.', 'l16');
     s.say('Sentence number 17 of a long talk about many things.', 'l17');
     await waitForCaption(page, 'Sentence number 17 of a long talk about many things.');
@@ -397,6 +402,33 @@ test('reading older captions: new ones do not move them; "Jump to live" brings t
     assert.equal(await page.locator('#captions .caption').first().isVisible(), true);
     assert.equal((await page.locator('#captions .caption .caption-text').first().textContent()).trim(),
       'Sentence number 17 of a long talk about many things.');
+  } finally {
+    await ctx.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors');
+});
+
+test('past 50 captions the page points to the transcript; a local address is warned about', { timeout: TEST_MS }, async () => {
+  const room = 'many';
+  const ctx = await newContext();
+  try {
+    const page = await newPage(ctx);
+    await page.goto(`${server.url()}/r/${room}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => document.querySelector('#captions').dataset.lang === 'en');
+    const s = await speaker(room);
+    for (let i = 1; i <= 50; i += 1) s.say(`Caption ${i}.`, `m${i}`);
+    await waitForCaption(page, 'Caption 50.');
+    assert.equal(await page.locator('#olderNote').isHidden(), true, 'nothing dropped yet');
+    s.say('Caption 51.', 'm51');
+    await waitForCaption(page, 'Caption 51.');
+    assert.equal(await page.locator('#captions .caption').count(), 50);
+    await page.locator('#olderNote').waitFor();
+    assert.equal(await page.getAttribute('#olderTranscript', 'href'), `${server.url()}/r/${room}/transcript.txt?lang=en`);
+
+    // The page was opened at 127.0.0.1: the share dialog says phones cannot reach it.
+    await page.click('#shareButton');
+    await page.locator('#localAddress').waitFor();
+    assert.match(await page.textContent('#localAddress'), /127\.0\.0\.1 only works on this computer.*LT_PUBLIC_URL/);
   } finally {
     await ctx.close();
   }
