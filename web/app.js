@@ -87,6 +87,7 @@
     olderNote: $('olderNote'),
     olderTranscript: $('olderTranscript'),
     localAddress: $('localAddress'),
+    strip: $('connectionStrip'),
   };
 
   // localStorage can be unavailable (private browsing, disabled storage): never fail on it.
@@ -142,6 +143,9 @@
     speaking: 0,           // utterances queued or being spoken
     wakeLock: null,
     missedWhileAway: 0,    // captions added while the viewer read older ones
+    recovering: false,     // the connection was lost: count what the catch-up brings back
+    caughtUp: 0,
+    stripTimer: 0,
   };
 
   // ---- status -------------------------------------------------------------------------
@@ -163,6 +167,34 @@
     el.status.dataset.state = conn;
     el.status.textContent = text;
     el.reconnectNow.hidden = conn !== 'reconnecting';
+    if (conn === 'reconnecting') showLostStrip();
+  }
+
+  // ---- the strip over the captions while the connection is lost ----------------------
+
+  const CAUGHT_UP_SHOW_MS = 5000;
+
+  function showLostStrip() {
+    clearTimeout(state.stripTimer);
+    state.recovering = true;
+    state.caughtUp = 0;
+    el.strip.dataset.state = 'lost';
+    el.strip.textContent = 'Connection lost. Reconnecting…';
+    el.strip.hidden = false;
+  }
+
+  // After the catch-up that follows a reconnect: how many captions came back, briefly.
+  function reportCaughtUp() {
+    if (!state.recovering) return;
+    clearTimeout(state.stripTimer);
+    state.stripTimer = setTimeout(() => {
+      state.recovering = false;
+      const n = state.caughtUp;
+      el.strip.dataset.state = 'back';
+      el.strip.textContent = n === 0 ? 'Reconnected' : n === 1 ? 'Reconnected: 1 caption caught up'
+        : `Reconnected: ${n} captions caught up`;
+      state.stripTimer = setTimeout(() => { el.strip.hidden = true; }, CAUGHT_UP_SHOW_MS);
+    }, CATCH_UP_MAX_MS / 3);
   }
 
   // ms === 0: the notice stays.
@@ -543,7 +575,11 @@
     }
     el.emptyHint.hidden = true;
 
-    if (!inCatchUp() && data.corrected !== true) readAloud(spoken.text, spoken.lang);
+    if (inCatchUp()) {
+      if (state.recovering) state.caughtUp += 1;
+    } else if (data.corrected !== true) {
+      readAloud(spoken.text, spoken.lang);
+    }
   }
 
   // ---- jump to live -------------------------------------------------------------------
@@ -859,6 +895,7 @@
         if (data.lang === state.lang) {
           languageSettled();
           startCatchUp();
+          reportCaughtUp();
           el.captions.dataset.lang = data.lang;
         }
         break;

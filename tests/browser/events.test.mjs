@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import {
-  API_KEY, CHROMIUM, CHROMIUM_ARGS, SERVER_BIN, STEP_MS, Server, freePort, openSpeaker, sleep,
+  API_KEY, CHROMIUM, CHROMIUM_ARGS, Relay, SERVER_BIN, STEP_MS, Server, freePort, openSpeaker, sleep,
   translate, waitUntil,
 } from './harness.mjs';
 import fs from 'node:fs';
@@ -431,6 +431,37 @@ test('past 50 captions the page points to the transcript; a local address is war
     assert.match(await page.textContent('#localAddress'), /127\.0\.0\.1 only works on this computer.*LT_PUBLIC_URL/);
   } finally {
     await ctx.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors');
+});
+
+test('a lost connection shows a strip over the captions, then how many were caught up', { timeout: TEST_MS }, async () => {
+  const room = 'strip';
+  const relay = new Relay(server.port);
+  await relay.listen();
+  const ctx = await newContext();
+  try {
+    const s = await speaker(room);
+    s.say('Before the cut.', 'c0');
+    const page = await newPage(ctx);
+    await page.goto(`http://127.0.0.1:${relay.port}/r/${room}`, { waitUntil: 'domcontentloaded' });
+    await waitForCaption(page, 'Before the cut.');
+    assert.equal(await page.locator('#connectionStrip').isHidden(), true);
+
+    relay.cut();
+    await page.locator('#connectionStrip').waitFor();
+    assert.equal((await page.textContent('#connectionStrip')).trim(), 'Connection lost. Reconnecting…');
+    for (let i = 1; i <= 3; i += 1) s.say(`Missed caption ${i}.`, `c${i}`);
+    await waitUntil('acks', () => s.acks().length === 4);
+    relay.restore();
+    await page.evaluate(() => window.dispatchEvent(new Event('online'))); // retries at once
+    await waitForCaption(page, 'Missed caption 3.');
+    await page.waitForFunction(() => document.querySelector('#connectionStrip').dataset.state === 'back');
+    assert.equal((await page.textContent('#connectionStrip')).trim(), 'Reconnected: 3 captions caught up');
+    await page.locator('#connectionStrip').waitFor({ state: 'hidden', timeout: 8000 });
+  } finally {
+    await ctx.close();
+    await relay.close();
   }
   assert.deepEqual(pageErrors, [], 'no script errors');
 });

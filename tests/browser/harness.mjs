@@ -126,6 +126,55 @@ export class Server {
   }
 }
 
+// A TCP relay in front of the server, so a page's connection can be cut while the server
+// keeps running (to test catch-up with `since` against the same server instance).
+export class Relay {
+  constructor(targetPort) {
+    this.targetPort = targetPort;
+    this.blocked = false;
+    this.sockets = new Set();
+    this.server = net.createServer((client) => this.onClient(client));
+  }
+
+  listen() {
+    return new Promise((resolve) => {
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = this.server.address().port;
+        resolve();
+      });
+    });
+  }
+
+  onClient(client) {
+    if (this.blocked) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  cut() {
+    this.blocked = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore() {
+    this.blocked = false;
+  }
+
+  close() {
+    this.cut();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 // A speaker: a plain WebSocket client that sends new_text with the API key; in the server's
 // default room unless `room` is given.
 export async function openSpeaker(port, room = null) {
