@@ -17,6 +17,7 @@
   const STORAGE_LANGUAGE = 'liveTranslateLanguage'; // same key as the reference page
   const STORAGE_FONT = 'liveTranslateFontStep';
   const STORAGE_THEME = 'liveTranslateTheme';
+  const STORAGE_READ = 'liveTranslateReadAloud'; // 'on' or 'off'
 
   const MAX_CAPTIONS = 50;        // as the reference page
   const MAX_SEEN_SEQS = 500;      // dedup memory; the server replays at most 200
@@ -77,6 +78,16 @@
     qrMissing: $('qrMissing'),
     roomUrl: $('roomUrl'),
     copy: $('copyRoomUrl'),
+    readAloud: $('readAloud'),
+    voiceNotice: $('voiceNotice'),
+    paused: $('pausedNotice'),
+    jump: $('jumpToLive'),
+    transcriptTxt: $('transcriptTxt'),
+    transcriptSrt: $('transcriptSrt'),
+    olderNote: $('olderNote'),
+    olderTranscript: $('olderTranscript'),
+    localAddress: $('localAddress'),
+    strip: $('connectionStrip'),
   };
 
   // localStorage can be unavailable (private browsing, disabled storage): never fail on it.
@@ -127,6 +138,14 @@
     stopped: false,        // nothing to connect to (a bad room name)
     noRooms: false,        // the server predates rooms (no `room` in connection_status)
     copyTimer: 0,
+    catchUpStarted: 0,     // when the last language_set came (its catch-up follows at once)
+    catchUpUntil: 0,
+    speaking: 0,           // utterances queued or being spoken
+    wakeLock: null,
+    missedWhileAway: 0,    // captions added while the viewer read older ones
+    recovering: false,     // the connection was lost: count what the catch-up brings back
+    caughtUp: 0,
+    stripTimer: 0,
   };
 
   // ---- status -------------------------------------------------------------------------
@@ -148,6 +167,34 @@
     el.status.dataset.state = conn;
     el.status.textContent = text;
     el.reconnectNow.hidden = conn !== 'reconnecting';
+    if (conn === 'reconnecting') showLostStrip();
+  }
+
+  // ---- the strip over the captions while the connection is lost ----------------------
+
+  const CAUGHT_UP_SHOW_MS = 5000;
+
+  function showLostStrip() {
+    clearTimeout(state.stripTimer);
+    state.recovering = true;
+    state.caughtUp = 0;
+    el.strip.dataset.state = 'lost';
+    el.strip.textContent = 'Connection lost. Reconnecting…';
+    el.strip.hidden = false;
+  }
+
+  // After the catch-up that follows a reconnect: how many captions came back, briefly.
+  function reportCaughtUp() {
+    if (!state.recovering) return;
+    clearTimeout(state.stripTimer);
+    state.stripTimer = setTimeout(() => {
+      state.recovering = false;
+      const n = state.caughtUp;
+      el.strip.dataset.state = 'back';
+      el.strip.textContent = n === 0 ? 'Reconnected' : n === 1 ? 'Reconnected: 1 caption caught up'
+        : `Reconnected: ${n} captions caught up`;
+      state.stripTimer = setTimeout(() => { el.strip.hidden = true; }, CAUGHT_UP_SHOW_MS);
+    }, CATCH_UP_MAX_MS / 3);
   }
 
   // ms === 0: the notice stays.
@@ -221,10 +268,18 @@
     return el.sharePanel.hasAttribute('open');
   }
 
+  // Addresses that reach only the machine the page runs on.
+  const LOCAL_HOST = /^(localhost|127(\.\d+){3}|\[::1\]|0\.0\.0\.0)$/i;
+
   function openShare() {
     if (shareOpen()) return;
     const url = roomPageUrl();
     el.roomUrl.textContent = url;
+    const host = new URL(url).hostname;
+    el.localAddress.hidden = !LOCAL_HOST.test(host);
+    el.localAddress.textContent = `${host} only works on this computer. Phones need this ` +
+      'machine\'s network address: open the page by that address, or have the organiser set ' +
+      'LT_PUBLIC_URL (the QR code then uses it).';
     // Fetched on first opening only: a room's many viewers need not all ask for it.
     const qr = appUrl(`qr.svg?room=${encodeURIComponent(state.room)}`).href;
     if (el.qr.getAttribute('src') !== qr) {
@@ -386,6 +441,9 @@
     // in the old language must not block its translation.
     state.seen.clear();
     state.fullCatchUp = true;
+    applyTranscriptLinks();
+    if (speech) speech.cancel();
+    checkVoice();
     if (state.subscribed) sendSetLanguage(true);
   }
 
@@ -393,6 +451,7 @@
 
   function clearCaptions() {
     el.captions.textContent = '';
+    el.olderNote.hidden = true;
     el.emptyHint.hidden = false;
   }
 
@@ -415,24 +474,13 @@
     state.highestSeq = null;
   }
 
-  function addFinal(data) {
-    const seq = Number.isSafeInteger(data.seq) && data.seq > 0 ? data.seq : null;
-    if (seq !== null) {
-      const print = fingerprint(data);
-      const earlier = state.seen.get(seq);
-      if (earlier === print) return; // already shown
-      if (earlier !== undefined) forgetInstance(); // same seq, other caption: server restarted
-      rememberSeq(seq, print);
-    }
-
+  // The caption's content: its text, the original beside a translation, time and notes.
+  function fillCaption(item, data) {
     const text = String(data.text ?? '');
     const original = String(data.original ?? '');
     const failed = typeof data.error === 'string' && data.error !== '';
     const textLang = failed ? String(data.source_lang || state.source) : String(data.lang || state.lang);
-
-    const item = document.createElement('div');
-    item.className = 'caption';
-    if (seq !== null) item.dataset.seq = String(seq);
+    item.textContent = '';
     if (typeof data.id === 'string') item.dataset.id = data.id;
 
     const main = document.createElement('p');
@@ -459,6 +507,18 @@
       time.textContent = data.timestamp;
       meta.appendChild(time);
     }
+    if (data.source === 'typed') {
+      const typed = document.createElement('span');
+      typed.className = 'caption-mark';
+      typed.textContent = 'typed by the organiser';
+      meta.appendChild(typed);
+    }
+    if (data.corrected === true) {
+      const mark = document.createElement('span');
+      mark.className = 'caption-mark caption-corrected';
+      mark.textContent = 'corrected';
+      meta.appendChild(mark);
+    }
     if (failed) {
       const note = document.createElement('span');
       note.className = 'caption-note';
@@ -467,27 +527,255 @@
       meta.appendChild(note);
     }
     if (meta.childNodes.length) item.appendChild(meta);
+    return { text, lang: textLang };
+  }
 
-    el.captions.insertBefore(item, el.captions.firstChild);
-    while (el.captions.children.length > MAX_CAPTIONS) el.captions.lastElementChild.remove();
+  // A correction of a caption on screen: replaced in place, nothing moves or is spoken.
+  function correctInPlace(seq, data) {
+    const item = el.captions.querySelector(`.caption[data-seq="${seq}"]`);
+    if (!item) return false;
+    fillCaption(item, data);
+    item.classList.add('is-corrected');
+    rememberSeq(seq, fingerprint(data));
+    return true;
+  }
+
+  function addFinal(data) {
+    const seq = Number.isSafeInteger(data.seq) && data.seq > 0 ? data.seq : null;
+    if (seq !== null) {
+      const print = fingerprint(data);
+      const earlier = state.seen.get(seq);
+      if (earlier === print) return; // already shown
+      // Before the restart check: a correction reuses the seq with another text. A caption
+      // no longer on screen (past the last 50) is not brought back.
+      if (earlier !== undefined && data.corrected === true) {
+        if (!correctInPlace(seq, data)) rememberSeq(seq, print);
+        return;
+      }
+      if (earlier !== undefined) forgetInstance(); // same seq, other caption: server restarted
+      rememberSeq(seq, print);
+    }
+
+    const item = document.createElement('div');
+    item.className = 'caption';
+    if (seq !== null) item.dataset.seq = String(seq);
+    if (data.corrected === true) item.classList.add('is-corrected');
+    const spoken = fillCaption(item, data);
+
+    const away = keepPlace(() => {
+      el.captions.insertBefore(item, el.captions.firstChild);
+      while (el.captions.children.length > MAX_CAPTIONS) {
+        el.captions.lastElementChild.remove();
+        el.olderNote.hidden = false;
+      }
+    });
+    if (away) {
+      state.missedWhileAway += 1;
+      showJump();
+    }
     el.emptyHint.hidden = true;
+
+    if (inCatchUp()) {
+      if (state.recovering) state.caughtUp += 1;
+    } else if (data.corrected !== true) {
+      readAloud(spoken.text, spoken.lang);
+    }
+  }
+
+  // ---- jump to live -------------------------------------------------------------------
+
+  // Live is the top of the list (newest first): away once the newest caption has scrolled
+  // out of view above.
+  function awayFromLive() {
+    const newest = el.captions.firstElementChild;
+    if (!newest) return false;
+    return newest.getBoundingClientRect().bottom < 0;
+  }
+
+  // A viewer reading older captions keeps their place: whatever `change` adds or removes
+  // above the first caption in view, the page scrolls by as much. (The browser's own scroll
+  // anchoring is off in style.css, so this works alike everywhere.) Returns whether away.
+  function keepPlace(change) {
+    if (!awayFromLive()) { change(); return false; }
+    const anchor = [...el.captions.children].find((c) => c.getBoundingClientRect().bottom > 0);
+    const top = anchor ? anchor.getBoundingClientRect().top : 0;
+    change();
+    if (anchor && anchor.isConnected) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
+    return true;
+  }
+
+  function showJump() {
+    const n = state.missedWhileAway;
+    el.jump.textContent = n > 0 ? `Jump to live (${n} new)` : 'Jump to live';
+    el.jump.hidden = false;
+  }
+
+  function onScroll() {
+    if (awayFromLive()) {
+      if (el.jump.hidden) showJump();
+    } else {
+      state.missedWhileAway = 0;
+      el.jump.hidden = true;
+    }
+  }
+
+  function jumpToLive() {
+    state.missedWhileAway = 0;
+    el.jump.hidden = true;
+    window.scrollTo({ top: 0, behavior: 'auto' });
+  }
+
+  // ---- catch-up -----------------------------------------------------------------------
+
+  // The catch-up follows language_set at once, in one burst: finals arriving within a short
+  // quiet gap of it (or of each other) are history, not new speech.
+  const CATCH_UP_GAP_MS = 400;
+  const CATCH_UP_MAX_MS = 3000;
+
+  function startCatchUp() {
+    const now = Date.now();
+    state.catchUpStarted = now;
+    state.catchUpUntil = now + CATCH_UP_GAP_MS;
+  }
+
+  function inCatchUp() {
+    const now = Date.now();
+    if (state.awaitingLanguageSet) return true;
+    if (now >= state.catchUpUntil || now - state.catchUpStarted > CATCH_UP_MAX_MS) return false;
+    state.catchUpUntil = now + CATCH_UP_GAP_MS;
+    return true;
+  }
+
+  // ---- read aloud ---------------------------------------------------------------------
+
+  const speech = typeof window.speechSynthesis === 'object' && window.speechSynthesis &&
+    typeof window.SpeechSynthesisUtterance === 'function' ? window.speechSynthesis : null;
+
+  function readAloudOn() {
+    return store.get(STORAGE_READ) === 'on';
+  }
+
+  function applyReadAloud() {
+    const on = readAloudOn() && speech !== null;
+    el.readAloud.hidden = speech === null;
+    el.readAloud.setAttribute('aria-pressed', String(on));
+    if (!on) {
+      if (speech) speech.cancel();
+      state.speaking = 0;
+      el.voiceNotice.hidden = true;
+    } else {
+      checkVoice();
+    }
+  }
+
+  function toggleReadAloud() {
+    store.set(STORAGE_READ, readAloudOn() ? 'off' : 'on');
+    applyReadAloud();
+  }
+
+  // The best voice for a language: the browser's default for it, else a local one, else any.
+  // null when the device lists voices and none speaks it; undefined when it lists none (yet).
+  function voiceFor(lang) {
+    const voices = speech ? speech.getVoices() : [];
+    if (!voices || !voices.length) return undefined;
+    const base = lang.toLowerCase();
+    const matching = voices.filter((v) => {
+      const l = String(v.lang || '').toLowerCase().replace('_', '-');
+      return l === base || l.startsWith(`${base}-`);
+    });
+    if (!matching.length) return null;
+    return matching.find((v) => v.default) || matching.find((v) => v.localService) || matching[0];
+  }
+
+  function languageName(code) {
+    const entry = LANGUAGES.find(([c]) => c === code);
+    return entry ? entry[1] : code;
+  }
+
+  function checkVoice() {
+    if (!speech || !readAloudOn()) return;
+    const missing = voiceFor(state.lang) === null;
+    el.voiceNotice.textContent = missing
+      ? `This device has no voice for ${languageName(state.lang)}: captions are not read aloud.`
+      : '';
+    el.voiceNotice.hidden = !missing;
+  }
+
+  function readAloud(text, lang) {
+    if (!speech || !readAloudOn() || !text) return;
+    const voice = voiceFor(lang);
+    if (voice === null) { checkVoice(); return; }
+    // Behind: something is still waiting to be spoken. Drop it all and say the newest.
+    if (state.speaking >= 2 || speech.pending) {
+      speech.cancel();
+      state.speaking = 0;
+    }
+    const utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = lang;
+    if (voice) utterance.voice = voice;
+    const done = () => { state.speaking = Math.max(0, state.speaking - 1); };
+    utterance.onend = done;
+    utterance.onerror = done;
+    state.speaking += 1;
+    speech.speak(utterance);
+  }
+
+  // ---- keep the screen on -------------------------------------------------------------
+
+  async function requestWakeLock() {
+    if (!navigator.wakeLock || typeof navigator.wakeLock.request !== 'function') return;
+    if (document.visibilityState !== 'visible' || state.wakeLock) return;
+    try {
+      const lock = await navigator.wakeLock.request('screen');
+      state.wakeLock = lock;
+      lock.addEventListener('release', () => { if (state.wakeLock === lock) state.wakeLock = null; });
+    } catch (_) {
+      // Refused (battery saver, no permission): the screen may dim; captions still come.
+    }
+  }
+
+  // ---- transcript and publishing ------------------------------------------------------
+
+  function transcriptUrl(ext) {
+    const path = state.room === DEFAULT_ROOM || state.noRooms ? `transcript.${ext}` : `r/${state.room}/transcript.${ext}`;
+    const url = appUrl(path);
+    url.searchParams.set('lang', state.lang);
+    return url.href;
+  }
+
+  function applyTranscriptLinks() {
+    el.transcriptTxt.href = transcriptUrl('txt');
+    el.transcriptSrt.href = transcriptUrl('srt');
+    el.olderTranscript.href = el.transcriptTxt.href;
+  }
+
+  function onPublishing(data) {
+    el.paused.hidden = data.paused !== true;
   }
 
   function clearPartial() {
     state.partialId = null;
     clearTimeout(state.partialTimer);
-    el.partial.textContent = '';
-    el.partial.hidden = true;
+    keepPlace(() => {
+      el.partial.textContent = '';
+      el.partial.hidden = true;
+    });
   }
 
   function showPartial(data) {
     const text = String(data.text ?? '');
     if (!text) { clearPartial(); return; }
     state.partialId = typeof data.id === 'string' ? data.id : null;
-    el.partial.lang = String(data.source_lang || data.lang || state.source);
+    const lang = String(data.source_lang || data.lang || state.source);
+    el.partial.lang = lang;
+    // Labelled with its language; quieter for viewers who read another one.
+    el.partial.dataset.label = `${lang.toUpperCase()} · live`;
+    el.partial.classList.toggle('other-language', lang !== state.lang);
     el.partial.dir = 'auto';
-    el.partial.textContent = text;
-    el.partial.hidden = false;
+    keepPlace(() => {
+      el.partial.textContent = text;
+      el.partial.hidden = false;
+    });
     clearTimeout(state.partialTimer);
     state.partialTimer = setTimeout(clearPartial, PARTIAL_STALE_MS);
   }
@@ -569,6 +857,7 @@
     } else if (!state.noRooms) {
       // A server from before rooms ignores the name and serves its one stream.
       state.noRooms = true;
+      applyTranscriptLinks();
       if (state.room !== DEFAULT_ROOM) {
         showNotice('This server has no rooms: it shows the same captions in every room.', 0);
       }
@@ -605,11 +894,16 @@
       case 'language_set':
         if (data.lang === state.lang) {
           languageSettled();
+          startCatchUp();
+          reportCaughtUp();
           el.captions.dataset.lang = data.lang;
         }
         break;
       case 'translated_text':
         onTranslatedText(data);
+        break;
+      case 'publishing':
+        onPublishing(data);
         break;
       case 'error':
         onError(data);
@@ -715,8 +1009,19 @@
     if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener('change', applyTheme);
     window.addEventListener('online', reconnectNow);
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') reconnectNow();
+      if (document.visibilityState !== 'visible') return;
+      reconnectNow();
+      requestWakeLock(); // the browser releases the lock when the tab is hidden
     });
+    el.readAloud.addEventListener('click', toggleReadAloud);
+    if (speech && typeof speech.addEventListener === 'function') {
+      speech.addEventListener('voiceschanged', checkVoice);
+    }
+    el.jump.addEventListener('click', jumpToLive);
+    window.addEventListener('scroll', onScroll, { passive: true });
+    applyReadAloud();
+    applyTranscriptLinks();
+    requestWakeLock();
 
     el.share.addEventListener('click', () => (shareOpen() ? closeShare() : openShare()));
     el.shareClose.addEventListener('click', closeShare);

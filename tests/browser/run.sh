@@ -1,5 +1,7 @@
 #!/bin/sh
-# Runs the viewer page's browser test. Needs Node.js >= 20, Debian's chromium and apertium;
+# Runs the browser tests: the viewer page (viewer.test.mjs) and the event pages, operator
+# console, screen view and viewer additions (events.test.mjs). Needs Node.js >= 20, Debian's
+# chromium and apertium (eng-spa, eng-cat);
 # LT_SERVER_BIN may point at the lt-server binary (see viewer.test.mjs).
 set -eu
 cd "$(dirname "$0")"
@@ -10,4 +12,4 @@ if [ ! -d node_modules ]; then
         npm install --no-audit --no-fund
     fi
 fi
-exec node --test viewer.test.mjs
+exec node --test viewer.test.mjs events.test.mjs

@@ -1,0 +1,138 @@
+// Live Translate screen view: /screen?lang=es,fr (room "main") or /r/NAME/screen?lang=es.
+// One or two languages side by side for a projector: the last three finals of each, large,
+// and the speaker's live line (source language, small) underneath. No controls; reconnects
+// by itself. One WebSocket per language (a connection watches one language; the first also
+// takes the partials). Plain ES2020; see docs/protocol.md.
+'use strict';
+
+(() => {
+  const DEFAULT_ROOM = 'main';
+  const LINES = 3;
+  const RETRY_MIN_MS = 1000;
+  const RETRY_MAX_MS = 10000;
+  const PARTIAL_STALE_MS = 15000;
+  const RTL = new Set(['ar']);
+
+  function locate() {
+    const path = window.location.pathname;
+    const match = /^(.*\/)r\/([^/]+)\/screen\/?$/.exec(path);
+    if (match) {
+      let name = match[2];
+      try { name = decodeURIComponent(name); } catch (_) { /* as typed */ }
+      return { name, root: match[1] };
+    }
+    const root = path.slice(0, path.lastIndexOf('/') + 1) || '/';
+    return { name: new URLSearchParams(window.location.search).get('room') || DEFAULT_ROOM, root };
+  }
+  const ROOM = locate();
+  const APP_ROOT = new URL(ROOM.root, window.location.origin);
+
+  const params = new URLSearchParams(window.location.search);
+  const langs = (params.get('lang') || 'en').split(',').map((l) => l.trim().toLowerCase())
+    .filter((l) => /^[a-z]{2,3}$/.test(l)).slice(0, 2);
+  if (!langs.length) langs.push('en');
+
+  const columnsEl = document.getElementById('columns');
+  const partialEl = document.getElementById('partial');
+  const statusEl = document.getElementById('status');
+  columnsEl.classList.toggle('two', langs.length === 2);
+  let partialTimer = 0;
+
+  function clearPartial() {
+    clearTimeout(partialTimer);
+    partialEl.textContent = '';
+  }
+
+  function updateStatus(columns) {
+    const live = columns.every((c) => c.live);
+    statusEl.dataset.state = live ? 'live' : 'reconnecting';
+    statusEl.textContent = live ? '' : 'Reconnecting…';
+  }
+
+  function makeColumn(lang, withPartials, columns) {
+    const section = document.createElement('section');
+    section.className = 'column';
+    section.dataset.lang = lang;
+    const label = document.createElement('p');
+    label.className = 'column-label';
+    label.textContent = lang;
+    const lines = document.createElement('div');
+    lines.className = 'lines';
+    lines.lang = lang;
+    lines.dir = RTL.has(lang) ? 'rtl' : 'ltr';
+    section.append(label, lines);
+    columnsEl.appendChild(section);
+    const col = { lang, lines, live: false, attempt: 0, serverId: null };
+
+    function addFinal(data) {
+      const seq = Number.isSafeInteger(data.seq) ? data.seq : null;
+      const text = String(data.text ?? '');
+      if (!text) return;
+      if (seq !== null) {
+        const same = lines.querySelector(`.line[data-seq="${seq}"]`);
+        if (same) { same.textContent = text; return; } // a correction, or the catch-up again
+      }
+      const p = document.createElement('p');
+      p.className = 'line';
+      p.dir = 'auto';
+      if (seq !== null) p.dataset.seq = String(seq);
+      p.textContent = text;
+      // In seq order, newest last.
+      let after = null;
+      if (seq !== null) {
+        for (const other of lines.children) {
+          if (Number(other.dataset.seq) > seq) { after = other; break; }
+        }
+      }
+      lines.insertBefore(p, after);
+      while (lines.children.length > LINES) lines.firstElementChild.remove();
+    }
+
+    function connect() {
+      const url = new URL('ws', APP_ROOT);
+      url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('room', ROOM.name);
+      const ws = new WebSocket(url.href);
+      ws.addEventListener('message', (event) => {
+        let msg;
+        try { msg = JSON.parse(event.data); } catch (_) { return; }
+        const data = msg && msg.data && typeof msg.data === 'object' ? msg.data : {};
+        if (msg.type === 'connection_status') {
+          if (col.serverId !== null && data.server_id !== col.serverId) lines.textContent = '';
+          col.serverId = data.server_id || null;
+          col.live = true;
+          col.attempt = 0;
+          updateStatus(columns);
+          ws.send(JSON.stringify({ type: 'set_language',
+            data: { lang, history: true, partials: withPartials } }));
+        } else if (msg.type === 'translated_text') {
+          if (data.partial === true) {
+            if (!withPartials) return;
+            partialEl.textContent = String(data.text ?? '');
+            partialEl.lang = String(data.source_lang || data.lang || 'en');
+            clearTimeout(partialTimer);
+            partialTimer = setTimeout(clearPartial, PARTIAL_STALE_MS);
+            return;
+          }
+          if (withPartials) clearPartial();
+          addFinal(data);
+        }
+      });
+      ws.addEventListener('close', () => {
+        col.live = false;
+        updateStatus(columns);
+        const ceiling = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** col.attempt);
+        col.attempt += 1;
+        setTimeout(connect, RETRY_MIN_MS / 2 + Math.random() * ceiling);
+      });
+    }
+    col.connect = connect;
+    return col;
+  }
+
+  const columns = [];
+  langs.forEach((lang, i) => columns.push(makeColumn(lang, i === 0, columns)));
+  document.title = `Captions · ${langs.join(' · ')}`;
+  updateStatus(columns);
+  for (const c of columns) c.connect();
+})();
