@@ -51,6 +51,9 @@ void ws_session::on_accept(beast::error_code ec) {
     state_->add(shared_from_this());
     hub_->join(shared_from_this());
     push(std::make_shared<const std::string>(state_->status_frame(room_)));
+    // A console or speaker joining a paused room learns it at once.
+    if (hub_->paused())
+        push(std::make_shared<const std::string>(protocol::serialize_publishing(true)));
     do_read();
 }
 

@@ -97,6 +97,11 @@ TEST(operator_console, pausing_hides_spoken_text_but_not_typed_text) {
     ASSERT_TRUE(told);
     EXPECT_EQ((*told)["data"]["paused"], true);
     EXPECT_EQ(publish(*mic, "This is private.", "m2"), 0u) << "acknowledged, not published";
+    // A connection opened while paused is told at once.
+    auto later = speaker(server.port());
+    auto told_later = later->receive_type("publishing");
+    ASSERT_TRUE(told_later);
+    EXPECT_EQ((*told_later)["data"]["paused"], true);
     publish(*op, "Short break: back at 11.", "op1", true);
     std::vector<json> got;
     for (int i = 0; i < 2; ++i)
