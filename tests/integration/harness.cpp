@@ -262,11 +262,11 @@ http_reply http_get(unsigned short port, const std::string& raw_target, const st
     return r;
 }
 
-fake_aws::fake_aws(std::vector<std::string> args) {
-    std::string port_file = "/tmp/lt-fake-aws-" + std::to_string(::getpid()) + "-" +
+fake_service::fake_service(const std::string& script, std::vector<std::string> args) : script_(script) {
+    std::string port_file = "/tmp/lt-" + script + "-" + std::to_string(::getpid()) + "-" +
                             std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
     std::filesystem::remove(port_file);
-    std::vector<std::string> all{source_path("tools/fake_aws.py"), "--port", "0", "--port-file", port_file};
+    std::vector<std::string> all{source_path("tools/" + script), "--port", "0", "--port-file", port_file};
     all.insert(all.end(), args.begin(), args.end());
     child_ = std::make_unique<child_process>("/usr/bin/python3", all);
     auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -283,17 +283,17 @@ fake_aws::fake_aws(std::vector<std::string> args) {
     }
     std::filesystem::remove(port_file);
     if (!port_)
-        throw std::runtime_error("fake_aws.py did not start: " + child_->err());
+        throw std::runtime_error(script + " did not start: " + child_->err());
 }
 
-fake_aws::~fake_aws() = default;
+fake_service::~fake_service() = default;
 
-json fake_aws::stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
+json fake_service::stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
 
-void fake_aws::configure(const json& c) {
+void fake_service::configure(const json& c) {
     auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
     if (r.status != 200)
-        throw std::runtime_error("fake_aws config refused: " + r.body);
+        throw std::runtime_error(script_ + " config refused: " + r.body);
 }
 
 std::map<std::string, std::string> fake_aws::env() const {
@@ -307,7 +307,7 @@ std::map<std::string, std::string> fake_aws::env() const {
             {"AWS_ENDPOINT_URL", url()}};
 }
 
-std::string fake_aws::log() const { return child_->out() + child_->err(); }
+std::string fake_service::log() const { return child_->out() + child_->err(); }
 
 struct ws_client::impl {
     net::io_context ioc;

@@ -92,24 +92,32 @@ struct http_reply {
 http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method = "GET",
                     const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
 
-// tools/fake_aws.py on a free loopback port: local stand-in for AWS Translate, STS and
-// Transcribe streaming that checks every request's SigV4 signature on its own.
-class fake_aws {
+// tools/<script>, a vendor's stand-in, on a free loopback port (--port 0 --port-file), with
+// its /_fake/ controls. Throws with the script's stderr when it does not start in 15 s.
+class fake_service {
 public:
-    // `args`: extra flags (--delay-ms 100, --token-seconds 30, --recognizer PATH, ...).
-    explicit fake_aws(std::vector<std::string> args = {});
-    ~fake_aws();
+    explicit fake_service(const std::string& script, std::vector<std::string> args = {});
+    ~fake_service();
     unsigned short port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     json stats() const;            // GET /_fake/stats
     void configure(const json& c); // POST /_fake/config
-    // AWS_* settings that point a program at the fake with its long-term test key.
-    std::map<std::string, std::string> env() const;
     std::string log() const;
 
 private:
+    std::string script_;
     std::unique_ptr<child_process> child_;
     unsigned short port_ = 0;
+};
+
+// tools/fake_aws.py: local stand-in for AWS Translate, STS and Transcribe streaming that
+// checks every request's SigV4 signature on its own.
+class fake_aws : public fake_service {
+public:
+    // `args`: extra flags (--delay-ms 100, --token-seconds 30, --recognizer PATH, ...).
+    explicit fake_aws(std::vector<std::string> args = {}) : fake_service("fake_aws.py", std::move(args)) {}
+    // AWS_* settings that point a program at the fake with its long-term test key.
+    std::map<std::string, std::string> env() const;
 };
 
 // A WebSocket client with its own network thread; received frames queue up until read.

@@ -361,7 +361,8 @@ TEST(aws_translate, a_custom_terminology_is_named_in_each_call_and_applied) {
     publish(server.port(), "The keynote starts now.", "t1");
     auto got = es->receive_type("translated_text", 10s);
     ASSERT_TRUE(got);
-    EXPECT_EQ((*got)["data"]["text"], "[es] The ponencia principal starts now.") << "AWS's terms, not placeholders";
+    EXPECT_EQ((*got)["data"]["text"], "[es] The ponencia principal starts now.")
+        << "AWS's terms, not placeholders";
     auto names = aws.stats()["terminology_names"];
     ASSERT_FALSE(names.empty());
     EXPECT_EQ(names.back(), "event-terms");

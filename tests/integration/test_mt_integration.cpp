@@ -19,44 +19,9 @@ const std::string key = "speaker-key";
 const std::string lt_key = "lt-secret";
 const std::string deepl_key = "0123abcd-fake:fx";
 
-// tools/<script> on a free loopback port (--port 0 --port-file), with its /_fake/ controls.
-class fake_mt {
-public:
-    fake_mt(const std::string& script, std::vector<std::string> args) {
-        std::string port_file = "/tmp/lt-" + script + "-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
-        std::filesystem::remove(port_file);
-        std::vector<std::string> all{source_path("tools/" + script), "--port", "0", "--port-file", port_file};
-        all.insert(all.end(), args.begin(), args.end());
-        child_ = std::make_unique<child_process>("/usr/bin/python3", all);
-        auto deadline = std::chrono::steady_clock::now() + 15s;
-        while (std::chrono::steady_clock::now() < deadline && !port_) {
-            std::ifstream f(port_file);
-            unsigned p = 0;
-            if (f >> p && p)
-                port_ = static_cast<unsigned short>(p);
-            else if (!child_->running())
-                break;
-            else
-                std::this_thread::sleep_for(50ms);
-        }
-        std::filesystem::remove(port_file);
-        if (!port_)
-            throw std::runtime_error(script + " did not start: " + child_->err());
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    json stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
-    void configure(const json& c) {
-        auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
-        if (r.status != 200)
-            throw std::runtime_error("fake config refused: " + r.body);
-    }
-    int calls() const { return stats()["translate_calls"].get<int>(); }
+using fake_mt = fake_service;
 
-private:
-    std::unique_ptr<child_process> child_;
-    unsigned short port_ = 0;
-};
+int calls(const fake_mt& f) { return f.stats()["translate_calls"].get<int>(); }
 
 json new_text(const std::string& text, const std::string& id) {
     return {
@@ -132,7 +97,7 @@ TEST(libretranslate, captions_reach_viewers_in_three_languages_once_per_language
     auto de = viewer(server.port(), "de");
     auto zh = viewer(server.port(), "zh");
     auto de2 = viewer(server.port(), "de");
-    int before = lt.calls();
+    int before = calls(lt);
     lt.configure({{"delay_ms", 500}}); // the three calls overlap when they run in parallel
     publish(server.port(), "Good morning, everyone.", "c1");
     std::vector<std::pair<ws_client*, std::string>> want{{es.get(), "[es] Buenos días, todos."},
@@ -162,7 +127,7 @@ TEST(libretranslate, a_language_the_server_lacks_goes_out_untranslated_with_the_
     ASSERT_TRUE(wait_health(server.port(), true, "ok")) << server.log();
     auto es = viewer(server.port(), "es");
     auto ko = viewer(server.port(), "ko");
-    int before = lt.calls();
+    int before = calls(lt);
     publish(server.port(), "Welcome.", "c1");
     auto got_es = es->receive_type("translated_text", 10s);
     ASSERT_TRUE(got_es);
@@ -171,7 +136,7 @@ TEST(libretranslate, a_language_the_server_lacks_goes_out_untranslated_with_the_
     ASSERT_TRUE(got_ko);
     EXPECT_EQ((*got_ko)["data"]["text"], "Welcome.");
     EXPECT_EQ(error_of(*got_ko), "no translation from en to ko on this server (libretranslate)");
-    EXPECT_EQ(lt.calls() - before, 1) << "Korean is never asked for";
+    EXPECT_EQ(calls(lt) - before, 1) << "Korean is never asked for";
 }
 
 TEST(libretranslate, a_wrong_key_is_a_clear_error_in_health_and_on_captions) {

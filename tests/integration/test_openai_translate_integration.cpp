@@ -20,37 +20,11 @@ const std::string llm_key = "sk-llm-test-0123";
 const std::string model = "llama3.1:8b";
 
 // tools/fake_openai.py on a free loopback port (chat only: no recognizer).
-class fake_llm {
+class fake_llm : public fake_service {
 public:
-    explicit fake_llm(std::vector<std::string> extra = {}) {
-        std::string port_file = "/tmp/lt-fake-llm-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
-        std::filesystem::remove(port_file);
-        std::vector<std::string> args{source_path("tools/fake_openai.py"), "--port", "0", "--port-file",
-                                      port_file};
-        args.insert(args.end(), extra.begin(), extra.end());
-        child_ = std::make_unique<child_process>("/usr/bin/python3", args);
-        for (int i = 0; i < 300 && !port_; ++i) {
-            std::ifstream f(port_file);
-            unsigned p = 0;
-            if (f >> p && p)
-                port_ = static_cast<unsigned short>(p);
-            else if (!child_->running())
-                break;
-            else
-                std::this_thread::sleep_for(50ms);
-        }
-        std::filesystem::remove(port_file);
-        if (!port_)
-            throw std::runtime_error("fake_openai.py did not start: " + child_->err());
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-    json stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
-    void configure(const json& c) {
-        auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
-        if (r.status != 200)
-            throw std::runtime_error("fake_openai config refused: " + r.body);
-    }
+    explicit fake_llm(std::vector<std::string> extra = {})
+        : fake_service("fake_openai.py", std::move(extra)) {}
+    std::string url() const { return fake_service::url() + "/v1"; }
     // lt-server's settings pointing at this fake.
     std::map<std::string, std::string> env(const std::string& key = llm_key) const {
         std::map<std::string, std::string> e{{"API_KEY", speaker_key},
@@ -61,10 +35,6 @@ public:
             e["OPENAI_API_KEY"] = key;
         return e;
     }
-
-private:
-    std::unique_ptr<child_process> child_;
-    unsigned short port_ = 0;
 };
 
 json new_text(const std::string& text, const std::string& id, const std::string& lang = "en") {

@@ -22,42 +22,7 @@ namespace {
 
 const std::string key = "speaker-key";
 
-// tools/<script> on a free loopback port (--port 0 --port-file), with its /_fake/ controls.
-class fake_mt {
-public:
-    fake_mt(const std::string& script, std::vector<std::string> args) {
-        std::string port_file = "/tmp/lt-q-" + script + "-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
-        std::filesystem::remove(port_file);
-        std::vector<std::string> all{source_path("tools/" + script), "--port", "0", "--port-file", port_file};
-        all.insert(all.end(), args.begin(), args.end());
-        child_ = std::make_unique<child_process>("/usr/bin/python3", all);
-        auto deadline = std::chrono::steady_clock::now() + 15s;
-        while (std::chrono::steady_clock::now() < deadline && !port_) {
-            std::ifstream f(port_file);
-            unsigned p = 0;
-            if (f >> p && p)
-                port_ = static_cast<unsigned short>(p);
-            else if (!child_->running())
-                break;
-            else
-                std::this_thread::sleep_for(50ms);
-        }
-        std::filesystem::remove(port_file);
-        if (!port_)
-            throw std::runtime_error(script + " did not start: " + child_->err());
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    void configure(const json& c) {
-        auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
-        if (r.status != 200)
-            throw std::runtime_error("fake config refused: " + r.body);
-    }
-
-private:
-    std::unique_ptr<child_process> child_;
-    unsigned short port_ = 0;
-};
+using fake_mt = fake_service;
 
 // lt-server on the fake with a key; `extra` adds to (or overrides) the environment.
 std::map<std::string, std::string> server_env(const fake_mt& f,

@@ -17,45 +17,17 @@ namespace {
 
 const std::string api_key = "sk-test-0123456789";
 
-// tools/fake_openai.py on a free loopback port, recognising with lt-stt-pipe.
-class fake_openai {
-public:
-    explicit fake_openai(std::vector<std::string> extra = {}) {
-        std::string port_file = "/tmp/lt-fake-openai-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";
-        std::filesystem::remove(port_file);
-        std::vector<std::string> args{
-            source_path("tools/fake_openai.py"), "--port", "0", "--port-file", port_file, "--recognizer",
-            build_path("tools/lt-stt-pipe")};
-        args.insert(args.end(), extra.begin(), extra.end());
-        child_ = std::make_unique<child_process>("/usr/bin/python3", args);
-        for (int i = 0; i < 300 && !port_; ++i) {
-            std::ifstream f(port_file);
-            unsigned p = 0;
-            if (f >> p && p)
-                port_ = static_cast<unsigned short>(p);
-            else if (!child_->running())
-                break;
-            else
-                std::this_thread::sleep_for(50ms);
-        }
-        std::filesystem::remove(port_file);
-        if (!port_)
-            throw std::runtime_error("fake_openai.py did not start: " + child_->err());
-    }
-    unsigned short port() const { return port_; }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-    json stats() const { return json::parse(http_get(port_, "/_fake/stats").body); }
-    void configure(const json& c) {
-        auto r = http_get(port_, "/_fake/config", "POST", {{"Content-Type", "application/json"}}, c.dump());
-        if (r.status != 200)
-            throw std::runtime_error("fake_openai config refused: " + r.body);
-    }
-    std::string log() const { return child_->err(); }
+std::vector<std::string> with_recognizer(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--recognizer", build_path("tools/lt-stt-pipe")});
+    return extra;
+}
 
-private:
-    std::unique_ptr<child_process> child_;
-    unsigned short port_ = 0;
+// tools/fake_openai.py on a free loopback port, recognising with lt-stt-pipe.
+class fake_openai : public fake_service {
+public:
+    explicit fake_openai(std::vector<std::string> extra = {})
+        : fake_service("fake_openai.py", with_recognizer(std::move(extra))) {}
+    std::string url() const { return fake_service::url() + "/v1"; }
 };
 
 std::vector<std::string> speech_args(const server_process& server, const fake_openai& fake,
