@@ -188,9 +188,8 @@ void ws_session::handle(std::string_view text) {
 }
 
 void ws_session::deliver(hub::frame_ptr frame) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-        self->push(std::move(frame));
-    });
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), frame = std::move(frame)] { self->push(frame); });
 }
 
 void ws_session::send_error(std::string_view message, std::string_view code) {
@@ -198,7 +197,7 @@ void ws_session::send_error(std::string_view message, std::string_view code) {
     push(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
 }
 
-void ws_session::push(hub::frame_ptr frame) {
+void ws_session::push(const hub::frame_ptr& frame) {
     if (closing_)
         return;
     const auto& cfg = state_->config;
@@ -222,7 +221,7 @@ void ws_session::push(hub::frame_ptr frame) {
         case gated_stream::sent::partly:
             // The rest is in flight; the frame heads the queue until it is out.
             queued_bytes_ += frame->size();
-            queue_.push_back(std::move(frame));
+            queue_.push_back(frame);
             return;
         case gated_stream::sent::failed:
             return; // the read loop sees the broken connection and leaves the hub
@@ -231,7 +230,7 @@ void ws_session::push(hub::frame_ptr frame) {
         }
     }
     queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
+    queue_.push_back(frame);
     if (queue_.size() == 1)
         do_write();
 }

@@ -30,7 +30,7 @@ public:
     void run(http::request<http::string_body> req);
     void deliver(hub::frame_ptr frame) override;
     // Queues a frame; only on this session's own network thread.
-    void push(hub::frame_ptr frame) override;
+    void push(const hub::frame_ptr& frame) override;
     // Closes with 1001 going away (server shutdown).
     void shutdown();
 
