@@ -50,19 +50,15 @@ while getopts "n:r:d:p:B:i:l:o:h" opt; do
   esac
 done
 
-need_bins run_floor "$build" jq curl python3 cc
+need_bins run_floor "$build" jq curl python3
 old_server=""
 if [[ -n $old_build ]]; then
   old_server=$old_build/apps/lt-server/lt-server
   [[ -x $old_server ]] || { echo "run_floor: $old_server not found" >&2; exit 1; }
 fi
-repo=$(cd "$(dirname "$0")/.." && pwd)
-floor_src=${FLOOR_SRC:-$repo/../shared/bench/floor.c}
-[[ -f $floor_src ]] || { echo "run_floor: floor.c not found at $floor_src; set FLOOR_SRC" >&2; exit 1; }
 [[ -n $out ]] || out=$(mktemp -d /tmp/lt-floor.XXXXXX)
 mkdir -p "$out"
-floor_bin=$out/floor
-cc -O2 -o "$floor_bin" "$floor_src" -lcrypto
+build_floor "$out" || exit 1
 
 ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -81,16 +77,11 @@ run_one() {
   local kind=$1 tag=$2 port rc json
   port=$(free_port)
   case $kind in
-    floor)
-      "$floor_bin" "$port" >"$out/server-$tag.log" 2>&1 &
-      server_pid=$!
-      wait_up "$server_pid" "$out/server-$tag.log" "floor on port $port" \
-        curl -sf "http://127.0.0.1:$port/health" ;;
-    lt) start_lt_server "$server_bin" "$port" "$out/server-$tag.log" "$io_threads" --translator none
-        server_pid=$started_pid ;;
-    old) start_lt_server "$old_server" "$port" "$out/server-$tag.log" "$io_threads" --translator none
-         server_pid=$started_pid ;;
+    floor) start_floor "$port" "$out/server-$tag.log" ;;
+    lt) start_lt_server "$server_bin" "$port" "$out/server-$tag.log" "$io_threads" --translator none ;;
+    old) start_lt_server "$old_server" "$port" "$out/server-$tag.log" "$io_threads" --translator none ;;
   esac
+  server_pid=$started_pid
   set +e
   # No /metrics probe: floor.c has none, and it would charge lt-server for the scrapes.
   "$load_bin" --port "$port" --viewers "$viewers" --langs "$langs" --rate "$rate" --duration "$duration" \
