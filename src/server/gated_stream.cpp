@@ -31,8 +31,7 @@ std::size_t text_header(std::size_t size, unsigned char* h) {
 
 } // namespace
 
-gated_stream::gated_stream(tcp::socket&& socket)
-    : stream_(std::move(socket)), rest_done_(stream_.get_executor()) {}
+gated_stream::gated_stream(tcp::socket&& socket) : stream_(std::move(socket)) {}
 
 gated_stream::sent gated_stream::try_send(const hub::frame_ptr& payload) {
     unsigned char header[10];
@@ -64,7 +63,9 @@ gated_stream::sent gated_stream::try_send(const hub::frame_ptr& payload) {
 
 void gated_stream::send_rest(std::function<void(beast::error_code)> done) {
     rest_callback_ = std::move(done);
-    rest_done_.expires_at(asio::steady_timer::time_point::max());
+    if (!rest_done_)
+        rest_done_.emplace(stream_.get_executor());
+    rest_done_->expires_at(asio::steady_timer::time_point::max());
     std::array<asio::const_buffer, 2> left;
     if (rest_offset_ < rest_header_size_) {
         left[0] = asio::buffer(rest_header_ + rest_offset_, rest_header_size_ - rest_offset_);
@@ -78,7 +79,7 @@ void gated_stream::send_rest(std::function<void(beast::error_code)> done) {
 
 void gated_stream::on_rest(beast::error_code ec) {
     rest_.reset();
-    rest_done_.cancel(); // Beast's waiting writes go ahead
+    rest_done_->cancel(); // Beast's waiting writes go ahead
     auto done = std::move(rest_callback_);
     rest_callback_ = nullptr;
     if (done)

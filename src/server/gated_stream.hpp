@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 namespace lt::server {
 
@@ -69,7 +70,7 @@ public:
                     return;
                 }
                 // The rest of a frame of ours is still going out: this write waits for it.
-                rest_done_.async_wait([this, b, h = std::move(h)](beast::error_code) mutable {
+                rest_done_->async_wait([this, b, h = std::move(h)](beast::error_code) mutable {
                     stream_.async_write_some(b, counted<decltype(h)>{this, std::move(h)});
                 });
             },
@@ -109,8 +110,9 @@ private:
     std::size_t rest_header_size_ = 0;
     std::size_t rest_offset_ = 0;
     std::function<void(beast::error_code)> rest_callback_;
-    // Beast writes that arrive while rest_ is set wait on this timer; cancelled once rest_ is out.
-    asio::steady_timer rest_done_;
+    // Beast writes that arrive while rest_ is set wait on this timer; cancelled once rest_ is
+    // out. Made on the first partial write: most viewers never need it (it costs ~0.5 KiB).
+    std::optional<asio::steady_timer> rest_done_;
 };
 
 // Closing the WebSocket tears down the TCP stream below (found by Beast through ADL).
