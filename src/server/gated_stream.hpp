@@ -1,10 +1,11 @@
 // The next layer of a viewer's WebSocket stream: a TCP stream that can also take whole
-// prepared text frames straight to the socket, one send() each, beside Beast's own writes.
+// prepared text frames straight to the socket, one sendmsg() each, beside Beast's own writes.
 //
 // Beast writes on its own (pongs, keep-alive pings, the close frame, and messages the session
 // queues). A frame written here must never land inside one of Beast's: write_frame() is only
 // allowed while no Beast write is in flight (idle()), and while the rest of a partly written
-// frame is still going out, Beast's next write waits behind it. Frames are unmasked server
+// frame is still going out, Beast's next write waits behind it. The caller also checks that
+// the WebSocket is still open (no close frame sent or received). Frames are unmasked server
 // frames without permessage-deflate (lt-server never negotiates it). A TLS stream has no such
 // layer: its session keeps Beast's ordinary async writes.
 //
