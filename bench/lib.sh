@@ -62,3 +62,22 @@ stop_pid() {
   fi
   wait "$pid" 2>/dev/null || true
 }
+
+# build_floor OUT_DIR: compiles floor.c (FLOOR_SRC, default shared/bench/floor.c beside the
+# repository) into OUT_DIR/floor; sets floor_bin.
+build_floor() {
+  local repo src
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  src=${FLOOR_SRC:-$repo/../shared/bench/floor.c}
+  [[ -f $src ]] || { echo "floor.c not found at $src; set FLOOR_SRC" >&2; return 1; }
+  command -v cc >/dev/null || { echo "needs cc" >&2; return 1; }
+  floor_bin=$1/floor
+  cc -O2 -o "$floor_bin" "$src" -lcrypto
+}
+
+# start_floor PORT LOG: floor.c on loopback; sets started_pid and waits for /health.
+start_floor() {
+  "$floor_bin" "$1" >"$2" 2>&1 &
+  started_pid=$!
+  wait_up "$started_pid" "$2" "floor on port $1" curl -sf "http://127.0.0.1:$1/health"
+}

@@ -658,6 +658,26 @@ cpu_times read_cpu(int pid) {
     return {std::strtod(f[11].c_str(), nullptr) / tick, std::strtod(f[12].c_str(), nullptr) / tick};
 }
 
+// The process's time on CPU in nanoseconds, summed over its threads' schedstat: finer than
+// /proc/PID/stat's clock ticks (10 ms), which a few hundred ms of fan-out CPU needs. -1 when
+// unreadable. Threads that exit between two readings drop out; lt-server's do not.
+double read_sched_cpu(int pid) {
+    if (pid <= 0)
+        return -1;
+    double ns = 0;
+    std::error_code ec;
+    std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end;
+    if (ec)
+        return -1;
+    for (; it != end; it.increment(ec)) {
+        std::ifstream in(it->path() / "schedstat");
+        double on_cpu = 0;
+        if (in >> on_cpu)
+            ns += on_cpu;
+    }
+    return ns / 1e9;
+}
+
 // Child processes of the server (Apertium pipelines): their CPU and memory are not in the
 // server's own /proc figures.
 struct children_usage {
@@ -869,6 +889,7 @@ struct params {
     double probe_interval = 0.5;             // seconds between /metrics polls; 0 = no probe
     std::vector<std::uint16_t> viewer_ports; // empty = --port
     std::vector<int> cpu_pids;               // more processes whose CPU to report
+    std::vector<std::string> langs;          // viewer languages, round-robin; empty = all 16
 };
 
 // Polls `done` every 10 ms until it holds or `until` passes; returns done().
@@ -945,11 +966,14 @@ int run(const params& p) {
     viewers.reserve(p.viewers);
     // With 2 (or 4, 8) ports each port gets a subset of the 16 languages; all cost the same with
     // --translator none.
+    std::vector<std::string> langs = p.langs;
+    if (langs.empty())
+        langs.assign(viewer_languages.begin(), viewer_languages.end());
     for (std::size_t i = 0; i < p.viewers; ++i) {
         std::size_t node = i % vports.size();
         viewers.push_back(std::make_shared<viewer>(
             ioc, tcp::endpoint{address, vports[node]}, p.host + ":" + std::to_string(vports[node]),
-            viewer_languages[i % viewer_languages.size()], id_prefix, count, stats, node));
+            langs[i % langs.size()], id_prefix, count, stats, node));
     }
     auto conn = std::make_shared<connector>(ioc, viewers, p.connect_rate, p.max_pending, stats);
     const auto t_connect = clock_type::now();
@@ -972,6 +996,7 @@ int run(const params& p) {
 
     // Captions.
     cpu_times cpu_before = read_cpu(p.server_pid);
+    double sched_before = read_sched_cpu(p.server_pid);
     std::vector<cpu_times> others_before;
     for (int pid : p.cpu_pids)
         others_before.push_back(read_cpu(pid));
@@ -995,6 +1020,7 @@ int run(const params& p) {
     double caption_phase_seconds = std::chrono::duration<double>(clock_type::now() - t_captions).count();
     probe.stop();
     cpu_times cpu_after = read_cpu(p.server_pid);
+    double sched_after = read_sched_cpu(p.server_pid);
     std::vector<cpu_times> others_after;
     for (int pid : p.cpu_pids)
         others_after.push_back(read_cpu(pid));
@@ -1103,6 +1129,7 @@ int run(const params& p) {
     double server_user = cpu_ok ? cpu_after.user - cpu_before.user : -1;
     double server_system = cpu_ok ? cpu_after.system - cpu_before.system : -1;
     double server_cpu = cpu_ok ? server_user + server_system : -1;
+    double sched_cpu = sched_before >= 0 && sched_after >= 0 ? sched_after - sched_before : -1;
 
     json out{
         {"label", p.label},
@@ -1201,7 +1228,10 @@ int run(const params& p) {
           {"cpu_seconds", round2(server_cpu)},
           {"cpu_user_seconds", round2(server_user)},
           {"cpu_system_seconds", round2(server_system)},
-          {"cpu_us_per_delivery", lat.empty() ? -1.0 : round2(server_cpu * 1e6 / lat.size())}}},
+          {"cpu_us_per_delivery", lat.empty() ? -1.0 : round2(server_cpu * 1e6 / lat.size())},
+          // From schedstat, in ns: the figure to compare runs of a few hundred ms of CPU.
+          {"sched_cpu_seconds", std::round(sched_cpu * 1e5) / 1e5},
+          {"sched_cpu_us_per_delivery", lat.empty() || sched_cpu < 0 ? -1.0 : round2(sched_cpu * 1e6 / lat.size())}}},
         {"children",
          {{"processes", kids_after.processes},
           {"rss_kib", kids_after.rss_kib},
@@ -1324,6 +1354,9 @@ int main(int argc, char** argv) {
     app.add_option("--viewer-ports", p.viewer_ports,
                    "Viewers go round-robin over these ports, e.g. 5051,5052 (default: --port); the "
                    "speaker stays on --port")
+        ->delimiter(',');
+    app.add_option("--langs", p.langs,
+                   "Viewer languages, round-robin, e.g. en or en,es (default: all 16)")
         ->delimiter(',');
     app.add_option("--cpu-pids", p.cpu_pids, "More pids whose CPU in the caption phase to report, e.g. 12,34")
         ->delimiter(',');

@@ -47,8 +47,9 @@ public:
     // Called with the hub's lock held: no blocking, no hub calls.
     virtual void deliver(frame_ptr frame) = 0;
     // Queues one text frame, on the subscriber's own lane: called only from a batch that a
-    // fanout_fn runs there, never by the hub itself. The default is deliver().
-    virtual void push(frame_ptr frame) { deliver(std::move(frame)); }
+    // fanout_fn runs there, never by the hub itself. The default is deliver(). By reference:
+    // a frame written at once is never copied (no reference count traffic per viewer).
+    virtual void push(const frame_ptr& frame) { deliver(frame); }
     // Fixed for the subscriber's life.
     std::size_t lane() const noexcept { return lane_; }
 

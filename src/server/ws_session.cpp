@@ -284,9 +284,8 @@ void ws_session::request_translation(protocol::request_translation& rt) {
 }
 
 void ws_session::deliver(hub::frame_ptr frame) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-        self->push(std::move(frame));
-    });
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), frame = std::move(frame)] { self->push(frame); });
 }
 
 void ws_session::send_error(std::string_view message, std::string_view code) {
@@ -294,7 +293,7 @@ void ws_session::send_error(std::string_view message, std::string_view code) {
     push(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
 }
 
-void ws_session::push(hub::frame_ptr frame) {
+void ws_session::push(const hub::frame_ptr& frame) {
     if (closing_)
         return;
     const auto& cfg = state_->config;
@@ -304,8 +303,30 @@ void ws_session::push(hub::frame_ptr frame) {
         spdlog::info("closing a slow viewer ({} frames, {} bytes queued)", queue_.size(), queued_bytes_);
         return close_with(websocket::close_code::policy_error, "slow consumer");
     }
+    if (queue_.empty() && ws_.is_open() && ws_.next_layer().idle()) {
+        // Nothing of ours or Beast's is on the way out: the frame goes straight to the
+        // socket, with no composed write, handler or timer. The queue is the fallback.
+        auto s = ws_.next_layer().write_frame(frame, [this] {
+            return [self = shared_from_this()](beast::error_code ec) { self->on_rest(ec); };
+        });
+        switch (s) {
+        case gated_stream::sent::whole:
+            state_->metrics.frames_out.inc();
+            state_->metrics.bytes_out.inc(frame->size());
+            return;
+        case gated_stream::sent::partly:
+            // The rest is in flight; the frame heads the queue until it is out.
+            queued_bytes_ += frame->size();
+            queue_.push_back(frame);
+            return;
+        case gated_stream::sent::failed:
+            return; // the read loop sees the broken connection and leaves the hub
+        case gated_stream::sent::none:
+            break;
+        }
+    }
     queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
+    queue_.push_back(frame);
     if (queue_.size() == 1)
         do_write();
 }
@@ -325,6 +346,12 @@ void ws_session::on_write(beast::error_code ec, std::size_t bytes) {
     queue_.pop_front();
     if (!queue_.empty() && !closing_)
         do_write();
+}
+
+void ws_session::on_rest(beast::error_code ec) {
+    if (ec)
+        return fail(ec, "websocket write");
+    on_write(ec, queue_.front()->size());
 }
 
 void ws_session::close_with(websocket::close_code code, const char* reason) {

@@ -1,10 +1,13 @@
 // One WebSocket connection: a viewer, a speaker, or both. All of its state lives on one
 // network thread (its io_context has a single thread, so no strand is needed), which is its
 // lane for the hub. The hub hands it frames through deliver(), which posts to that thread,
-// or through a batch that the server runs on that thread and that calls push().
+// or through a batch that the server runs on that thread and that calls push(). A frame
+// pushed while nothing is queued or being written goes straight to the socket (one
+// sendmsg, see gated_stream.hpp); otherwise it waits in the queue for Beast's async write.
 #pragma once
 
 #include "hub/hub.hpp"
+#include "server/gated_stream.hpp"
 #include "server/net.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/state.hpp"
@@ -27,7 +30,7 @@ public:
     void run(http::request<http::string_body> req);
     void deliver(hub::frame_ptr frame) override;
     // Queues a frame; only on this session's own network thread.
-    void push(hub::frame_ptr frame) override;
+    void push(const hub::frame_ptr& frame) override;
     // Closes with 1001 going away (server shutdown).
     void shutdown();
     const std::string& room() const { return room_; }
@@ -43,15 +46,18 @@ private:
     void request_translation(protocol::request_translation& rt);
     void do_write();
     void on_write(beast::error_code ec, std::size_t bytes);
+    // The rest of a frame that went out partly through the direct path is written.
+    void on_rest(beast::error_code ec);
     void close_with(websocket::close_code code, const char* reason);
     void refuse_close_code();
 
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<gated_stream> ws_;
     beast::flat_buffer buffer_;
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
     std::string room_;
     std::shared_ptr<hub::hub> hub_; // the room's
+    // Frames to send; the front one is being written (by Beast, or the rest of a direct write).
     std::deque<hub::frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
