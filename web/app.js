@@ -1,5 +1,6 @@
-// Live Translate viewer page. Plain ES2020, no dependencies: it talks only to the server
-// that served it (config.json, qr.svg and the /ws WebSocket; see docs/protocol.md).
+// Live Translate viewer page. Plain ES2020, no dependencies but common.js (loaded first): it
+// talks only to the server that served it (config.json, qr.svg and the /ws WebSocket; see
+// docs/protocol.md).
 // One page per room: /r/NAME, /?room=NAME, or / for the room "main".
 'use strict';
 
@@ -31,26 +32,14 @@
   const CONFIG_TIMEOUT_MS = 4000;
   const FONT_STEPS = [0.8, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2];
   const FONT_DEFAULT_STEP = 2;
-  const DEFAULT_ROOM = 'main';
+  const { DEFAULT_ROOM } = window.LiveTranslate;
   const ROOM_NAME = /^[a-z0-9-]{1,64}$/;
 
-  // The room in the page's URL and the app's root (where config.json, qr.svg and ws live),
-  // which may sit under a path prefix: /prefix/r/NAME -> /prefix/.
-  function locateRoom() {
-    const path = window.location.pathname;
-    const match = /^(.*\/)r\/([^/]+)\/?$/.exec(path);
-    if (match && match[2] !== 'index.html') {
-      let name = match[2];
-      try { name = decodeURIComponent(name); } catch (_) { /* shown as typed */ }
-      return { name, root: match[1] };
-    }
-    const root = path.slice(0, path.lastIndexOf('/') + 1) || '/';
-    const query = new URLSearchParams(window.location.search).get('room');
-    return { name: query === null ? DEFAULT_ROOM : query, root };
-  }
-  const ROOM = locateRoom();
-  const APP_ROOT = new URL(ROOM.root, window.location.origin);
-  const appUrl = (relative) => new URL(relative, APP_ROOT);
+  // The room in the page's URL (/r/NAME, /?room=NAME or /) and the app's root, which may
+  // sit under a path prefix (common.js).
+  const ROOM = window.LiveTranslate.locate('', { keepEmpty: true });
+  const APP_ROOT = ROOM.root;
+  const appUrl = ROOM.url;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -804,9 +793,7 @@
         if (url.protocol === 'ws:' || url.protocol === 'wss:') return withRoom(url).href;
       } catch (_) { /* fall back to our own server */ }
     }
-    const url = appUrl('ws');
-    url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return withRoom(url).href;
+    return ROOM.socketUrl(state.room).href;
   }
 
   function withRoom(url) {
@@ -883,10 +870,9 @@
   }
 
   function onMessage(event) {
-    let msg;
-    try { msg = JSON.parse(event.data); } catch (_) { return; }
-    if (!msg || typeof msg.type !== 'string') return;
-    const data = msg.data && typeof msg.data === 'object' ? msg.data : {};
+    const msg = window.LiveTranslate.parseMessage(event);
+    if (!msg) return;
+    const { data } = msg;
     switch (msg.type) {
       case 'connection_status':
         onConnectionStatus(data);

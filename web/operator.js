@@ -2,32 +2,20 @@
 // room's finals in the source language with their seq, the watched languages (from /health),
 // and lets the holder of the room's speaker key correct a final (correct_text), type a
 // caption (new_text, source "typed") and pause or resume publishing (set_publishing).
-// Plain ES2020, no dependencies; see docs/protocol.md.
+// Plain ES2020, no dependencies but common.js (loaded first); see docs/protocol.md.
 'use strict';
 
 (() => {
   const STORAGE_KEY = 'liveTranslateOperatorKey'; // sessionStorage: this tab only
-  const DEFAULT_ROOM = 'main';
   const MAX_FINALS = 200;
   const HEALTH_EVERY_MS = 5000;
   const RETRY_MS = 2000;
   const PARTIAL_STALE_MS = 15000;
 
-  // /prefix/r/NAME/operator -> room NAME, root /prefix/; /prefix/operator?room=NAME.
-  function locateRoom() {
-    const path = window.location.pathname;
-    const match = /^(.*\/)r\/([^/]+)\/operator\/?$/.exec(path);
-    if (match) {
-      let name = match[2];
-      try { name = decodeURIComponent(name); } catch (_) { /* as typed */ }
-      return { name, root: match[1] };
-    }
-    const root = path.slice(0, path.lastIndexOf('/') + 1) || '/';
-    return { name: new URLSearchParams(window.location.search).get('room') || DEFAULT_ROOM, root };
-  }
-  const ROOM = locateRoom();
-  const APP_ROOT = new URL(ROOM.root, window.location.origin);
-  const appUrl = (relative) => new URL(relative, APP_ROOT);
+  // /prefix/r/NAME/operator -> room NAME, root /prefix/; /prefix/operator?room=NAME (common.js).
+  const { DEFAULT_ROOM } = window.LiveTranslate;
+  const ROOM = window.LiveTranslate.locate('operator');
+  const appUrl = ROOM.url;
   const roomPath = (rest) => (ROOM.name === DEFAULT_ROOM ? rest : `r/${encodeURIComponent(ROOM.name)}/${rest}`);
 
   const $ = (id) => document.getElementById(id);
@@ -302,10 +290,9 @@
   // ---- connection ---------------------------------------------------------------------
 
   function onMessage(event) {
-    let msg;
-    try { msg = JSON.parse(event.data); } catch (_) { return; }
-    if (!msg || typeof msg.type !== 'string') return;
-    const data = msg.data && typeof msg.data === 'object' ? msg.data : {};
+    const msg = window.LiveTranslate.parseMessage(event);
+    if (!msg) return;
+    const { data } = msg;
     switch (msg.type) {
       case 'connection_status':
         if (typeof data.source === 'string' && data.source) state.source = data.source;
@@ -339,11 +326,8 @@
   }
 
   function connect() {
-    const url = appUrl('ws');
-    url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('room', ROOM.name);
     setStatus('connecting', 'Connecting…');
-    const ws = new WebSocket(url.href);
+    const ws = new WebSocket(ROOM.socketUrl().href);
     state.ws = ws;
     ws.addEventListener('open', () => setStatus('live', 'Live'));
     ws.addEventListener('message', onMessage);

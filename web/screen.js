@@ -2,30 +2,18 @@
 // One or two languages side by side for a projector: the last three finals of each, large,
 // and the speaker's live line (source language, small) underneath. No controls; reconnects
 // by itself. One WebSocket per language (a connection watches one language; the first also
-// takes the partials). Plain ES2020; see docs/protocol.md.
+// takes the partials). Plain ES2020, with common.js (loaded first); see docs/protocol.md.
 'use strict';
 
 (() => {
-  const DEFAULT_ROOM = 'main';
   const LINES = 3;
   const RETRY_MIN_MS = 1000;
   const RETRY_MAX_MS = 10000;
   const PARTIAL_STALE_MS = 15000;
   const RTL = new Set(['ar']);
 
-  function locate() {
-    const path = window.location.pathname;
-    const match = /^(.*\/)r\/([^/]+)\/screen\/?$/.exec(path);
-    if (match) {
-      let name = match[2];
-      try { name = decodeURIComponent(name); } catch (_) { /* as typed */ }
-      return { name, root: match[1] };
-    }
-    const root = path.slice(0, path.lastIndexOf('/') + 1) || '/';
-    return { name: new URLSearchParams(window.location.search).get('room') || DEFAULT_ROOM, root };
-  }
-  const ROOM = locate();
-  const APP_ROOT = new URL(ROOM.root, window.location.origin);
+  // /prefix/r/NAME/screen -> room NAME; /prefix/screen?room=NAME (common.js).
+  const ROOM = window.LiveTranslate.locate('screen');
 
   const params = new URLSearchParams(window.location.search);
   const langs = (params.get('lang') || 'en').split(',').map((l) => l.trim().toLowerCase())
@@ -89,14 +77,11 @@
     }
 
     function connect() {
-      const url = new URL('ws', APP_ROOT);
-      url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-      url.searchParams.set('room', ROOM.name);
-      const ws = new WebSocket(url.href);
+      const ws = new WebSocket(ROOM.socketUrl().href);
       ws.addEventListener('message', (event) => {
-        let msg;
-        try { msg = JSON.parse(event.data); } catch (_) { return; }
-        const data = msg && msg.data && typeof msg.data === 'object' ? msg.data : {};
+        const msg = window.LiveTranslate.parseMessage(event);
+        if (!msg) return;
+        const { data } = msg;
         if (msg.type === 'connection_status') {
           if (col.serverId !== null && data.server_id !== col.serverId) lines.textContent = '';
           col.serverId = data.server_id || null;

@@ -6,12 +6,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import {
-  API_KEY, CHROMIUM, CHROMIUM_ARGS, Relay, SERVER_BIN, STEP_MS, Server, freePort, openSpeaker, sleep,
-  translate, waitUntil,
+  API_KEY, Relay, captionTexts, chooseLanguage, fixture, sleep, translate, waitForCaption, waitUntil,
 } from './harness.mjs';
-import fs from 'node:fs';
 
 const TEST_MS = 60_000;
 const WATCHDOG_MS = 240_000;
@@ -24,70 +21,20 @@ const TEXT_B = 'Good morning to everybody.';
 const TEXT_C = 'The next talk starts at ten.';
 const TEXT_D = 'Please take your seats.';
 
+const fx = fixture('events.test.mjs', WATCHDOG_MS);
+const { newPage, pageErrors, speaker } = fx;
 let server;
 let browser;
-const pageErrors = [];
-const speakers = [];
-
-const watchdog = setTimeout(() => {
-  console.error(`events.test.mjs: still running after ${WATCHDOG_MS} ms, giving up`);
-  server?.killNow();
-  process.exit(1);
-}, WATCHDOG_MS);
-watchdog.unref();
-process.on('exit', () => server?.killNow());
 
 async function newContext(options = {}) {
   return browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', ...options });
 }
 
-async function newPage(ctx) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on('pageerror', (err) => pageErrors.push(String(err)));
-  return page;
-}
-
-async function speaker(room) {
-  const s = await openSpeaker(server.port, room);
-  speakers.push(s);
-  return s;
-}
-
-async function waitForCaption(page, text) {
-  await page.waitForFunction((t) => [...document.querySelectorAll('#captions .caption .caption-text')]
-    .some((e) => e.textContent.trim() === t), text, { timeout: STEP_MS });
-}
-
-const captionTexts = (page) =>
-  page.$$eval('#captions .caption .caption-text', (els) => els.map((e) => e.textContent.trim()));
-
-async function chooseLanguage(page, lang) {
-  await page.selectOption('#languageSelect', lang);
-  await page.waitForFunction(
-    (l) => document.querySelector('#captions').dataset.lang === l, lang, { timeout: STEP_MS });
-}
-
 before(async () => {
-  assert.ok(fs.existsSync(SERVER_BIN), `lt-server not found at ${SERVER_BIN} (set LT_SERVER_BIN)`);
-  server = new Server(await freePort());
-  console.log(`server log: ${server.logFile}`);
-  await server.start();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  ({ server, browser } = await fx.start());
 });
 
-after(async () => {
-  for (const s of speakers) s.close();
-  try {
-    let timer;
-    const bounded = new Promise((resolve) => { timer = setTimeout(resolve, 10_000); });
-    await Promise.race([browser?.close(), bounded]);
-    clearTimeout(timer);
-  } finally {
-    await server?.stop();
-    server?.removeWorkDir();
-  }
-});
+after(() => fx.stop());
 
 // ---- operator console -----------------------------------------------------------------
 

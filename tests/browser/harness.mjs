@@ -1,5 +1,6 @@
-// Shared pieces of the browser tests: the real lt-server as a child process, a speaker
-// client, and small waiting helpers. (viewer.test.mjs keeps its own copies of these.)
+// Shared pieces of the browser tests (viewer.test.mjs, events.test.mjs): the real lt-server
+// as a child process, a TCP relay, a speaker client, the per-file fixture (watchdog, server,
+// browser, pages, speakers) and small waiting helpers.
 
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -213,3 +215,78 @@ export async function openSpeaker(port, room = null) {
   };
 }
 
+
+// What each test file sets up the same way: a watchdog over the whole file; the server and
+// the browser, started by start() (in `before`) and stopped by stop() (in `after`); pages
+// whose script errors are collected in pageErrors; speakers, closed by stop().
+export function fixture(file, watchdogMs) {
+  const fx = {
+    server: null,
+    browser: null,
+    pageErrors: [],
+    speakers: [],
+  };
+
+  const watchdog = setTimeout(() => {
+    console.error(`${file}: still running after ${watchdogMs} ms, giving up`);
+    fx.server?.killNow();
+    process.exit(1);
+  }, watchdogMs);
+  watchdog.unref();
+  process.on('exit', () => fx.server?.killNow());
+
+  fx.start = async () => {
+    assert.ok(fs.existsSync(SERVER_BIN), `lt-server not found at ${SERVER_BIN} (set LT_SERVER_BIN)`);
+    fx.server = new Server(await freePort());
+    console.log(`server log: ${fx.server.logFile}`);
+    await fx.server.start();
+    fx.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    return fx;
+  };
+
+  fx.stop = async () => {
+    for (const s of fx.speakers) s.close();
+    try {
+      let timer;
+      const bounded = new Promise((resolve) => { timer = setTimeout(resolve, 10_000); });
+      await Promise.race([fx.browser?.close(), bounded]);
+      clearTimeout(timer);
+    } finally {
+      await fx.server?.stop();
+      fx.server?.removeWorkDir();
+    }
+  };
+
+  fx.newPage = async (ctx) => {
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    page.on('pageerror', (err) => fx.pageErrors.push(String(err)));
+    return page;
+  };
+
+  // A speaker in `room` (the server's default room when null), closed by stop().
+  fx.speaker = async (room = null, port = fx.server.port) => {
+    const s = await openSpeaker(port, room);
+    fx.speakers.push(s);
+    return s;
+  };
+
+  return fx;
+}
+
+// ---- the viewer page ------------------------------------------------------------------
+
+export async function waitForCaption(page, text, timeoutMs = STEP_MS) {
+  await page.waitForFunction((t) => [...document.querySelectorAll('#captions .caption .caption-text')]
+    .some((e) => e.textContent.trim() === t), text, { timeout: timeoutMs });
+}
+
+export function captionTexts(page) {
+  return page.$$eval('#captions .caption .caption-text', (els) => els.map((e) => e.textContent.trim()));
+}
+
+export async function chooseLanguage(page, lang) {
+  await page.selectOption('#languageSelect', lang);
+  await page.waitForFunction(
+    (l) => document.querySelector('#captions').dataset.lang === l, lang, { timeout: STEP_MS });
+}

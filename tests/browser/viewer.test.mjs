@@ -11,34 +11,21 @@
 //                      code is read back from a screenshot of the page
 //   LT_SCREENSHOT_DIR  when set, phone-sized screenshots are saved there
 //                      (page-light.png, page-dark.png, share-dark.png)
-// The server's output goes to lt-browser-test-server.log in the temp directory.
+// The server's output goes to lt-browser-test-server-PORT.log in the temp directory.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import WebSocket from 'ws';
+import {
+  Relay, STEP_MS, captionTexts, chooseLanguage, fixture, freePort, sleep, translate, waitForCaption,
+  waitUntil,
+} from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const WEB_ROOT = path.join(REPO, 'web');
-const SERVER_BIN = process.env.LT_SERVER_BIN || path.join(REPO, 'build/apps/lt-server/lt-server');
-const CHROMIUM = process.env.LT_CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT_DIR = process.env.LT_SCREENSHOT_DIR || '';
 const ZBARIMG = process.env.LT_ZBARIMG || '/usr/bin/zbarimg';
-const API_KEY = 'test-key';
 
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-const STEP_MS = 10_000;       // one awaited condition
 const RECONNECT_MS = 30_000;  // back-off after a restart stays well under this
 const TEST_MS = 45_000;       // one test
 const WATCHDOG_MS = 150_000;  // the whole file
@@ -53,191 +40,6 @@ const TEXT_HALL = 'Welcome to the talk in hall A.';
 const TEXT_MAIN = 'Welcome to the main stage.';
 
 // ---- helpers --------------------------------------------------------------------------
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what, predicate, timeoutMs = STEP_MS) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function translate(text) {
-  // The same command a person would type: echo "<text>" | apertium eng-spa. Through a
-  // shell pipe on purpose: the apertium script opens /dev/stdin, which fails on the
-  // socketpair Node would give it as stdin.
-  const out = execFileSync('sh', ['-c', 'echo "$1" | apertium eng-spa', 'sh', text],
-    { timeout: STEP_MS, stdio: ['ignore', 'pipe', 'pipe'] });
-  const translation = out.toString('utf8').trim();
-  assert.ok(translation, `apertium eng-spa gave no translation of "${text}"`);
-  return translation;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-// The real server as a child process; keeps its output for failure messages.
-class Server {
-  constructor(port) {
-    this.port = port;
-    this.proc = null;
-    this.log = '';
-    this.logFile = path.join(os.tmpdir(), 'lt-browser-test-server.log');
-    fs.writeFileSync(this.logFile, '');
-    this.cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'lt-browser-'));
-  }
-
-  async start() {
-    const args = ['--host', '127.0.0.1', '--port', String(this.port), '--web-root', WEB_ROOT];
-    // Only our settings: none of the caller's LT_*/FLASK_* variables, and a working
-    // directory without a .env file.
-    const env = Object.fromEntries(Object.entries(process.env)
-      .filter(([k]) => !k.startsWith('LT_') && !k.startsWith('FLASK_') && k !== 'API_KEY'));
-    const proc = spawn(SERVER_BIN, args, {
-      cwd: this.cwd,
-      env: { ...env, API_KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc = proc;
-    let exited = null;
-    proc.on('exit', (code, signal) => { exited = { code, signal }; });
-    proc.on('error', (err) => { exited = { error: err.message }; });
-    const keep = (chunk) => {
-      this.log = (this.log + chunk.toString()).slice(-20_000);
-      fs.appendFileSync(this.logFile, chunk);
-    };
-    proc.stdout.on('data', keep);
-    proc.stderr.on('data', keep);
-
-    await waitUntil('GET /health', async () => {
-      if (exited) {
-        throw new Error(`lt-server exited during start (${JSON.stringify(exited)}):\n${this.log}`);
-      }
-      try {
-        const res = await fetch(`${this.url()}/health`, { signal: AbortSignal.timeout(1000) });
-        return res.ok;
-      } catch (_) {
-        return false;
-      }
-    }, 15_000);
-  }
-
-  url() {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async stop() {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(timer);
-  }
-
-  removeWorkDir() {
-    fs.rmSync(this.cwd, { recursive: true, force: true });
-  }
-
-  killNow() {
-    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
-      this.proc.kill('SIGKILL');
-    }
-  }
-}
-
-// A TCP relay in front of the server, so a page's connection can be cut while the server
-// keeps running (to test catch-up with `since` against the same server instance).
-class Relay {
-  constructor(targetPort) {
-    this.targetPort = targetPort;
-    this.blocked = false;
-    this.sockets = new Set();
-    this.server = net.createServer((client) => this.onClient(client));
-  }
-
-  listen() {
-    return new Promise((resolve) => {
-      this.server.listen(0, '127.0.0.1', () => {
-        this.port = this.server.address().port;
-        resolve();
-      });
-    });
-  }
-
-  onClient(client) {
-    if (this.blocked) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(this.targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-      s.on('error', () => { client.destroy(); upstream.destroy(); });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  cut() {
-    this.blocked = true;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  restore() {
-    this.blocked = false;
-  }
-
-  close() {
-    this.cut();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-// A speaker: a plain WebSocket client that sends new_text with the API key; in the server's
-// default room unless `room` is given.
-async function openSpeaker(port, room = null) {
-  const query = room === null ? '' : `?room=${encodeURIComponent(room)}`;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`);
-  const messages = [];
-  ws.on('message', (raw) => {
-    try { messages.push(JSON.parse(raw.toString('utf8'))); } catch (_) { /* ignored */ }
-  });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('speaker: connect timed out')), STEP_MS);
-    ws.once('open', () => { clearTimeout(timer); resolve(); });
-    ws.once('error', (err) => { clearTimeout(timer); reject(err); });
-  });
-  await waitUntil('speaker connection_status', () => messages.some((m) => m.type === 'connection_status'));
-  return {
-    messages,
-    status: messages.find((m) => m.type === 'connection_status').data,
-    say(text, id, partial = false) {
-      const data = { text, timestamp: '12:00:00', api_key: API_KEY, id };
-      if (partial) data.partial = true;
-      ws.send(JSON.stringify({ type: 'new_text', data }));
-    },
-    errors() {
-      return messages.filter((m) => m.type === 'error');
-    },
-    close() {
-      ws.terminate();
-    },
-  };
-}
 
 // Records the page's WebSocket frames, parsed.
 function recordFrames(page) {
@@ -257,15 +59,6 @@ async function waitForState(page, wanted, timeoutMs = STEP_MS) {
     (s) => document.querySelector('#status')?.dataset.state === s, wanted, { timeout: timeoutMs });
 }
 
-async function waitForCaption(page, text, timeoutMs = STEP_MS) {
-  await page.waitForFunction((t) => [...document.querySelectorAll('#captions .caption .caption-text')]
-    .some((e) => e.textContent.trim() === t), text, { timeout: timeoutMs });
-}
-
-function captionTexts(page) {
-  return page.$$eval('#captions .caption .caption-text', (els) => els.map((e) => e.textContent.trim()));
-}
-
 // Nothing sticks out past the right edge (body hides horizontal overflow, so check boxes).
 async function assertFitsWidth(page, what) {
   const wide = await page.evaluate(() => {
@@ -283,71 +76,29 @@ async function assertFitsWidth(page, what) {
 
 const count = (list, item) => list.filter((x) => x === item).length;
 
-async function chooseLanguage(page, lang) {
-  await page.selectOption('#languageSelect', lang);
-  await page.waitForFunction(
-    (l) => document.querySelector('#captions').dataset.lang === l, lang, { timeout: STEP_MS });
-}
-
 // ---- fixture --------------------------------------------------------------------------
 
+const fx = fixture('viewer.test.mjs', WATCHDOG_MS);
+const { newPage, pageErrors, speaker } = fx;
 let server;
 let browser;
 let context;
 let viewer;          // the page shared by the translation and restart tests
 let viewerFrames;
-const pageErrors = [];
-const speakers = [];
 let expected;
 
-const watchdog = setTimeout(() => {
-  console.error(`viewer.test.mjs: still running after ${WATCHDOG_MS} ms, giving up`);
-  server?.killNow();
-  process.exit(1);
-}, WATCHDOG_MS);
-watchdog.unref();
-process.on('exit', () => server?.killNow());
-
-async function newPage(ctx) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on('pageerror', (err) => pageErrors.push(String(err)));
-  return page;
-}
-
-async function speaker(port = server.port, room = null) {
-  const s = await openSpeaker(port, room);
-  speakers.push(s);
-  return s;
-}
-
 before(async () => {
-  assert.ok(fs.existsSync(SERVER_BIN), `lt-server not found at ${SERVER_BIN} (set LT_SERVER_BIN)`);
   expected = {
     t1: translate(TEXT_1),
     t2: translate(TEXT_2),
     t3: translate(TEXT_3),
     t4: translate(TEXT_4),
   };
-  server = new Server(await freePort());
-  console.log(`server log: ${server.logFile}`);
-  await server.start();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  ({ server, browser } = await fx.start());
   context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
 });
 
-after(async () => {
-  for (const s of speakers) s.close();
-  try {
-    let timer;
-    const bounded = new Promise((resolve) => { timer = setTimeout(resolve, 10_000); });
-    await Promise.race([browser?.close(), bounded]);
-    clearTimeout(timer);
-  } finally {
-    await server?.stop();
-    server?.removeWorkDir();
-  }
-});
+after(() => fx.stop());
 
 // ---- tests ----------------------------------------------------------------------------
 
@@ -713,8 +464,8 @@ test('captions stay in their room', { timeout: TEST_MS }, async () => {
     await waitForSubscribed(hall, 'en');
     await waitForSubscribed(main, 'en');
 
-    const sHall = await speaker(server.port, ROOM);
-    const sMain = await speaker(server.port);
+    const sHall = await speaker(ROOM);
+    const sMain = await speaker();
     assert.equal(sHall.status.room, ROOM);
     assert.equal(sMain.status.room, 'main');
     sHall.say(TEXT_HALL, 'hall-1');
