@@ -23,7 +23,12 @@ test=(chromium curl ca-certificates procps openssl socat zbar-tools librsvg2-bin
 # own redis-server on free ports and never touch the packaged service on 6379).
 cluster=(libhiredis-dev redis-server)
 
+# Fuzzing (scripts/fuzz.sh; LT_FUZZ=1 scripts/setup.sh): clang and its libFuzzer/sanitizer
+# runtimes. Not needed to build or test otherwise.
+fuzz=(clang-14 libclang-rt-14-dev)
+
 wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}" "${cluster[@]}")
+[[ ${LT_FUZZ:-0} == 1 ]] && wanted+=("${fuzz[@]}")
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 
 missing=()
