@@ -3,7 +3,8 @@
 # $LT_FUZZ_BUILD_DIR) and runs each for SECONDS (default 60), one after the other, through
 # CTest (label fuzz). New inputs go to build-fuzz/fuzz-corpus/<target>/, crashes to
 # build-fuzz/fuzz-artifacts/. With --merge, afterwards minimises each target's seeds plus
-# what the run found back into fuzz/corpus/<target>/ (libFuzzer -merge=1).
+# what the run found back into fuzz/corpus/<target>/ (libFuzzer -merge=1, edge coverage only
+# with -use_counters=0, which keeps the committed corpus small).
 #   scripts/fuzz.sh [--merge] [SECONDS] [TARGET-REGEX]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ if ((merge)); then
     [[ $name =~ $only ]] || continue
     seeds=fuzz/corpus/$name
     tmp=$(mktemp -d)
-    "$bin" -merge=1 "$tmp" "$seeds" "$build/fuzz-corpus/$name" 2>/dev/null
+    "$bin" -merge=1 -use_counters=0 "$tmp" "$seeds" "$build/fuzz-corpus/$name" 2>/dev/null
     if compgen -G "$tmp/*" >/dev/null; then
       rm -f "$seeds"/*
       cp "$tmp"/* "$seeds"/
