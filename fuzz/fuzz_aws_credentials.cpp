@@ -3,6 +3,7 @@
 #include "aws/credentials.hpp"
 #include "fuzz_util.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -11,10 +12,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+void remove_dir() {
+    std::error_code ec;
+    fs::remove_all(fs::temp_directory_path() / ("lt-fuzz-aws-" + std::to_string(::getpid())), ec);
+}
+
 const fs::path& dir() {
     static const fs::path d = [] {
         auto p = fs::temp_directory_path() / ("lt-fuzz-aws-" + std::to_string(::getpid()));
         fs::create_directories(p);
+        std::atexit(remove_dir);
         return p;
     }();
     return d;

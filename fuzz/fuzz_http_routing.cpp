@@ -5,6 +5,7 @@
 #include "server/routing.hpp"
 #include "server/static_files.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -13,6 +14,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+void remove_root() {
+    std::error_code ec;
+    fs::remove_all(fs::temp_directory_path() / ("lt-fuzz-www-" + std::to_string(::getpid())), ec);
+}
+
 // A small web root made once per process: index.html, app.js, a hidden file, a directory.
 const fs::path& web_root() {
     static const fs::path root = [] {
@@ -20,6 +26,7 @@ const fs::path& web_root() {
         fs::create_directories(dir / "sub");
         for (const char* name : {"index.html", "app.js", ".secret", "sub/page.html"})
             std::ofstream(dir / name) << "x";
+        std::atexit(remove_root);
         return fs::canonical(dir);
     }();
     return root;
