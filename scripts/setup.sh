@@ -25,7 +25,12 @@ cluster=(libhiredis-dev redis-server)
 # Durable rooms and transcripts (--data-dir): SQLite.
 storage=(libsqlite3-dev)
 
+# Fuzzing (scripts/fuzz.sh; LT_FUZZ=1 scripts/setup.sh): clang and its libFuzzer/sanitizer
+# runtimes. Not needed to build or test otherwise.
+fuzz=(clang-14 libclang-rt-14-dev)
+
 wanted=("${build[@]}" "${translate[@]}" "${speech[@]}" "${test[@]}" "${cluster[@]}" "${storage[@]}")
+[[ ${LT_FUZZ:-0} == 1 ]] && wanted+=("${fuzz[@]}")
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 
 missing=()

@@ -397,6 +397,12 @@ core::result<clock::time_point> parse_iso8601(std::string_view text) {
         return fail("unexpected text after the time");
     auto days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     auto since_epoch = seconds(days * 86400 + h * 3600 + mi * 60 + sec) - offset;
+    // The clock counts nanoseconds in 64 bits (1677-09-22 to 2262-04-11); beyond, the conversion
+    // below would overflow.
+    constexpr auto latest = duration_cast<seconds>(clock::duration::max()) - seconds(1);
+    constexpr auto earliest = duration_cast<seconds>(clock::duration::min()) + seconds(1);
+    if (since_epoch > latest || since_epoch < earliest)
+        return fail("out of range: the clock holds 1677-09-22 to 2262-04-11");
     return clock::time_point(duration_cast<clock::duration>(since_epoch + fraction));
 }
 

@@ -3,6 +3,7 @@
 #include "hub/rooms.hpp"
 #include "server/routes/health.hpp"
 #include "server/routes/qr_svg.hpp"
+#include "server/routing.hpp"
 #include "server/static_files.hpp"
 #include "server/ws_session.hpp"
 
@@ -74,34 +75,6 @@ http::response<http::string_body> text_response(const http::request<http::string
     return res;
 }
 
-std::string_view path_of(std::string_view target) {
-    auto q = target.find('?');
-    return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
-// The raw value of `name` in the query string (room names need no decoding); nullopt when
-// absent.
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
-    auto q = target.find('?');
-    if (q == std::string_view::npos)
-        return std::nullopt;
-    auto query = target.substr(q + 1);
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        auto pair = query.substr(0, amp);
-        auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name)
-            return std::string(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    }
-    return std::nullopt;
-}
-
-std::string bad_room_message(std::string_view room) {
-    return "'" + std::string(room.substr(0, 80)) +
-           "' is not a room name: use lower-case letters, digits and '-' (up to 64)\n";
-}
-
 // Host names and addresses only: a Host header goes into a QR code that phones open.
 bool plain_host(std::string_view host) {
     return !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
@@ -171,38 +144,18 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     const auto& req = parser_->get();
     std::string_view raw_target(req.target().data(), req.target().size());
     std::string_view path = path_of(raw_target);
-    // A room's page lives at /r/NAME; its relative links (app.js, config.json, qr.svg) land
-    // under /r/ and are served as from the root.
-    std::string target(raw_target);
     if (auto tr = transcript_route(path);
         tr && (req.method() == http::verb::get || req.method() == http::verb::head))
         return send_transcript(req, std::move(*tr), query_param(raw_target, "lang").value_or(""));
-    if (path.starts_with("/r/")) {
-        auto rest = path.substr(3);
-        if (rest.ends_with('/') && hub::is_room_name(rest.substr(0, rest.size() - 1))) {
-            // The page's relative links only work from /r/NAME itself.
-            auto res = text_response(req, http::status::moved_permanently, "text/plain", "moved\n");
-            res.set(http::field::location, "/r/" + std::string(rest.substr(0, rest.size() - 1)));
-            return send(std::move(res));
-        }
-        if (hub::is_room_name(rest)) {
-            target = "/index.html";
-        } else if (auto slash = rest.find('/');
-                   slash != std::string_view::npos && hub::is_room_name(rest.substr(0, slash))) {
-            // /r/NAME/operator and /r/NAME/screen, and their relative links (/r/NAME/x.js).
-            auto sub = rest.substr(slash + 1);
-            if (sub == "operator" || sub == "screen")
-                target = "/" + std::string(sub) + ".html";
-            else
-                target = "/" + std::string(raw_target.substr(3 + slash + 1));
-        } else {
-            target = std::string(raw_target.substr(2));
-        }
-        path = path_of(target);
-    } else if (path == "/operator" || path == "/screen") {
-        target = std::string(path) + ".html" + std::string(raw_target.substr(path.size()));
-        path = path_of(target);
+    auto route = route_room_page(raw_target);
+    if (route.redirect) {
+        // The page's relative links only work from /r/NAME itself.
+        auto res = text_response(req, http::status::moved_permanently, "text/plain", "moved\n");
+        res.set(http::field::location, *route.redirect);
+        return send(std::move(res));
     }
+    const std::string& target = route.target;
+    path = path_of(target);
 
     if (websocket::is_upgrade(req)) {
         if (path != "/ws")

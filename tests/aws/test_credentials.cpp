@@ -82,6 +82,25 @@ TEST(iso8601, rejects_malformed_text) {
     }
 }
 
+// Found by fuzz/fuzz_aws_credentials: a year past 2262 overflowed the clock's nanoseconds
+// (undefined behaviour; a wrapped, meaningless expiry). Such times are refused now.
+TEST(iso8601, refuses_times_the_clock_cannot_hold) {
+    for (const char* far : {"2426-11-26 12:00:00.123456+05:30", "9999-12-31T23:59:59Z",
+                            "1600-01-01T00:00:00Z", "2262-04-12T00:00:00Z"}) {
+        auto r = parse_iso8601(far);
+        EXPECT_FALSE(r.ok()) << far;
+        if (!r.ok()) {
+            EXPECT_NE(r.error_message().find("out of range"), std::string::npos) << r.error_message();
+        }
+    }
+    auto late = parse_iso8601("2262-01-01T00:00:00Z");
+    ASSERT_TRUE(late.ok()) << late.error_message();
+    EXPECT_EQ(format_iso8601(late.value()), "2262-01-01T00:00:00Z");
+    auto early = parse_iso8601("1700-01-01T00:00:00Z");
+    ASSERT_TRUE(early.ok()) << early.error_message();
+    EXPECT_EQ(format_iso8601(early.value()), "1700-01-01T00:00:00Z");
+}
+
 TEST(credentials_env, reads_the_standard_variables) {
     env_guard env;
     auto none = credentials_from_env();
