@@ -19,6 +19,8 @@
   const STORAGE_FONT = 'liveTranslateFontStep';
   const STORAGE_THEME = 'liveTranslateTheme';
   const STORAGE_READ = 'liveTranslateReadAloud'; // 'on' or 'off'
+  const STORAGE_SUBTITLES = 'liveTranslateSubtitles'; // 'on' or 'off'
+  const STORAGE_LIVE = 'liveTranslateLiveLine'; // 'off' hides the live line
 
   const MAX_CAPTIONS = 50;        // as the reference page
   const MAX_SEEN_SEQS = 500;      // dedup memory; the server replays at most 200
@@ -77,6 +79,13 @@
     olderTranscript: $('olderTranscript'),
     localAddress: $('localAddress'),
     strip: $('connectionStrip'),
+    liveSlot: $('liveSlot'),
+    controls: $('controls'),
+    settings: $('settingsToggle'),
+    statusDot: $('statusDot'),
+    subtitleMode: $('subtitleMode'),
+    liveToggle: $('liveToggle'),
+    languageNotice: $('languageNotice'),
   };
 
   // localStorage can be unavailable (private browsing, disabled storage): never fail on it.
@@ -135,7 +144,35 @@
     recovering: false,     // the connection was lost: count what the catch-up brings back
     caughtUp: 0,
     stripTimer: 0,
+    untranslated: false,   // a caption came untranslated in the chosen language
   };
+
+  // ---- the page's own strings (i18n.js), in the caption language ----------------------
+
+  const STRINGS = window.LiveTranslateStrings || {};
+
+  function t(key, vars = {}) {
+    const table = STRINGS[state.lang] || STRINGS.en || {};
+    let text = table[key] ?? (STRINGS.en || {})[key] ?? key;
+    for (const [name, value] of Object.entries(vars)) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
+
+  // A language's name in the page's language ('German' in English, 'alemán' in Spanish).
+  function nameIn(code, inLang) {
+    try {
+      const name = new Intl.DisplayNames([inLang], { type: 'language' }).of(code);
+      if (name && name !== code) return name;
+    } catch (_) { /* no Intl.DisplayNames */ }
+    return languageName(code);
+  }
+
+  function applyStrings() {
+    document.documentElement.lang = state.lang;
+    for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+    if (!el.jump.hidden) showJump();
+    applyLanguageNotice();
+  }
 
   // ---- status -------------------------------------------------------------------------
 
@@ -155,6 +192,8 @@
     state.connState = conn;
     el.status.dataset.state = conn;
     el.status.textContent = text;
+    el.statusDot.dataset.state = conn;
+    el.statusDot.setAttribute('aria-label', text);
     el.reconnectNow.hidden = conn !== 'reconnecting';
     if (conn === 'reconnecting') showLostStrip();
   }
@@ -388,6 +427,31 @@
     applyTheme();
   }
 
+  // Subtitle mode (large text, newest at the bottom) and the live line: remembered switches.
+  function applyViewSwitches() {
+    const subtitles = store.get(STORAGE_SUBTITLES) === 'on';
+    const live = store.get(STORAGE_LIVE) !== 'off';
+    document.documentElement.classList.toggle('subtitles', subtitles);
+    document.documentElement.classList.toggle('no-live', !live);
+    el.subtitleMode.setAttribute('aria-pressed', String(subtitles));
+    el.liveToggle.setAttribute('aria-pressed', String(live));
+  }
+
+  function toggleSwitch(key, onValue, offValue, isOn) {
+    store.set(key, isOn ? offValue : onValue);
+    applyViewSwitches();
+  }
+
+  // On a phone, once a language is chosen, the controls fold into one sticky row (style.css).
+  function applyChosen() {
+    document.documentElement.classList.toggle('chosen', store.get(STORAGE_LANGUAGE) !== null);
+  }
+
+  function toggleSettings() {
+    const open = el.controls.classList.toggle('open');
+    el.settings.setAttribute('aria-expanded', String(open));
+  }
+
   // ---- language selector --------------------------------------------------------------
 
   function buildLanguageOptions() {
@@ -412,6 +476,17 @@
       option.dataset.limited = String(limited);
       option.textContent = option.dataset.name + (limited ? ' — original only' : '');
     }
+    applyLanguageNotice();
+  }
+
+  // One notice in the viewer's language when the chosen language has no translation here.
+  function applyLanguageNotice() {
+    const limited = state.lang !== state.source && (state.untranslated ||
+      (state.translatable !== null && !state.translatable.has(state.lang)));
+    el.languageNotice.hidden = !limited;
+    el.languageNotice.textContent = limited ? t('noTranslation', {
+      lang: nameIn(state.lang, state.lang), src: nameIn(state.source, state.lang),
+    }) : '';
   }
 
   function applyLanguageLayout() {
@@ -424,7 +499,12 @@
     if (!isKnownLanguage(lang) || lang === state.lang) return;
     state.lang = lang;
     store.set(STORAGE_LANGUAGE, lang);
+    state.untranslated = false;
     applyLanguageLayout();
+    applyStrings();
+    applyChosen();
+    el.controls.classList.remove('open');
+    el.settings.setAttribute('aria-expanded', 'false');
     clearCaptions();
     // The server answers with the last 20 captions in the new language; a caption shown
     // in the old language must not block its translation.
@@ -508,12 +588,13 @@
       mark.textContent = 'corrected';
       meta.appendChild(mark);
     }
+    // Untranslated: the card stays clean; one notice above the captions says so.
     if (failed) {
-      const note = document.createElement('span');
-      note.className = 'caption-note';
-      note.title = data.error;
-      note.textContent = `not translated: ${data.error}`;
-      meta.appendChild(note);
+      item.dataset.untranslated = 'true';
+      if (!state.untranslated && textLang !== state.lang) {
+        state.untranslated = true;
+        applyLanguageNotice();
+      }
     }
     if (meta.childNodes.length) item.appendChild(meta);
     return { text, lang: textLang };
@@ -595,7 +676,7 @@
 
   function showJump() {
     const n = state.missedWhileAway;
-    el.jump.textContent = n > 0 ? `Jump to live (${n} new)` : 'Jump to live';
+    el.jump.textContent = n > 0 ? t('jumpNew', { n }) : t('jump');
     el.jump.hidden = false;
   }
 
@@ -745,10 +826,10 @@
   function clearPartial() {
     state.partialId = null;
     clearTimeout(state.partialTimer);
-    keepPlace(() => {
-      el.partial.textContent = '';
-      el.partial.hidden = true;
-    });
+    // The slot keeps its height: nothing below it moves.
+    el.partial.textContent = '';
+    el.partial.hidden = true;
+    delete el.liveSlot.dataset.label;
   }
 
   function showPartial(data) {
@@ -759,12 +840,14 @@
     el.partial.lang = lang;
     // Labelled with its language; quieter for viewers who read another one.
     el.partial.dataset.label = `${lang.toUpperCase()} · live`;
+    el.liveSlot.dataset.label = el.partial.dataset.label;
     el.partial.classList.toggle('other-language', lang !== state.lang);
     el.partial.dir = 'auto';
-    keepPlace(() => {
-      el.partial.textContent = text;
-      el.partial.hidden = false;
-    });
+    el.partial.textContent = text;
+    el.partial.hidden = false;
+    // Its last two lines: the slot scrolls to its end (a scroll, not a layout shift).
+    const lines = el.partial.parentElement;
+    lines.scrollTop = lines.scrollHeight;
     clearTimeout(state.partialTimer);
     state.partialTimer = setTimeout(clearPartial, PARTIAL_STALE_MS);
   }
@@ -983,6 +1066,9 @@
   async function start() {
     buildLanguageOptions();
     applyLanguageLayout();
+    applyStrings();
+    applyChosen();
+    applyViewSwitches();
     applyFont(fontStep());
     applyTheme();
     setStatus('connecting', 'Connecting…');
@@ -991,6 +1077,11 @@
     el.smaller.addEventListener('click', () => changeFont(-1));
     el.larger.addEventListener('click', () => changeFont(1));
     el.theme.addEventListener('click', toggleTheme);
+    el.subtitleMode.addEventListener('click', () => toggleSwitch(STORAGE_SUBTITLES, 'on', 'off',
+      store.get(STORAGE_SUBTITLES) === 'on'));
+    el.liveToggle.addEventListener('click', () => toggleSwitch(STORAGE_LIVE, 'on', 'off',
+      store.get(STORAGE_LIVE) !== 'off'));
+    el.settings.addEventListener('click', toggleSettings);
     el.reconnectNow.addEventListener('click', reconnectNow);
     if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener('change', applyTheme);
     window.addEventListener('online', reconnectNow);

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, Relay, captionTexts, chooseLanguage, fixture, sleep, translate, waitForCaption, waitUntil,
+  API_KEY, Relay, captionTexts, chooseLanguage, fixture, openSettings, sleep, translate, waitForCaption, waitUntil,
 } from './harness.mjs';
 
 const TEST_MS = 60_000;
@@ -131,7 +131,8 @@ test('the operator corrects a caption and the viewer page shows the fix in place
     await op.click('#pauseButton');
     await op.waitForFunction(() => document.querySelector('#publishingState').dataset.paused === 'true');
     await viewer.waitForSelector('#pausedNotice:not([hidden])');
-    assert.equal((await viewer.textContent('#pausedNotice')).trim(), 'Captions paused by the organiser');
+    // In the viewer's language (Spanish here), as the page's other strings.
+    assert.equal((await viewer.textContent('#pausedNotice')).trim(), 'Subtítulos en pausa por el organizador');
     s.say(TEXT_PAUSED, 'p1');
     await sleep(800);
     assert.equal((await captionTexts(viewer)).includes(translate(TEXT_PAUSED)), false, 'spoken text held back');
@@ -249,6 +250,7 @@ test('read aloud speaks each new final in the viewer\'s language', { timeout: TE
     assert.deepEqual(await page.evaluate(() => window.__wakeLocks), ['screen'], 'screen wake lock');
 
     assert.equal(await page.getAttribute('#readAloud', 'aria-pressed'), 'false');
+    await openSettings(page);
     await page.click('#readAloud');
     assert.equal(await page.getAttribute('#readAloud', 'aria-pressed'), 'true');
     await sleep(600);
@@ -297,6 +299,7 @@ test('read aloud speaks each new final in the viewer\'s language', { timeout: TE
 
     // Off again: nothing more is read.
     await chooseLanguage(page, 'es');
+    await openSettings(page);
     await page.click('#readAloud');
     s.say(TEXT_TYPED, 'r4');
     await waitForCaption(page, translate(TEXT_TYPED));

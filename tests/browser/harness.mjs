@@ -290,3 +290,10 @@ export async function chooseLanguage(page, lang) {
   await page.waitForFunction(
     (l) => document.querySelector('#captions').dataset.lang === l, lang, { timeout: STEP_MS });
 }
+
+// On a phone, once a language is chosen, the display settings fold behind "Settings": open
+// them (nothing to do where they are all shown).
+export async function openSettings(page) {
+  if (!(await page.locator('#settingsToggle').isVisible())) return;
+  if ((await page.getAttribute('#settingsToggle', 'aria-expanded')) !== 'true') await page.click('#settingsToggle');
+}

@@ -12,4 +12,4 @@ if [ ! -d node_modules ]; then
         npm install --no-audit --no-fund
     fi
 fi
-exec node --test viewer.test.mjs events.test.mjs
+exec node --test viewer.test.mjs events.test.mjs page.test.mjs
