@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the browser tests: the viewer page (viewer.test.mjs) and the event pages, operator
-# console, screen view and viewer additions (events.test.mjs). Needs Node.js >= 20, Debian's
+# console, screen view and viewer additions (events.test.mjs), and the viewer page on a phone
+# (page.test.mjs). Needs Node.js >= 20, Debian's
 # chromium and apertium (eng-spa, eng-cat);
 # LT_SERVER_BIN may point at the lt-server binary (see viewer.test.mjs).
 set -eu
