@@ -7,6 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseLanguage, fixture, openSettings, sleep, translate, waitForCaption } from './harness.mjs';
 
+// Positions equal within 2 px (sub-pixel layout), far less than a line of text.
+function near(actual, expected, message) {
+  assert.ok(Math.abs(actual - expected) <= 2, `${message}: ${actual} vs ${expected}`);
+}
+
 const TEST_MS = 60_000;
 const WATCHDOG_MS = 240_000;
 const PHONE = { width: 390, height: 844 };
@@ -71,8 +76,9 @@ test('the live line has a fixed slot: a sentence with several partials barely mo
       const text = parts.slice(0, n).join(' ');
       s.say(text, 'f2', true);
       await page.waitForFunction((t) => document.querySelector('#partial').textContent === t, text);
-      assert.equal(await slotHeight(), height0, `the slot keeps its height at "${text}"`);
-      assert.equal(await firstTop(), top0, 'the captions below do not move');
+      // Within 2 px: sub-pixel rounding moves things by about 1 px; a line is over 20.
+      near(await slotHeight(), height0, `the slot keeps its height at "${text}"`);
+      near(await firstTop(), top0, 'the captions below do not move');
     }
     const partialShift = await readShift(page);
     assert.ok(partialShift.total < 0.1,
@@ -80,9 +86,9 @@ test('the live line has a fixed slot: a sentence with several partials barely mo
     s.say(words, 'f2');
     await waitForCaption(page, translate(words));
     await page.waitForFunction(() => document.querySelector('#partial').textContent === '');
-    assert.equal(await slotHeight(), height0, 'the slot stays when its final arrives');
+    near(await slotHeight(), height0, 'the slot stays when its final arrives');
     // The final takes the first place under the slot, where the previous final was.
-    assert.equal(await firstTop(), top0, 'the final is where the newest caption always is');
+    near(await firstTop(), top0, 'the final is where the newest caption always is');
     await sleep(500);
     // The final pushes the older captions down once (newest first): one shift, not one per partial.
     const shift = await readShift(page);
