@@ -49,17 +49,16 @@ std::shared_ptr<ssl::context> tls_context::load(std::string& description) const 
     ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(native, cert_file_.c_str()) != 1)
         throw std::runtime_error("cannot load the TLS certificate " + cert_file_ + ": " + openssl_reason());
+    const auto mismatch = "the TLS key " + key_file_ + " does not match the certificate " + cert_file_;
     if (SSL_CTX_use_PrivateKey_file(native, key_file_.c_str(), SSL_FILETYPE_PEM) != 1) {
         if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
             ERR_clear_error();
-            throw std::runtime_error("the TLS key " + key_file_ + " does not match the certificate " +
-                                     cert_file_);
+            throw std::runtime_error(mismatch);
         }
         throw std::runtime_error("cannot load the TLS key " + key_file_ + ": " + openssl_reason());
     }
     if (SSL_CTX_check_private_key(native) != 1)
-        throw std::runtime_error("the TLS key " + key_file_ + " does not match the certificate " +
-                                 cert_file_);
+        throw std::runtime_error(mismatch);
     X509* cert = SSL_CTX_get0_certificate(native);
     auto subject = bio_text([cert](BIO* b) {
         X509_NAME_print_ex(b, X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
