@@ -123,20 +123,26 @@ json new_text(const std::string& text, const std::string& id) {
             {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"api_key", key}}}};
 }
 
-// lt-server with TLS from `cert` and `key_file`; waits for /health over https.
+// The certificate and key on disk, and a CA file trusting them.
+struct tls_files {
+    explicit tls_files(const test_cert& c) : cert(c.cert_pem), key(c.key_pem), ca(c.cert_pem) {}
+    ca_file cert, key, ca;
+};
+
+// lt-server with TLS from `files`; waits for /health over https.
 struct tls_server {
-    tls_server(const std::string& cert, const std::string& key_path, const std::string& ca_path)
+    explicit tls_server(const tls_files& files)
         : port(free_port()),
           process("apps/lt-server/lt-server",
                   {"--host", "127.0.0.1", "--port", std::to_string(port), "--web-root", source_path("web"),
-                   "--translator", "none", "--tls-cert", cert, "--tls-key", key_path},
+                   "--translator", "none", "--tls-cert", files.cert.path, "--tls-key", files.key.path},
                   {{"API_KEY", key}}) {
         auto deadline = std::chrono::steady_clock::now() + 15s;
         while (std::chrono::steady_clock::now() < deadline) {
             if (!process.running())
                 throw std::runtime_error("lt-server exited at start:\n" + process.err());
             try {
-                if (https_get(port, "/health", ca_path).status == 200)
+                if (https_get(port, "/health", files.ca.path).status == 200)
                     return;
             } catch (const std::exception&) {
             }
@@ -145,14 +151,15 @@ struct tls_server {
         throw std::runtime_error("lt-server did not answer https /health within 15 s:\n" + process.err());
     }
     std::string log() const { return process.out() + process.err(); }
+    // Whether the log says `text` within 10 s.
+    bool logs(const std::string& text) const {
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (log().find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(20ms);
+        return log().find(text) != std::string::npos;
+    }
     unsigned short port;
     child_process process;
-};
-
-// The certificate and key on disk, and a CA file trusting them.
-struct tls_files {
-    explicit tls_files(const test_cert& c) : cert(c.cert_pem), key(c.key_pem), ca(c.cert_pem) {}
-    ca_file cert, key, ca;
 };
 
 } // namespace
@@ -160,7 +167,7 @@ struct tls_files {
 TEST(tls, page_health_and_captions_over_https_and_wss) {
     auto made = self_signed(san);
     tls_files files(made);
-    tls_server server(files.cert.path, files.key.path, files.ca.path);
+    tls_server server(files);
 
     auto health = https_get(server.port, "/health", files.ca.path);
     EXPECT_EQ(health.status, 200);
@@ -190,7 +197,7 @@ TEST(tls, page_health_and_captions_over_https_and_wss) {
 TEST(tls, plain_http_to_the_tls_port_gets_a_clear_400) {
     auto made = self_signed(san);
     tls_files files(made);
-    tls_server server(files.cert.path, files.key.path, files.ca.path);
+    tls_server server(files);
     auto r = http_get(server.port, "/health");
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("this port speaks https"), std::string::npos) << r.body;
@@ -199,18 +206,15 @@ TEST(tls, plain_http_to_the_tls_port_gets_a_clear_400) {
 }
 
 TEST(tls, a_client_that_does_not_trust_the_certificate_is_refused) {
-    auto made = self_signed(san);
-    auto other = self_signed(san);
-    tls_files files(made);
-    ca_file wrong_ca(other.cert_pem);
-    tls_server server(files.cert.path, files.key.path, files.ca.path);
+    tls_files files(self_signed(san));
+    tls_server server(files);
+    ca_file wrong_ca(self_signed(san).cert_pem);
     EXPECT_THROW(https_get(server.port, "/health", wrong_ca.path), std::exception);
 }
 
 TEST(tls, tls_1_1_is_refused) {
-    auto made = self_signed(san);
-    tls_files files(made);
-    tls_server server(files.cert.path, files.key.path, files.ca.path);
+    tls_files files(self_signed(san));
+    tls_server server(files);
     asio::io_context ioc;
     ssl::context ctx(ssl::context::tls_client);
     SSL_CTX_set_security_level(ctx.native_handle(), 0); // lets the client offer TLS 1.1 at all
@@ -233,7 +237,7 @@ TEST(tls, sighup_serves_the_new_certificate_and_keeps_open_viewers) {
     tls_files files(first);
     // Both are "CN=lt-test": one CA file each (a store holding both finds only one by name).
     ca_file second_ca(second.cert_pem);
-    tls_server server(files.cert.path, files.key.path, files.ca.path);
+    tls_server server(files);
 
     auto old_viewer = viewer(server.port, files.ca.path);
     EXPECT_EQ(old_viewer->cert_pem, first.cert_pem);
@@ -242,11 +246,7 @@ TEST(tls, sighup_serves_the_new_certificate_and_keeps_open_viewers) {
     write_file(files.cert.path, second.cert_pem);
     write_file(files.key.path, second.key_pem);
     ASSERT_EQ(::kill(server.process.pid(), SIGHUP), 0);
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (server.log().find("SIGHUP: reloaded TLS certificate") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
-    ASSERT_NE(server.log().find("SIGHUP: reloaded TLS certificate"), std::string::npos) << server.log();
+    ASSERT_TRUE(server.logs("SIGHUP: reloaded TLS certificate")) << server.log();
     EXPECT_EQ(https_get(server.port, "/health", second_ca.path).cert_pem, second.cert_pem);
 
     // The viewer from before the reload keeps getting captions from a speaker after it.
@@ -259,10 +259,7 @@ TEST(tls, sighup_serves_the_new_certificate_and_keeps_open_viewers) {
     // A broken renewal (a key that does not match) keeps the certificate that works.
     write_file(files.key.path, first.key_pem);
     ASSERT_EQ(::kill(server.process.pid(), SIGHUP), 0);
-    deadline = std::chrono::steady_clock::now() + 10s;
-    while (server.log().find("still serving the previous certificate") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(server.logs("still serving the previous certificate")) << server.log();
     EXPECT_NE(server.log().find("does not match the certificate"), std::string::npos) << server.log();
     EXPECT_EQ(https_get(server.port, "/health", second_ca.path).cert_pem, second.cert_pem);
     EXPECT_EQ(server.process.stop(SIGTERM, 10s), 0);
@@ -271,7 +268,7 @@ TEST(tls, sighup_serves_the_new_certificate_and_keeps_open_viewers) {
 TEST(tls, lt_speech_publishes_over_wss_with_ca_file) {
     auto made = self_signed(san);
     tls_files files(made);
-    tls_server server(files.cert.path, files.key.path, files.ca.path);
+    tls_server server(files);
     auto v = viewer(server.port, files.ca.path);
     const std::string clip = "/usr/share/pocketsphinx/test/data/librivox/"
                              "sense_and_sensibility_01_austen_64kb-0880.wav"; // 3.0 s
