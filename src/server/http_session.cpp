@@ -61,9 +61,9 @@ basic_http_session<Stream>::~basic_http_session() {
 template <class Stream>
 void basic_http_session<Stream>::run() {
     if constexpr (tls) {
-        // The handshake must come within the header timeout too.
-        lowest().expires_after(header_timeout(*state_));
         asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            // The handshake must come within the header timeout too.
+            self->lowest().expires_after(header_timeout(*self->state_));
             beast::async_detect_ssl(self->lowest(), self->buffer_,
                                     beast::bind_front_handler(&basic_http_session::on_detect, self));
         });
@@ -106,13 +106,7 @@ void basic_http_session<Stream>::refuse_plain_http() {
         std::to_string(body.size()) + "\r\n\r\n" + body;
     lowest().expires_after(std::chrono::seconds(5));
     asio::async_write(lowest(), asio::buffer(text),
-                      [self = shared_from_this()](beast::error_code, std::size_t) {
-                          beast::error_code ec;
-                          self->lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-                          self->lowest().expires_after(std::chrono::seconds(2));
-                          self->drained_ = 0;
-                          self->drain();
-                      });
+                      [self = shared_from_this()](beast::error_code, std::size_t) { self->do_close(false); });
 }
 
 template <class Stream>
@@ -446,15 +440,17 @@ void basic_http_session<Stream>::on_write(bool keep_alive, beast::error_code ec,
 }
 
 template <class Stream>
-void basic_http_session<Stream>::do_close() {
+void basic_http_session<Stream>::do_close(bool tls_layer) {
     if constexpr (tls) {
-        // close_notify, then the socket closes (the peer need not answer within 2 s).
-        lowest().expires_after(std::chrono::seconds(2));
-        stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
-            beast::error_code ignored;
-            self->lowest().socket().close(ignored);
-        });
-        return;
+        if (tls_layer) {
+            // close_notify, then the socket closes (the peer need not answer within 2 s).
+            lowest().expires_after(std::chrono::seconds(2));
+            stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+                beast::error_code ignored;
+                self->lowest().socket().close(ignored);
+            });
+            return;
+        }
     }
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ec);

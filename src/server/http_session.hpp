@@ -44,7 +44,8 @@ private:
     template <class Response>
     void send(Response&& res);
     void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
-    void do_close();
+    // `tls_layer` false: the TLS layer never started (a plain-http refusal): close the TCP way.
+    void do_close(bool tls_layer = tls);
     void drain();
     bool may_open_room(const http::request<http::string_body>& req, const std::string& room);
 

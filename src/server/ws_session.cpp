@@ -11,12 +11,10 @@
 
 namespace lt::server {
 
-ws_session::ws_session(asio::any_io_executor executor, std::shared_ptr<server_state> state,
-                       connection_limits::ticket ticket, std::size_t thread, std::string room,
-                       std::shared_ptr<hub::hub> room_hub)
-    : subscriber(thread), executor_(std::move(executor)), state_(std::move(state)),
-      ticket_(std::move(ticket)), room_(std::move(room)), hub_(std::move(room_hub)),
-      messages_(state_->config.message_rate, state_->config.message_rate * 2),
+ws_session::ws_session(std::shared_ptr<server_state> state, connection_limits::ticket ticket,
+                       std::size_t thread, std::string room, std::shared_ptr<hub::hub> room_hub)
+    : subscriber(thread), state_(std::move(state)), ticket_(std::move(ticket)), room_(std::move(room)),
+      hub_(std::move(room_hub)), messages_(state_->config.message_rate, state_->config.message_rate * 2),
       captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2) {}
 
 ws_session::~ws_session() {
@@ -273,7 +271,7 @@ void ws_session::request_translation(protocol::request_translation& rt) {
                 out.error = r.error_message();
             }
             auto frame = std::make_shared<const std::string>(protocol::serialize(out));
-            asio::post(self->executor_, [self, frame] {
+            asio::post(self->executor(), [self, frame] {
                 --self->on_demand_waiting_;
                 self->push(frame);
             });

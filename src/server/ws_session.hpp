@@ -32,9 +32,8 @@ public:
 
 protected:
     // `thread` is the index of the network thread the socket's io_context runs on (the lane).
-    ws_session(asio::any_io_executor executor, std::shared_ptr<server_state> state,
-               connection_limits::ticket ticket, std::size_t thread, std::string room,
-               std::shared_ptr<hub::hub> room_hub);
+    ws_session(std::shared_ptr<server_state> state, connection_limits::ticket ticket, std::size_t thread,
+               std::string room, std::shared_ptr<hub::hub> room_hub);
     ~ws_session() override;
 
     // One text message from the client.
@@ -43,8 +42,9 @@ protected:
     // request_translation: checked against --on-demand-translation and this connection's
     // and the server's on-demand budgets, then queued behind every caption.
     void request_translation(protocol::request_translation& rt);
+    // The connection's network thread.
+    virtual asio::any_io_executor executor() = 0;
 
-    asio::any_io_executor executor_;
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
     std::string room_;
@@ -69,9 +69,8 @@ public:
     basic_ws_session(Arg&& next, std::shared_ptr<ssl::context> tls, std::shared_ptr<server_state> state,
                      connection_limits::ticket ticket, std::size_t thread, std::string room,
                      std::shared_ptr<hub::hub> room_hub)
-        : ws_session(next.get_executor(), std::move(state), std::move(ticket), thread, std::move(room),
-                     std::move(room_hub)),
-          tls_(std::move(tls)), ws_(std::forward<Arg>(next)), close_timer_(executor_) {}
+        : ws_session(std::move(state), std::move(ticket), thread, std::move(room), std::move(room_hub)),
+          tls_(std::move(tls)), ws_(std::forward<Arg>(next)), close_timer_(ws_.get_executor()) {}
 
     // Takes the upgrade request the HTTP session read.
     void run(http::request<http::string_body> req);
@@ -81,6 +80,7 @@ public:
     void shutdown() override;
 
 private:
+    asio::any_io_executor executor() override { return ws_.get_executor(); }
     std::shared_ptr<basic_ws_session> self_ptr() {
         return std::static_pointer_cast<basic_ws_session>(shared_from_this());
     }
