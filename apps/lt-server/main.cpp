@@ -108,8 +108,9 @@ int main(int argc, char** argv) {
         for (const auto& l : languages)
             list += (list.empty() ? "" : " ") + l;
         std::string host = config->host;
+        const char* scheme = config->tls_cert.empty() ? "http" : "https";
         lt::server::server srv(std::move(*config), backend);
-        spdlog::info("lt-server listening on http://{}:{} (translator {}: en → {})", host, srv.port(),
+        spdlog::info("lt-server listening on {}://{}:{} (translator {}: en → {})", scheme, host, srv.port(),
                      backend->name(), list.empty() ? "no languages" : list);
         srv.run();
         spdlog::info("lt-server stopped");

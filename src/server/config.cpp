@@ -103,6 +103,8 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     number_from_env(env, {"LT_RETAIN_DAYS"}, c.retain_days);
     string_from_env(env, {"LT_PUBLIC_URL"}, c.public_url);
     string_from_env(env, {"LT_REDIS_URL"}, c.redis_url);
+    string_from_env(env, {"LT_TLS_CERT"}, c.tls_cert);
+    string_from_env(env, {"LT_TLS_KEY"}, c.tls_key);
     number_from_env(env, {"LT_ROOM_IDLE_SECONDS"}, c.room_idle_seconds);
     number_from_env(env, {"LT_NEW_ROOMS_PER_MINUTE"}, c.new_rooms_per_minute);
     number_from_env(env, {"LT_HEADER_TIMEOUT"}, c.header_timeout);
@@ -280,6 +282,11 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
     app.add_option("--public-url", c.public_url,
                    "Base URL viewers use, for room links and QR codes, e.g. https://captions.example.org "
                    "(LT_PUBLIC_URL; default: the Host the browser asked for)");
+    app.add_option("--tls-cert", c.tls_cert,
+                   "Serve https and wss on --port with this PEM certificate (its chain after it), e.g. "
+                   "Let's Encrypt's fullchain.pem; TLS 1.2 and 1.3; SIGHUP reloads it and the key "
+                   "(LT_TLS_CERT; default: plain http behind a proxy)");
+    app.add_option("--tls-key", c.tls_key, "The PEM private key for --tls-cert (LT_TLS_KEY)");
     app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error (LT_LOG_LEVEL)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
         ->capture_default_str();
@@ -326,6 +333,11 @@ std::optional<server_config> parse_server_config(int argc, const char* const* ar
                                     c.public_url + "'");
     while (!c.public_url.empty() && c.public_url.back() == '/')
         c.public_url.pop_back();
+    if (c.tls_cert.empty() != c.tls_key.empty())
+        throw std::invalid_argument("LT_TLS_CERT and LT_TLS_KEY go together: give both or neither");
+    if (!c.tls_cert.empty() && c.public_url.rfind("http://", 0) == 0)
+        throw std::invalid_argument("LT_PUBLIC_URL: this server speaks https (LT_TLS_CERT), got '" +
+                                    c.public_url + "'");
     if (!(c.room_idle_seconds > 0))
         throw std::invalid_argument("LT_ROOM_IDLE_SECONDS: expected more than 0");
     if (!(c.new_rooms_per_minute >= 0))

@@ -81,6 +81,9 @@ struct server_config {
     std::vector<std::string> allowed_origins;
     std::string redis_url;  // empty: a single node, no Redis anywhere
     std::string public_url; // base URL for room links and QR codes; empty: the request's Host
+    // Built-in TLS: PEM certificate (chain) and key; both or neither. Reloaded on SIGHUP.
+    std::string tls_cert;
+    std::string tls_key;
     // Token vending (generate_token): STS AssumeRole on this role for speech clients.
     std::string transcribe_role_arn; // empty: generate_token answers "not configured"
     std::string transcribe_external_id;

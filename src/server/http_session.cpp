@@ -5,6 +5,7 @@
 #include "server/routes/qr_svg.hpp"
 #include "server/routing.hpp"
 #include "server/static_files.hpp"
+#include "server/tls.hpp"
 #include "server/ws_session.hpp"
 
 #include <nlohmann/json.hpp>
@@ -25,29 +26,99 @@ void fail(beast::error_code ec, const char* what) {
     spdlog::debug("{}: {}", what, ec.message());
 }
 
-http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                           connection_limits::ticket ticket, std::size_t thread)
-    : stream_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)), thread_(thread) {
+namespace {
+
+beast::tcp_stream make_stream(tcp::socket&& socket, const std::shared_ptr<ssl::context>&,
+                              beast::tcp_stream*) {
+    return beast::tcp_stream(std::move(socket));
+}
+
+tls_stream make_stream(tcp::socket&& socket, const std::shared_ptr<ssl::context>& ctx, tls_stream*) {
+    return tls_stream(std::move(socket), *ctx);
+}
+
+std::chrono::steady_clock::duration header_timeout(const server_state& state) {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(state.config.header_timeout));
+}
+
+} // namespace
+
+template <class Stream>
+basic_http_session<Stream>::basic_http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                                               connection_limits::ticket ticket, std::size_t thread)
+    : tls_(tls ? state->tls->current() : nullptr),
+      stream_(make_stream(std::move(socket), tls_, static_cast<Stream*>(nullptr))), state_(std::move(state)),
+      ticket_(std::move(ticket)), thread_(thread) {
     state_->metrics.http_sessions.add(1);
 }
 
-http_session::~http_session() { state_->metrics.http_sessions.add(-1); }
-
-void http_session::run() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+template <class Stream>
+basic_http_session<Stream>::~basic_http_session() {
+    state_->metrics.http_sessions.add(-1);
 }
 
-void http_session::do_read() {
+template <class Stream>
+void basic_http_session<Stream>::run() {
+    if constexpr (tls) {
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            // The handshake must come within the header timeout too.
+            self->lowest().expires_after(header_timeout(*self->state_));
+            beast::async_detect_ssl(self->lowest(), self->buffer_,
+                                    beast::bind_front_handler(&basic_http_session::on_detect, self));
+        });
+    } else {
+        asio::dispatch(stream_.get_executor(),
+                       beast::bind_front_handler(&basic_http_session::do_read, shared_from_this()));
+    }
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_detect(beast::error_code ec, bool is_tls) {
+    if (ec)
+        return fail(ec, "tls detect");
+    if (!is_tls)
+        return refuse_plain_http();
+    if constexpr (tls)
+        stream_.async_handshake(
+            ssl::stream_base::server, buffer_.data(),
+            beast::bind_front_handler(&basic_http_session::on_handshake, shared_from_this()));
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_handshake(beast::error_code ec, std::size_t used) {
+    if (ec) {
+        state_->metrics.tls_handshakes_failed.inc();
+        return spdlog::debug("tls handshake: {}", ec.message());
+    }
+    buffer_.consume(used);
+    do_read();
+}
+
+// A browser or program that asked for http:// on the https port: say so in plain HTTP (it
+// cannot read anything else), then close.
+template <class Stream>
+void basic_http_session<Stream>::refuse_plain_http() {
+    static const std::string body = "this port speaks https: use https:// (and wss:// for WebSockets)\n";
+    static const std::string text =
+        "HTTP/1.1 400 Bad Request\r\nServer: lt-server\r\nContent-Type: text/plain\r\n"
+        "Connection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    lowest().expires_after(std::chrono::seconds(5));
+    asio::async_write(lowest(), asio::buffer(text),
+                      [self = shared_from_this()](beast::error_code, std::size_t) { self->do_close(false); });
+}
+
+template <class Stream>
+void basic_http_session<Stream>::do_read() {
     parser_.emplace();
     // Only small GETs and upgrades are served.
     parser_->body_limit(16 * 1024);
     parser_->header_limit(16 * 1024);
     // Short: a socket that trickles its headers holds a descriptor until then.
-    stream_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(state_->config.header_timeout)));
+    lowest().expires_after(header_timeout(*state_));
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+                     beast::bind_front_handler(&basic_http_session::on_read, shared_from_this()));
 }
 
 namespace {
@@ -113,7 +184,9 @@ bool origin_allowed(const std::vector<std::string>& allowed, beast::string_view 
 
 // A room with its own key, main, and key holders (X-API-Key or "Authorization: Bearer" on
 // the upgrade) may always be created; others come out of the address's budget.
-bool http_session::may_open_room(const http::request<http::string_body>& req, const std::string& room) {
+template <class Stream>
+bool basic_http_session<Stream>::may_open_room(const http::request<http::string_body>& req,
+                                               const std::string& room) {
     if (room == hub::default_room || state_->config.room_keys.count(room))
         return true;
     std::optional<std::string> key;
@@ -126,7 +199,8 @@ bool http_session::may_open_room(const http::request<http::string_body>& req, co
     return state_->may_create_room(ticket_.ip());
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream)
         return do_close();
     if (ec) {
@@ -188,10 +262,15 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
             res.set(http::field::retry_after, "60");
             return send(std::move(res));
         }
-        stream_.expires_never();
-        std::make_shared<ws_session>(stream_.release_socket(), state_, std::move(ticket_), thread_, room,
-                                     std::move(room_hub))
-            ->run(parser_->release());
+        lowest().expires_never();
+        if constexpr (tls)
+            std::make_shared<tls_ws_session>(std::move(stream_), tls_, state_, std::move(ticket_), thread_,
+                                             room, std::move(room_hub))
+                ->run(parser_->release());
+        else
+            std::make_shared<plain_ws_session>(stream_.release_socket(), nullptr, state_, std::move(ticket_),
+                                               thread_, room, std::move(room_hub))
+                ->run(parser_->release());
         return;
     }
 
@@ -236,8 +315,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     send(std::move(res));
 }
 
-void http_session::send_transcript(const http::request<http::string_body>& req, transcript_request tr,
-                                   std::string lang) {
+template <class Stream>
+void basic_http_session<Stream>::send_transcript(const http::request<http::string_body>& req,
+                                                 transcript_request tr, std::string lang) {
     if (state_->transcript_builds.fetch_add(1) >= 2) {
         --state_->transcript_builds;
         return send(text_response(req, http::status::service_unavailable, "text/plain",
@@ -262,7 +342,9 @@ void http_session::send_transcript(const http::request<http::string_body>& req, 
     }).detach();
 }
 
-void http_session::send_qr(const http::request<http::string_body>& req, const std::string& room) {
+template <class Stream>
+void basic_http_session<Stream>::send_qr(const http::request<http::string_body>& req,
+                                         const std::string& room) {
     if (!hub::is_room_name(room))
         return send(text_response(req, http::status::bad_request, "text/plain", bad_room_message(room)));
     std::string base = state_->config.public_url;
@@ -271,10 +353,11 @@ void http_session::send_qr(const http::request<http::string_body>& req, const st
         if (!plain_host(host))
             return send(text_response(req, http::status::bad_request, "text/plain",
                                       "no usable Host header; set LT_PUBLIC_URL\n"));
-        // Behind a TLS-terminating proxy the browser's scheme is in X-Forwarded-Proto.
+        // Behind a TLS-terminating proxy the browser's scheme is in X-Forwarded-Proto; with
+        // lt-server's own TLS it is https.
         auto proto_field = req["X-Forwarded-Proto"];
         std::string_view proto(proto_field.data(), proto_field.size());
-        base = (proto == "https" ? "https://" : "http://") + host;
+        base = (proto == "https" || state_->tls ? "https://" : "http://") + host;
     }
     auto svg = qr_svg(room == hub::default_room ? base + "/" : base + "/r/" + room);
     if (!svg)
@@ -284,7 +367,9 @@ void http_session::send_qr(const http::request<http::string_body>& req, const st
 
 // The reference's HTTP route for speech clients: the API key in a JSON body {"api_key"}, or
 // an X-API-Key / "Authorization: Bearer" header; ?room= for a room's own key.
-void http_session::generate_token(const http::request<http::string_body>& req, std::string_view target) {
+template <class Stream>
+void basic_http_session<Stream>::generate_token(const http::request<http::string_body>& req,
+                                                std::string_view target) {
     auto json_response = [&req](http::status status, std::string body) {
         return text_response(req, status, "application/json", std::move(body));
     };
@@ -318,7 +403,7 @@ void http_session::generate_token(const http::request<http::string_body>& req, s
                                   R"({"status":"error","error":"Unauthorized: Invalid API key"})"));
     }
     // STS may take a few retries; the answer comes back on this connection's thread.
-    stream_.expires_after(std::chrono::seconds(90));
+    lowest().expires_after(std::chrono::seconds(90));
     auto self = shared_from_this();
     state_->tokens->request(ticket_.ip(), [self, &req](token_answer a) {
         asio::post(self->stream_.get_executor(), [self, &req, a = std::move(a)]() mutable {
@@ -331,18 +416,21 @@ void http_session::generate_token(const http::request<http::string_body>& req, s
     });
 }
 
+template <class Stream>
 template <class Response>
-void http_session::send(Response&& res) {
+void basic_http_session<Stream>::send(Response&& res) {
     using response_type = std::decay_t<Response>;
     auto sp = std::make_shared<response_type>(std::forward<Response>(res));
     response_ = sp;
-    stream_.expires_after(std::chrono::seconds(30));
+    lowest().expires_after(std::chrono::seconds(30));
     bool keep_alive = sp->keep_alive();
-    http::async_write(stream_, *sp,
-                      beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+    http::async_write(
+        stream_, *sp,
+        beast::bind_front_handler(&basic_http_session::on_write, shared_from_this(), keep_alive));
 }
 
-void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     response_.reset();
     if (ec)
         return fail(ec, "http write");
@@ -351,25 +439,41 @@ void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) 
     do_read();
 }
 
-void http_session::do_close() {
+template <class Stream>
+void basic_http_session<Stream>::do_close(bool tls_layer) {
+    if constexpr (tls) {
+        if (tls_layer) {
+            // close_notify, then the socket closes (the peer need not answer within 2 s).
+            lowest().expires_after(std::chrono::seconds(2));
+            stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+                beast::error_code ignored;
+                self->lowest().socket().close(ignored);
+            });
+            return;
+        }
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     // Closing with unread bytes would reset the connection and could take the answer with
     // it: read what is still coming (bounded in time and size) and drop it.
-    stream_.expires_after(std::chrono::seconds(2));
+    lowest().expires_after(std::chrono::seconds(2));
     drained_ = 0;
     drain();
 }
 
-void http_session::drain() {
+template <class Stream>
+void basic_http_session<Stream>::drain() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                                self->drained_ += n;
-                                if (!ec && self->drained_ < 1024 * 1024)
-                                    self->drain();
-                            });
+    lowest().async_read_some(buffer_.prepare(16 * 1024),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                 self->drained_ += n;
+                                 if (!ec && self->drained_ < 1024 * 1024)
+                                     self->drain();
+                             });
 }
+
+template class basic_http_session<beast::tcp_stream>;
+template class basic_http_session<tls_stream>;
 
 listener::listener(std::vector<std::unique_ptr<asio::io_context>>& pool, tcp::endpoint endpoint,
                    std::shared_ptr<server_state> state)
@@ -434,7 +538,10 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
         refuse(socket, why);
         return do_accept();
     }
-    std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), next_)->run();
+    if (state_->tls)
+        std::make_shared<tls_http_session>(std::move(socket), state_, std::move(ticket), next_)->run();
+    else
+        std::make_shared<http_session>(std::move(socket), state_, std::move(ticket), next_)->run();
     do_accept();
 }
 

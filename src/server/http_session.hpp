@@ -1,5 +1,6 @@
 // One HTTP connection: serves the page, /config.json, /health and /metrics, and hands a
-// WebSocket upgrade on /ws over to a ws_session.
+// WebSocket upgrade on /ws over to a ws_session. With --tls-cert the same over TLS
+// (basic_http_session<tls_stream>), after a first byte that must start a TLS handshake.
 #pragma once
 
 #include "server/net.hpp"
@@ -9,21 +10,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace lt::server {
 
-class http_session : public std::enable_shared_from_this<http_session> {
+template <class Stream>
+class basic_http_session : public std::enable_shared_from_this<basic_http_session<Stream>> {
 public:
+    static constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
     // `ticket` holds the connection's slot (listener::on_accept refuses those over a limit).
-    http_session(tcp::socket&& socket, std::shared_ptr<server_state> state, connection_limits::ticket ticket,
-                 std::size_t thread);
-    ~http_session();
+    basic_http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                       connection_limits::ticket ticket, std::size_t thread);
+    ~basic_http_session();
     void run();
 
 private:
+    using std::enable_shared_from_this<basic_http_session>::shared_from_this;
+    beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+    // TLS: the first bytes are a ClientHello, or a plain request that gets a 400.
+    void on_detect(beast::error_code ec, bool is_tls);
+    void on_handshake(beast::error_code ec, std::size_t used);
+    void refuse_plain_http();
     void do_read();
     void on_read(beast::error_code ec, std::size_t bytes);
+    void upgrade();
     void send_qr(const http::request<http::string_body>& req, const std::string& room);
     // Builds the transcript on a thread of its own (it may wait on translations), then sends it
     // from this session's thread.
@@ -33,11 +44,13 @@ private:
     template <class Response>
     void send(Response&& res);
     void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
-    void do_close();
+    // `tls_layer` false: the TLS layer never started (a plain-http refusal): close the TCP way.
+    void do_close(bool tls_layer = tls);
     void drain();
     bool may_open_room(const http::request<http::string_body>& req, const std::string& room);
 
-    beast::tcp_stream stream_;
+    std::shared_ptr<ssl::context> tls_; // null for plain connections; before stream_, which uses it
+    Stream stream_;
     beast::flat_buffer buffer_;
     std::shared_ptr<server_state> state_;
     connection_limits::ticket ticket_;
@@ -46,6 +59,9 @@ private:
     std::size_t thread_;
     std::size_t drained_ = 0;
 };
+
+using http_session = basic_http_session<beast::tcp_stream>;
+using tls_http_session = basic_http_session<tls_stream>;
 
 // Accepts connections and starts an http_session for each, spreading them round-robin
 // over the network threads' io_contexts (one thread each).

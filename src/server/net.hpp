@@ -6,6 +6,9 @@
 
 namespace lt::server {
 
+// A connection over lt-server's own TLS (--tls-cert).
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
 // Logs a failed operation, except the ones that are a normal end of a connection.
 void fail(beast::error_code ec, const char* what);
 

@@ -3,6 +3,7 @@
 #include "cluster/room_sync.hpp"
 #include "server/http_session.hpp"
 #include "server/state.hpp"
+#include "server/tls.hpp"
 #include "server/ws_session.hpp"
 
 #include <fmt/format.h>
@@ -169,6 +170,7 @@ struct server::impl {
     std::shared_ptr<server_state> state;
     std::shared_ptr<listener> acceptor;
     asio::signal_set signals;
+    asio::signal_set reload_signal; // SIGHUP: reload the TLS certificate
     asio::steady_timer drain;
     asio::steady_timer room_gc;
     asio::steady_timer retention; // hourly, with --data-dir
@@ -185,8 +187,9 @@ struct server::impl {
     }
 
     impl(server_config config, std::shared_ptr<translate::translator> backend)
-        : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM), drain(*pool.front()),
-          room_gc(*pool.front()), retention(*pool.front()) {
+        : pool(make_pool(config.io_threads)), signals(*pool.front(), SIGINT, SIGTERM),
+          reload_signal(*pool.front(), SIGHUP), drain(*pool.front()), room_gc(*pool.front()),
+          retention(*pool.front()) {
         auto address = asio::ip::make_address(config.host);
         tcp::endpoint endpoint{address, config.port};
         state = make_state(std::move(config), std::move(backend));
@@ -264,6 +267,10 @@ struct server::impl {
             cluster::connect_rooms(*st->cluster, *st->rooms);
         st->status = make_status(*st);
         st->tokens = make_tokens(c);
+        if (!c.tls_cert.empty()) {
+            st->tls = std::make_shared<tls_context>(c.tls_cert, c.tls_key);
+            spdlog::info("TLS: certificate {}", st->tls->description());
+        }
         return st;
     }
 
@@ -294,6 +301,22 @@ struct server::impl {
         });
     }
 
+    // Certificate renewal: new handshakes get the new files, open connections keep theirs.
+    void wait_for_reload() {
+        reload_signal.async_wait([this](beast::error_code ec, int) {
+            if (ec || stopping)
+                return;
+            if (!state->tls) {
+                spdlog::info("received SIGHUP: no TLS certificate to reload");
+            } else if (auto error = state->tls->reload(); !error.empty()) {
+                spdlog::error("SIGHUP: {}; still serving the previous certificate", error);
+            } else {
+                spdlog::info("SIGHUP: reloaded TLS certificate {}", state->tls->description());
+            }
+            wait_for_reload();
+        });
+    }
+
     void begin_stop() {
         if (stopping.exchange(true))
             return;
@@ -314,6 +337,7 @@ struct server::impl {
                              unfinished);
         }
         room_gc.cancel();
+        reload_signal.cancel();
         state->for_each_session([](const std::shared_ptr<ws_session>& s) { s->shutdown(); });
         drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
         wait_for_drain();
@@ -354,6 +378,7 @@ void server::run() {
     });
     m.acceptor->run();
     m.prune_hourly();
+    m.wait_for_reload();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < m.pool.size(); ++i)
         threads.emplace_back([&m, i] {

@@ -30,13 +30,15 @@ class redis_cluster;
 namespace lt::server {
 
 class ws_session;
+class tls_context;
 
 // Compares keys in time that does not depend on where they differ, or on their lengths.
 bool keys_equal(std::string_view expected, std::string_view given);
 
 struct server_metrics {
     core::counter connections_total;
-    core::counter connections_rejected; // over a connection limit
+    core::counter connections_rejected;  // over a connection limit
+    core::counter tls_handshakes_failed; // --tls-cert: handshakes that failed (bad client, old TLS)
     core::gauge http_sessions;
     core::gauge ws_sessions;
     core::counter frames_in;
@@ -104,6 +106,7 @@ struct server_state {
     std::atomic<int> transcript_builds{0};           // at most 2 at once
     std::unique_ptr<hub::room_registry> rooms;
     std::unique_ptr<token_vendor> tokens;
+    std::shared_ptr<tls_context> tls;   // --tls-cert: this port speaks https and wss; null: plain
     protocol::connection_status status; // the same for every client but its room
     server_metrics metrics;
     connection_limits limits;

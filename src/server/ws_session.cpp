@@ -7,17 +7,15 @@
 
 #include <algorithm>
 #include <thread>
+#include <type_traits>
 
 namespace lt::server {
 
-ws_session::ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                       connection_limits::ticket ticket, std::size_t thread, std::string room,
-                       std::shared_ptr<hub::hub> room_hub)
-    : subscriber(thread), ws_(std::move(socket)), state_(std::move(state)), ticket_(std::move(ticket)),
-      room_(std::move(room)), hub_(std::move(room_hub)),
-      messages_(state_->config.message_rate, state_->config.message_rate * 2),
-      captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2),
-      close_timer_(ws_.get_executor()) {}
+ws_session::ws_session(std::shared_ptr<server_state> state, connection_limits::ticket ticket,
+                       std::size_t thread, std::string room, std::shared_ptr<hub::hub> room_hub)
+    : subscriber(thread), state_(std::move(state)), ticket_(std::move(ticket)), room_(std::move(room)),
+      hub_(std::move(room_hub)), messages_(state_->config.message_rate, state_->config.message_rate * 2),
+      captions_(state_->config.speaker_rate, state_->config.speaker_rate * 2) {}
 
 ws_session::~ws_session() {
     // No hub call here: the last reference may be dropped inside the hub's own lock (a
@@ -25,7 +23,8 @@ ws_session::~ws_session() {
     state_->remove(this);
 }
 
-void ws_session::run(http::request<http::string_body> req) {
+template <class Next>
+void basic_ws_session<Next>::run(http::request<http::string_body> req) {
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(30);
     // Phones vanish without closing; pings find them within a minute.
@@ -41,15 +40,16 @@ void ws_session::run(http::request<http::string_body> req) {
         if (kind == websocket::frame_type::close && ws_.reason().code >= 5000)
             refuse_close_code();
     });
-    ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+    ws_.async_accept(req, beast::bind_front_handler(&basic_ws_session::on_accept, self_ptr()));
 }
 
-void ws_session::on_accept(beast::error_code ec) {
+template <class Next>
+void basic_ws_session<Next>::on_accept(beast::error_code ec) {
     if (ec)
         return fail(ec, "websocket accept");
     state_->metrics.ws_sessions.add(1);
-    state_->add(shared_from_this());
-    hub_->join(shared_from_this());
+    state_->add(self_ptr());
+    hub_->join(self_ptr());
     push(std::make_shared<const std::string>(state_->status_frame(room_)));
     // A console or speaker joining a paused room learns it at once.
     if (hub_->paused())
@@ -57,11 +57,13 @@ void ws_session::on_accept(beast::error_code ec) {
     do_read();
 }
 
-void ws_session::do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+template <class Next>
+void basic_ws_session<Next>::do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&basic_ws_session::on_read, self_ptr()));
 }
 
-void ws_session::on_read(beast::error_code ec, std::size_t) {
+template <class Next>
+void basic_ws_session<Next>::on_read(beast::error_code ec, std::size_t) {
     if (ec) {
         if (ec == websocket::error::message_too_big) {
             // Beast has already sent close 1009 (message too big).
@@ -269,7 +271,7 @@ void ws_session::request_translation(protocol::request_translation& rt) {
                 out.error = r.error_message();
             }
             auto frame = std::make_shared<const std::string>(protocol::serialize(out));
-            asio::post(self->ws_.get_executor(), [self, frame] {
+            asio::post(self->executor(), [self, frame] {
                 --self->on_demand_waiting_;
                 self->push(frame);
             });
@@ -283,9 +285,9 @@ void ws_session::request_translation(protocol::request_translation& rt) {
     ++on_demand_waiting_;
 }
 
-void ws_session::deliver(hub::frame_ptr frame) {
-    asio::post(ws_.get_executor(),
-               [self = shared_from_this(), frame = std::move(frame)] { self->push(frame); });
+template <class Next>
+void basic_ws_session<Next>::deliver(hub::frame_ptr frame) {
+    asio::post(ws_.get_executor(), [self = self_ptr(), frame = std::move(frame)] { self->push(frame); });
 }
 
 void ws_session::send_error(std::string_view message, std::string_view code) {
@@ -293,7 +295,8 @@ void ws_session::send_error(std::string_view message, std::string_view code) {
     push(std::make_shared<const std::string>(protocol::serialize_error(message, code)));
 }
 
-void ws_session::push(const hub::frame_ptr& frame) {
+template <class Next>
+void basic_ws_session<Next>::push(const hub::frame_ptr& frame) {
     if (closing_)
         return;
     const auto& cfg = state_->config;
@@ -303,26 +306,28 @@ void ws_session::push(const hub::frame_ptr& frame) {
         spdlog::info("closing a slow viewer ({} frames, {} bytes queued)", queue_.size(), queued_bytes_);
         return close_with(websocket::close_code::policy_error, "slow consumer");
     }
-    if (queue_.empty() && ws_.is_open() && ws_.next_layer().idle()) {
-        // Nothing of ours or Beast's is on the way out: the frame goes straight to the
-        // socket, with no composed write, handler or timer. The queue is the fallback.
-        auto s = ws_.next_layer().write_frame(frame, [this] {
-            return [self = shared_from_this()](beast::error_code ec) { self->on_rest(ec); };
-        });
-        switch (s) {
-        case gated_stream::sent::whole:
-            state_->metrics.frames_out.inc();
-            state_->metrics.bytes_out.inc(frame->size());
-            return;
-        case gated_stream::sent::partly:
-            // The rest is in flight; the frame heads the queue until it is out.
-            queued_bytes_ += frame->size();
-            queue_.push_back(frame);
-            return;
-        case gated_stream::sent::failed:
-            return; // the read loop sees the broken connection and leaves the hub
-        case gated_stream::sent::none:
-            break;
+    // TLS has no direct path: its records are the TLS stream's to write.
+    if constexpr (std::is_same_v<Next, gated_stream>) {
+        if (queue_.empty() && ws_.is_open() && ws_.next_layer().idle()) {
+            // Nothing of ours or Beast's is on the way out: the frame goes straight to the
+            // socket, with no composed write, handler or timer. The queue is the fallback.
+            auto s = ws_.next_layer().write_frame(
+                frame, [this] { return [self = self_ptr()](beast::error_code ec) { self->on_rest(ec); }; });
+            switch (s) {
+            case gated_stream::sent::whole:
+                state_->metrics.frames_out.inc();
+                state_->metrics.bytes_out.inc(frame->size());
+                return;
+            case gated_stream::sent::partly:
+                // The rest is in flight; the frame heads the queue until it is out.
+                queued_bytes_ += frame->size();
+                queue_.push_back(frame);
+                return;
+            case gated_stream::sent::failed:
+                return; // the read loop sees the broken connection and leaves the hub
+            case gated_stream::sent::none:
+                break;
+            }
         }
     }
     queued_bytes_ += frame->size();
@@ -331,13 +336,15 @@ void ws_session::push(const hub::frame_ptr& frame) {
         do_write();
 }
 
-void ws_session::do_write() {
+template <class Next>
+void basic_ws_session<Next>::do_write() {
     ws_.text(true);
     ws_.async_write(asio::buffer(*queue_.front()),
-                    beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+                    beast::bind_front_handler(&basic_ws_session::on_write, self_ptr()));
 }
 
-void ws_session::on_write(beast::error_code ec, std::size_t bytes) {
+template <class Next>
+void basic_ws_session<Next>::on_write(beast::error_code ec, std::size_t bytes) {
     if (ec)
         return fail(ec, "websocket write");
     state_->metrics.frames_out.inc();
@@ -348,13 +355,15 @@ void ws_session::on_write(beast::error_code ec, std::size_t bytes) {
         do_write();
 }
 
-void ws_session::on_rest(beast::error_code ec) {
+template <class Next>
+void basic_ws_session<Next>::on_rest(beast::error_code ec) {
     if (ec)
         return fail(ec, "websocket write");
     on_write(ec, queue_.front()->size());
 }
 
-void ws_session::close_with(websocket::close_code code, const char* reason) {
+template <class Next>
+void basic_ws_session<Next>::close_with(websocket::close_code code, const char* reason) {
     if (closing_)
         return;
     closing_ = true;
@@ -362,13 +371,13 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
     // Keep only the frame being written; the rest will never be sent.
     if (queue_.size() > 1)
         queue_.erase(queue_.begin() + 1, queue_.end());
-    ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code ec) {
+    ws_.async_close(websocket::close_reason(code, reason), [self = self_ptr()](beast::error_code ec) {
         if (ec)
             fail(ec, "websocket close");
     });
     // A peer that reads nothing never lets the close frame out: cut the socket instead.
     close_timer_.expires_after(std::chrono::seconds(3));
-    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    close_timer_.async_wait([self = self_ptr()](beast::error_code ec) {
         if (!ec) {
             beast::error_code ignored;
             beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -377,14 +386,16 @@ void ws_session::close_with(websocket::close_code code, const char* reason) {
     });
 }
 
-void ws_session::refuse_close_code() {
+template <class Next>
+void basic_ws_session<Next>::refuse_close_code() {
     if (closing_)
         return;
     closing_ = true;
     auto& socket = beast::get_lowest_layer(ws_).socket();
     // Beast must not echo the code, and may not be asked to send a close from here: the
     // frame goes straight to the socket unless a write is under way (it would interleave).
-    if (queue_.empty()) {
+    // Over TLS the socket takes no plain bytes: the connection is only cut.
+    if (std::is_same_v<Next, gated_stream> && queue_.empty()) {
         static constexpr char frame[] = "\x88\x14\x03\xea"
                                         "invalid close code";
         beast::error_code ec;
@@ -395,10 +406,14 @@ void ws_session::refuse_close_code() {
     socket.shutdown(tcp::socket::shutdown_both, ec);
 }
 
-void ws_session::shutdown() {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+template <class Next>
+void basic_ws_session<Next>::shutdown() {
+    asio::post(ws_.get_executor(), [self = self_ptr()] {
         self->close_with(websocket::close_code::going_away, "server shutting down");
     });
 }
+
+template class basic_ws_session<gated_stream>;
+template class basic_ws_session<tls_stream>;
 
 } // namespace lt::server

@@ -167,3 +167,23 @@ TEST(server_config, hardening_settings) {
     EXPECT_THROW(parse({}, env_source({{"LT_ROOM_IDLE_SECONDS", "0"}}, {}), code), std::invalid_argument);
     EXPECT_THROW(parse({}, env_source({{"LT_HEADER_TIMEOUT", "-1"}}, {}), code), std::invalid_argument);
 }
+
+TEST(server_config, tls_certificate_and_key_go_together) {
+    int code = 0;
+    auto c =
+        parse({}, env_source({{"LT_TLS_CERT", "/etc/cert.pem"}, {"LT_TLS_KEY", "/etc/key.pem"}}, {}), code);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->tls_cert, "/etc/cert.pem");
+    EXPECT_EQ(c->tls_key, "/etc/key.pem");
+    auto f = parse({"--tls-cert", "a.pem", "--tls-key", "b.pem"}, env_source({}, {}), code);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->tls_cert, "a.pem");
+    EXPECT_THROW(parse({"--tls-cert", "a.pem"}, env_source({}, {}), code), std::invalid_argument);
+    EXPECT_THROW(parse({}, env_source({{"LT_TLS_KEY", "b.pem"}}, {}), code), std::invalid_argument);
+    // QR codes and room links of a TLS server are https.
+    EXPECT_THROW(parse({"--tls-cert", "a.pem", "--tls-key", "b.pem", "--public-url", "http://example.org"},
+                       env_source({}, {}), code),
+                 std::invalid_argument);
+    EXPECT_TRUE(parse({"--tls-cert", "a.pem", "--tls-key", "b.pem", "--public-url", "https://example.org"},
+                      env_source({}, {}), code));
+}

@@ -108,6 +108,9 @@ std::string metrics_text(const server_state& state) {
     line("lt_connections_total", "counter", "TCP connections accepted.", m.connections_total.value());
     line("lt_connections_rejected_total", "counter", "Connections refused by a connection limit.",
          m.connections_rejected.value());
+    line("lt_tls_handshakes_failed_total", "counter",
+         "TLS handshakes that failed (--tls-cert): old TLS versions, wrong certificates, scanners.",
+         m.tls_handshakes_failed.value());
     line("lt_http_sessions", "gauge", "Open HTTP connections not upgraded.", m.http_sessions.value());
     line("lt_websocket_sessions", "gauge", "Open WebSocket connections.", m.ws_sessions.value());
     line("lt_frames_in_total", "counter", "WebSocket frames received.", m.frames_in.value());
