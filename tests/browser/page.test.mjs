@@ -92,7 +92,9 @@ test('the live line has a fixed slot: a sentence with several partials barely mo
     await sleep(500);
     // The final pushes the older captions down once (newest first): one shift, not one per partial.
     const shift = await readShift(page);
-    assert.equal(shift.each.length - partialShift.each.length, 1, `one shift at the final: ${shift.each.join(', ')}`);
+    // Counted by size: the observer may report a partial's small shift after it was read.
+    const large = shift.each.map(Number.parseFloat).filter((v) => v > 0.05);
+    assert.equal(large.length, 1, `one large shift, at the final: ${shift.each.join(', ')}`);
     console.log(`layout shift: partials ${partialShift.total.toFixed(4)}, with the final ${shift.total.toFixed(4)}`);
 
     // Subtitle mode: large text, the newest line at the bottom; remembered.
