@@ -24,9 +24,10 @@ std::optional<std::string> translate_now(server_state& state, const line& l, con
         return std::nullopt;
     auto promise = std::make_shared<std::promise<core::result<translate::translation>>>();
     auto future = promise->get_future();
-    if (!state.service->submit(l.lang, lang, l.text, [promise](core::result<translate::translation> r) {
-            promise->set_value(std::move(r));
-        }))
+    // On the on-demand queue: live captions never wait behind a transcript.
+    if (!state.service->submit_on_demand(
+            l.lang, lang, l.text,
+            [promise](core::result<translate::translation> r) { promise->set_value(std::move(r)); }))
         return std::nullopt;
     if (future.wait_until(deadline) != std::future_status::ready)
         return std::nullopt;

@@ -1,7 +1,8 @@
 // GET /transcript.{srt,vtt,txt} and /r/NAME/transcript.{srt,vtt,txt}?lang=xx: every final of
 // a room (the data directory's, else the history in memory) in one language, corrections
 // applied, as subtitles or text. Captions never translated into `lang` are translated now,
-// through the cache and the engine chain, and kept in the data directory for next time.
+// through the cache and the engine chain on the service's on-demand queue (behind every live
+// caption), and kept in the data directory for next time.
 // Blocking (it may wait on an engine): the HTTP session runs it on a thread of its own.
 #pragma once
 
