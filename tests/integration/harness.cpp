@@ -511,4 +511,16 @@ std::vector<json> recording_server::received() const {
     return impl_->frames;
 }
 
+std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang, ws_client::options opts) {
+    auto c = std::make_unique<ws_client>(port, opts);
+    if (!opts.read)
+        return c;
+    if (!c->receive_type("connection_status"))
+        throw std::runtime_error("no connection_status from the server");
+    c->send({{"type", "set_language"}, {"data", {{"lang", lang}}}});
+    if (!c->receive_type("language_set"))
+        throw std::runtime_error("no language_set for " + lang);
+    return c;
+}
+
 } // namespace lt::test

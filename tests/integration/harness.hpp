@@ -151,6 +151,10 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// A viewer of `lang`: connected, greeted, language confirmed. Throws when the server does not
+// answer so (within 5 s each). With opts.read false, only connected (a viewer that never reads).
+std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang, ws_client::options opts = {});
+
 // A minimal WebSocket server that greets each connection with `greeting` and records every
 // text frame it receives: stands in for the reference server, whose replies differ from ours.
 class recording_server {

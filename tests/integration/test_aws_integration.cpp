@@ -21,14 +21,6 @@ json new_text(const std::string& text, const std::string& id) {
         {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", "en"}, {"api_key", key}}}};
 }
 
-std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
-    auto c = std::make_unique<ws_client>(port);
-    EXPECT_TRUE(c->receive_type("connection_status"));
-    c->send({{"type", "set_language"}, {"data", {{"lang", lang}}}});
-    EXPECT_TRUE(c->receive_type("language_set"));
-    return c;
-}
-
 void publish(unsigned short port, const std::string& text, const std::string& id) {
     ws_client speaker(port);
     speaker.receive_type("connection_status");

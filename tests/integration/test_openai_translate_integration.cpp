@@ -44,14 +44,6 @@ json new_text(const std::string& text, const std::string& id, const std::string&
          {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"lang", lang}, {"api_key", speaker_key}}}};
 }
 
-std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
-    auto c = std::make_unique<ws_client>(port);
-    EXPECT_TRUE(c->receive_type("connection_status"));
-    c->send({{"type", "set_language"}, {"data", {{"lang", lang}}}});
-    EXPECT_TRUE(c->receive_type("language_set"));
-    return c;
-}
-
 void publish(unsigned short port, const std::string& text, const std::string& id,
              const std::string& lang = "en") {
     ws_client speaker(port);

@@ -21,14 +21,6 @@ json final_text(const std::string& text, const std::string& id, bool typed = fal
     return {{"type", "new_text"}, {"data", d}};
 }
 
-std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
-    auto v = std::make_unique<ws_client>(port);
-    v->receive_type("connection_status");
-    v->send({{"type", "set_language"}, {"data", {{"lang", lang}}}});
-    EXPECT_TRUE(v->receive_type("language_set"));
-    return v;
-}
-
 std::unique_ptr<ws_client> speaker(unsigned short port) {
     auto s = std::make_unique<ws_client>(port);
     s->receive_type("connection_status");

@@ -34,14 +34,6 @@ std::map<std::string, std::string> server_env(const fake_mt& f,
     return env;
 }
 
-std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang) {
-    auto c = std::make_unique<ws_client>(port);
-    EXPECT_TRUE(c->receive_type("connection_status"));
-    c->send({{"type", "set_language"}, {"data", {{"lang", lang}}}});
-    EXPECT_TRUE(c->receive_type("language_set"));
-    return c;
-}
-
 json new_text(const std::string& text, const std::string& id) {
     return {
         {"type", "new_text"},

@@ -29,17 +29,6 @@ json set_language(const std::string& lang, std::optional<std::uint64_t> since = 
 }
 
 // A viewer that has chosen `lang` and received its confirmation and catch-up.
-std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang,
-                                  ws_client::options opts = {}) {
-    auto c = std::make_unique<ws_client>(port, opts);
-    if (!opts.read)
-        return c;
-    EXPECT_TRUE(c->receive_type("connection_status"));
-    c->send(set_language(lang));
-    EXPECT_TRUE(c->receive_type("language_set"));
-    return c;
-}
-
 std::vector<std::string> texts(const std::vector<json>& frames) {
     std::vector<std::string> out;
     for (const auto& f : frames)

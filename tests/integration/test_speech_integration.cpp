@@ -56,7 +56,7 @@ json set_language(const std::string& lang, bool partials) {
     return {{"type", "set_language"}, {"data", {{"lang", lang}, {"partials", partials}, {"history", true}}}};
 }
 
-std::unique_ptr<ws_client> viewer(unsigned short port, const std::string& lang, bool partials = true) {
+std::unique_ptr<ws_client> speech_viewer(unsigned short port, const std::string& lang, bool partials = true) {
     auto c = std::make_unique<ws_client>(port);
     EXPECT_TRUE(c->receive_type("connection_status"));
     c->send(set_language(lang, partials));
@@ -108,8 +108,8 @@ const std::string speech_bin = "apps/lt-speech/lt-speech";
 
 TEST(lt_speech, a_clip_reaches_english_and_spanish_viewers_as_partials_then_apertium_finals) {
     server_process server({"--translator", "apertium"}, {{"API_KEY", key}});
-    auto en = viewer(server.port(), "en");
-    auto es = viewer(server.port(), "es");
+    auto en = speech_viewer(server.port(), "en");
+    auto es = speech_viewer(server.port(), "es");
     child_process speaker(speech_bin, speech_args(server.port(), {"--input", clip_long, "--fast"}),
                           {{"API_KEY", key}});
     auto speaker_done = [&] { return !speaker.running(); };
@@ -163,7 +163,7 @@ TEST(lt_speech, every_final_reaches_the_viewer_exactly_once_and_in_order_across_
     auto server =
         std::make_unique<server_process>(std::vector<std::string>{"--translator", "none"},
                                          std::map<std::string, std::string>{{"API_KEY", key}}, port);
-    auto before = viewer(port, "en", false);
+    auto before = speech_viewer(port, "en", false);
     child_process speaker(speech_bin, speech_args(port, {"--input", "-", "-v"}), {{"API_KEY", key}});
 
     std::vector<json> seen;
@@ -197,7 +197,7 @@ TEST(lt_speech, every_final_reaches_the_viewer_exactly_once_and_in_order_across_
             server =
                 std::make_unique<server_process>(std::vector<std::string>{"--translator", "none"},
                                                  std::map<std::string, std::string>{{"API_KEY", key}}, port);
-            after = viewer(port, "en", false);
+            after = speech_viewer(port, "en", false);
         }
     }
     ASSERT_TRUE(restarted) << "no final arrived before the restart: " << speaker.err();
@@ -309,7 +309,7 @@ TEST_F(virtual_microphone, devices_are_listed_and_chosen_by_name_or_index_and_sp
         EXPECT_FALSE(index_of(listing, name).empty()) << name << " missing from:\n" << listing;
 
     server_process server({"--translator", "none"}, {{"API_KEY", key}});
-    auto en = viewer(server.port(), "en", false);
+    auto en = speech_viewer(server.port(), "en", false);
     // By name through LT_AUDIO_DEVICE, then by index with -d.
     for (const auto& choice : {std::string("virtmic_raw"), index_of(listing, "virtmic")}) {
         bool by_env = choice == "virtmic_raw";
@@ -348,7 +348,7 @@ TEST(lt_speech, wss_checks_the_certificate_and_delivers_through_tls) {
                               .c_str()),
               0);
     server_process server({"--translator", "none"}, {{"API_KEY", key}});
-    auto en = viewer(server.port(), "en", false);
+    auto en = speech_viewer(server.port(), "en", false);
     auto tls_port = free_port();
     std::string socat = "socat OPENSSL-LISTEN:" + std::to_string(tls_port) +
                         ",bind=127.0.0.1,reuseaddr,fork,cert=" + cert + ",key=" + keyfile +
@@ -378,7 +378,7 @@ TEST(lt_speech, wss_checks_the_certificate_and_delivers_through_tls) {
 
 TEST(lt_speech, ctrl_c_finalises_and_delivers_the_sentence_in_progress) {
     server_process server({"--translator", "none"}, {{"API_KEY", key}});
-    auto en = viewer(server.port(), "en", true);
+    auto en = speech_viewer(server.port(), "en", true);
     // Real time: the 7 s sentence is still being spoken when Ctrl+C comes.
     child_process speaker(speech_bin, speech_args(server.port(), {"--input", clip_long}), {{"API_KEY", key}});
     std::optional<json> partial;

@@ -110,7 +110,7 @@ private:
     websocket::stream<lt::net::tls_stream> ws_;
 };
 
-std::unique_ptr<wss_client> viewer(unsigned short port, const std::string& ca_path) {
+std::unique_ptr<wss_client> wss_viewer(unsigned short port, const std::string& ca_path) {
     auto v = std::make_unique<wss_client>(port, ca_path);
     v->receive_type("connection_status");
     v->send({{"type", "set_language"}, {"data", {{"lang", "en"}}}});
@@ -180,7 +180,7 @@ TEST(tls, page_health_and_captions_over_https_and_wss) {
     // https://127.0.0.1/ (the SVG itself is checked in tests/server/test_qr_svg.cpp).
     EXPECT_EQ(https_get(server.port, "/qr.svg", files.ca.path).status, 200);
 
-    auto v = viewer(server.port, files.ca.path);
+    auto v = wss_viewer(server.port, files.ca.path);
     wss_client speaker(server.port, files.ca.path);
     speaker.receive_type("connection_status");
     for (int i = 0; i < 3; ++i)
@@ -239,7 +239,7 @@ TEST(tls, sighup_serves_the_new_certificate_and_keeps_open_viewers) {
     ca_file second_ca(second.cert_pem);
     tls_server server(files);
 
-    auto old_viewer = viewer(server.port, files.ca.path);
+    auto old_viewer = wss_viewer(server.port, files.ca.path);
     EXPECT_EQ(old_viewer->cert_pem, first.cert_pem);
 
     // A renewal: the files change, then SIGHUP.
@@ -269,7 +269,7 @@ TEST(tls, lt_speech_publishes_over_wss_with_ca_file) {
     auto made = self_signed(san);
     tls_files files(made);
     tls_server server(files);
-    auto v = viewer(server.port, files.ca.path);
+    auto v = wss_viewer(server.port, files.ca.path);
     const std::string clip = "/usr/share/pocketsphinx/test/data/librivox/"
                              "sense_and_sensibility_01_austen_64kb-0880.wav"; // 3.0 s
     child_process speaker("apps/lt-speech/lt-speech",
