@@ -143,15 +143,13 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Base of the fakes' handlers: subclasses set `name`, `controls` and define vendor_get(),
-    vendor_post() and control_extra()."""
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    """What every fake's handler does: JSON replies, bodies by Content-Length, loopback checks."""
 
     # Headers and body go out in two writes: with Nagle on, the body waits for the client's
     # delayed ACK (40 ms) whenever a kept-alive connection is reused at once.
     disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
-    controls = None
     quiet = True
     name = "fake"
 
@@ -178,6 +176,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return ipaddress.ip_address(self.client_address[0]).is_loopback
         except ValueError:
             return False
+
+
+class Handler(JsonHandler):
+    """Base of the translation fakes' handlers: subclasses set `name`, `controls` and define
+    vendor_get(), vendor_post() and control_extra()."""
+
+    controls = None
 
     def dropped(self):
         """True (and the connection is closed unanswered) while the fake is down."""
@@ -245,9 +250,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 c.active -= 1
 
 
-def serve(handler, port, port_file):
-    """Listens on 127.0.0.1:port (0: a free one), writes the port to port_file, serves forever."""
+def serve(handler, port, port_file, tls_cert=None, tls_key=None):
+    """Listens on 127.0.0.1:port (0: a free one), over TLS when given a certificate, writes the
+    port to port_file, serves forever."""
     server = Server(("127.0.0.1", port), handler)
+    if tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls_cert, tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     if port_file:
         with open(port_file + ".tmp", "w") as out:
             out.write(str(server.server_address[1]))

@@ -50,9 +50,8 @@ With --tls-cert/--tls-key it serves HTTPS. Standard library only. Run with --hel
 """
 
 import argparse
-import http.server
-import ipaddress
 import json
+import os
 import re
 import shlex
 import struct
@@ -60,6 +59,9 @@ import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_mt_common as common  # noqa: E402
 
 MAX_BODY = 25 * 1024 * 1024  # OpenAI's documented upload limit
 
@@ -256,47 +258,18 @@ def wav_pcm(data):
     return pcm
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-    allow_reuse_address = True
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    # Headers and body go out in two writes: with Nagle on, the body waits for the client's
-    # delayed ACK (40 ms) whenever a kept-alive connection is reused at once.
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
+class Handler(common.JsonHandler):
     server_version = "FakeOpenAI/1.0"
+    name = "fake_openai"
     fake = None
-    quiet = True
-
-    def log_message(self, fmt, *args):
-        if not self.quiet:
-            sys.stderr.write("fake_openai: %s\n" % (fmt % args))
-
-    def reply(self, status, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def error(self, status, message, etype, param=None, code=None):
         self.reply(status, {"error": {"message": message, "type": etype, "param": param, "code": code}})
 
     def read_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        if int(self.headers.get("Content-Length") or 0) > MAX_BODY:
             raise BadRequest("the upload is larger than 25 MB")
-        return self.rfile.read(length) if length else b""
-
-    def loopback(self):
-        try:
-            return ipaddress.ip_address(self.client_address[0]).is_loopback
-        except ValueError:
-            return False
+        return super().read_body()
 
     def do_GET(self):
         if self.path == "/_fake/stats" and self.loopback():
@@ -501,21 +474,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     Handler.fake = Fake(args)
     Handler.quiet = not args.verbose
-    server = Server(("127.0.0.1", args.port), Handler)
-    if args.tls_cert:
-        import ssl
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as out:
-            out.write(str(server.server_address[1]))
-        import os
-        os.replace(args.port_file + ".tmp", args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    common.serve(Handler, args.port, args.port_file, args.tls_cert, args.tls_key)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,12 @@ vectors of AWS's published SigV4 test suite (get-vanilla, get-vanilla-query-orde
 
 import base64
 import hashlib
-import http.client
 import json
 import os
 import shutil
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.parse
@@ -29,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import fake_aws as fa  # noqa: E402
+from fake_test_base import FakeServiceTest  # noqa: E402
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -72,53 +70,22 @@ def require_transcriber(test):
     test.fail(why + "; install it, or set LT_TEST_ALLOW_MISSING=stt-pipe to skip on purpose")
 
 
-class FakeAwsBase(unittest.TestCase):
+class FakeAwsBase(FakeServiceTest):
     """Starts one fake per test class (with EXTRA_ARGS) and holds the client helpers."""
+    SCRIPT = "fake_aws.py"
     EXTRA_ARGS = []
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.tmp.name, "port")
-        cls.log = os.path.join(cls.tmp.name, "fake.log")
-        cmd = [sys.executable, os.path.join(HERE, "fake_aws.py"), "--port", "0",
-               "--port-file", port_file, "--log", cls.log,
-               "--keys", "%s:%s,AKIDSECOND:second-secret" % (AKID, SECRET)] + cls.EXTRA_ARGS
-        if STT_PIPE:
-            cmd += ["--recognizer", STT_PIPE]
-        cls.proc = subprocess.Popen(cmd)
-        deadline = time.time() + 10
-        while not os.path.exists(port_file):
-            if time.time() > deadline or cls.proc.poll() is not None:
-                raise RuntimeError("fake_aws.py did not start")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            cls.port = int(f.read())
-        cls.host = "127.0.0.1:%d" % cls.port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proc.terminate()
-        try:
-            cls.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-        cls.tmp.cleanup()
+    def fake_args(cls):
+        cls.log = os.path.join(cls.dir.name, "fake.log")
+        args = ["--log", cls.log, "--keys", "%s:%s,AKIDSECOND:second-secret" % (AKID, SECRET)] + cls.EXTRA_ARGS
+        return args + (["--recognizer", STT_PIPE] if STT_PIPE else [])
 
     def setUp(self):
         self.config(delay_ms=0, throttle_targets=[], fail_targets=[], token_seconds=None,
                     stream_limit_s=None, max_streams=0)
 
     # ---- helpers ----
-    def http(self, method, target, body=b"", headers=()):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, target, body=body, headers=dict(headers))
-            r = conn.getresponse()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-        finally:
-            conn.close()
-
     def config(self, **change):
         status, _, body = self.http("POST", "/_fake/config", json.dumps(change).encode())
         self.assertEqual(status, 200, body)

@@ -9,45 +9,23 @@ key with 403, a bad body or language with 400 and an exhausted quota with 456, i
 
 import http.client
 import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from fake_test_base import FakeServiceTest
+
 KEY = "0123abcd-test:fx"
 
 
-class FakeDeepLTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.dir.name, "port")
-        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_deepl.py"), "--port", "0",
-                                     "--port-file", port_file, "--key", KEY])
-        for _ in range(200):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            cls.port = int(f.read())
+class FakeDeepLTest(FakeServiceTest):
+    SCRIPT = "fake_deepl.py"
 
     @classmethod
-    def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(10)
-        cls.dir.cleanup()
+    def fake_args(cls):
+        return ["--key", KEY]
 
     def request(self, method, path, body=b"", headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            c.request(method, path, body, headers or {})
-            r = c.getresponse()
-            return r.status, json.loads(r.read() or b"null"), dict(r.getheaders())
-        finally:
-            c.close()
+        status, h, data = self.http(method, path, body, (headers or {}).items())
+        return status, json.loads(data or b"null"), h
 
     def translate(self, fields, key=KEY, ctype="application/json"):
         headers = {"Content-Type": ctype}
@@ -160,7 +138,7 @@ class FakeDeepLTest(unittest.TestCase):
                                           json.dumps({"text": ["Hi"], "target_lang": "DE"}).encode(),
                                           {"Content-Type": "application/json",
                                            "Authorization": "DeepL-Auth-Key " + KEY})
-        self.assertEqual((status, j["message"], headers.get("Retry-After")), (429, "Too many requests", "1"))
+        self.assertEqual((status, j["message"], headers.get("retry-after")), (429, "Too many requests", "1"))
         self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "DE"})[0], 503)
         self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "FR"})[0], 456)
         self.assertEqual(self.translate({"text": ["Hi"], "target_lang": "DE"})[0], 200)

@@ -9,45 +9,24 @@ obey its controls (forced 429 and 5xx, a target that always fails, an outage, a 
 
 import http.client
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from fake_test_base import FakeServiceTest
+
 KEY = "lt-test-key"
 
 
-class FakeLibreTranslateTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.dir.name, "port")
-        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_libretranslate.py"), "--port", "0",
-                                     "--port-file", port_file, "--key", KEY])
-        for _ in range(200):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            cls.port = int(f.read())
+class FakeLibreTranslateTest(FakeServiceTest):
+    SCRIPT = "fake_libretranslate.py"
 
     @classmethod
-    def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(10)
-        cls.dir.cleanup()
+    def fake_args(cls):
+        return ["--key", KEY]
 
     def request(self, method, path, body=b"", headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            c.request(method, path, body, headers or {})
-            r = c.getresponse()
-            return r.status, json.loads(r.read() or b"null")
-        finally:
-            c.close()
+        status, _, data = self.http(method, path, body, (headers or {}).items())
+        return status, json.loads(data or b"null")
 
     def translate(self, fields, ctype="application/json"):
         return self.request("POST", "/translate", json.dumps(fields).encode(), {"Content-Type": ctype})

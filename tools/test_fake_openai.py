@@ -16,14 +16,12 @@ import http.client
 import json
 import os
 import struct
-import subprocess
-import sys
-import tempfile
 import time
 import unittest
 import wave
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from fake_test_base import FakeServiceTest
+
 CLIP = "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav"
 KEY = "sk-fake-test"
 
@@ -46,40 +44,27 @@ def multipart(fields, file_bytes=None, boundary="XyZ123boundary"):
     return body, "multipart/form-data; boundary=" + boundary
 
 
-class FakeOpenAITest(unittest.TestCase):
+class FakeOpenAITest(FakeServiceTest):
+    SCRIPT = "fake_openai.py"
+    HTTP_TIMEOUT = 60
+
     @classmethod
-    def setUpClass(cls):
+    def fake_args(cls):
         pipe = os.environ.get("LT_STT_PIPE")
         if not pipe or not os.access(pipe, os.X_OK):
             raise RuntimeError("LT_STT_PIPE must name the built lt-stt-pipe")
-        cls.dir = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.dir.name, "port")
-        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_openai.py"), "--port", "0",
-                                     "--port-file", port_file, "--key", KEY, "--recognizer", pipe])
-        for _ in range(200):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            cls.port = int(f.read())
+        return ["--key", KEY, "--recognizer", pipe]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         with wave.open(CLIP) as w:
             assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
             cls.pcm = w.readframes(w.getnframes())
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(10)
-        cls.dir.cleanup()
-
     def request(self, method, path, body=b"", headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            c.request(method, path, body, headers or {})
-            r = c.getresponse()
-            return r.status, r.read()
-        finally:
-            c.close()
+        status, _, data = self.http(method, path, body, (headers or {}).items())
+        return status, data
 
     def transcribe(self, fields, file_bytes, key=KEY, ctype=None):
         body, ct = multipart(fields, file_bytes)
@@ -145,27 +130,14 @@ class FakeOpenAITest(unittest.TestCase):
         self.assertEqual((st["partials"], st["finals"]), (2, 1))
 
 
-class FakeOpenAIChatTest(unittest.TestCase):
+class FakeOpenAIChatTest(FakeServiceTest):
+    SCRIPT = "fake_openai.py"
+    HTTP_TIMEOUT = 60
     MODEL = "llama3.1:8b"
 
     @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.dir.name, "port")
-        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_openai.py"), "--port", "0",
-                                     "--port-file", port_file, "--key", KEY, "--model", cls.MODEL])
-        for _ in range(200):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            cls.port = int(f.read())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(10)
-        cls.dir.cleanup()
+    def fake_args(cls):
+        return ["--key", KEY, "--model", cls.MODEL]
 
     request = FakeOpenAITest.request
     control = FakeOpenAITest.control
