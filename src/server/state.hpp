@@ -43,6 +43,8 @@ struct server_metrics {
     core::gauge ws_sessions;
     core::counter frames_in;
     core::counter frames_out;
+    core::counter frames_direct;         // written whole straight to the socket (queue empty)
+    core::counter frames_direct_partial; // the socket took part; the rest went out asynchronously
     core::counter bytes_out;
     core::counter errors_sent;
     core::counter rate_limited;

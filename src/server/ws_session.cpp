@@ -315,11 +315,13 @@ void basic_ws_session<Next>::push(const hub::frame_ptr& frame) {
                 frame, [this] { return [self = self_ptr()](beast::error_code ec) { self->on_rest(ec); }; });
             switch (s) {
             case gated_stream::sent::whole:
+                state_->metrics.frames_direct.inc();
                 state_->metrics.frames_out.inc();
                 state_->metrics.bytes_out.inc(frame->size());
                 return;
             case gated_stream::sent::partly:
                 // The rest is in flight; the frame heads the queue until it is out.
+                state_->metrics.frames_direct_partial.inc();
                 queued_bytes_ += frame->size();
                 queue_.push_back(frame);
                 return;

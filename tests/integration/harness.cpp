@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -260,6 +261,14 @@ http_reply http_get(unsigned short port, const std::string& raw_target, const st
     }
     r.body = res.body();
     return r;
+}
+
+double metric(unsigned short port, const std::string& name) {
+    auto body = http_get(port, "/metrics").body;
+    std::smatch m;
+    if (std::regex_search(body, m, std::regex("\n" + name + " ([0-9.e+]+)\n")))
+        return std::stod(m[1]);
+    return -1;
 }
 
 fake_service::fake_service(const std::string& script, std::vector<std::string> args) : script_(script) {

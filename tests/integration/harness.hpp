@@ -91,6 +91,8 @@ struct http_reply {
 // Sends `raw_target` exactly as given (no normalisation), so traversal attempts reach the server.
 http_reply http_get(unsigned short port, const std::string& raw_target, const std::string& method = "GET",
                     const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
+// An unlabelled value from the server's /metrics (-1 when absent).
+double metric(unsigned short port, const std::string& name);
 
 // tools/<script>, a vendor's stand-in, on a free loopback port (--port 0 --port-file), with
 // its /_fake/ controls. Throws with the script's stderr when it does not start in 15 s.

@@ -47,15 +47,6 @@ json request(const std::string& text, const std::string& lang, const std::string
     return {{"type", "request_translation"}, {"data", d}};
 }
 
-// A Prometheus value from /metrics (-1 when absent).
-double metric(unsigned short port, const std::string& name) {
-    auto body = http_get(port, "/metrics").body;
-    std::smatch m;
-    if (std::regex_search(body, m, std::regex("\n" + name + " ([0-9.e+]+)\n")))
-        return std::stod(m[1]);
-    return -1;
-}
-
 } // namespace
 
 // Issue 13, defect 2: 40 connections, each within the per-connection message rate, flooding

@@ -100,6 +100,13 @@ TEST(write_path, a_slow_pinging_viewer_gets_every_large_caption_whole_and_in_ord
     EXPECT_EQ(fast->collect("translated_text", n, 30s).size(), static_cast<std::size_t>(n));
     auto metrics = http_get(server.port(), "/metrics").body;
     EXPECT_NE(metrics.find("lt_slow_viewers_closed_total 0\n"), std::string::npos) << metrics;
+    // All three paths ran: whole direct writes, partly written ones, and the queue.
+    auto direct = metric(server.port(), "lt_frames_direct_total");
+    auto partial = metric(server.port(), "lt_frames_direct_partial_total");
+    auto out = metric(server.port(), "lt_frames_out_total");
+    EXPECT_GT(direct, 0) << metrics;
+    EXPECT_GT(partial, 0) << metrics;
+    EXPECT_GT(out - direct - partial, 0) << metrics;
 }
 
 TEST(write_path, a_viewer_that_closes_while_a_large_caption_is_going_out_leaves_others_unharmed) {

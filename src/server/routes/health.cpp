@@ -115,6 +115,12 @@ std::string metrics_text(const server_state& state) {
     line("lt_websocket_sessions", "gauge", "Open WebSocket connections.", m.ws_sessions.value());
     line("lt_frames_in_total", "counter", "WebSocket frames received.", m.frames_in.value());
     line("lt_frames_out_total", "counter", "WebSocket frames sent.", m.frames_out.value());
+    line("lt_frames_direct_total", "counter",
+         "Frames written whole straight to the socket (the viewer's queue was empty).",
+         m.frames_direct.value());
+    line("lt_frames_direct_partial_total", "counter",
+         "Frames the socket took only part of at once; the rest went out asynchronously.",
+         m.frames_direct_partial.value());
     line("lt_bytes_out_total", "counter", "WebSocket payload bytes sent.", m.bytes_out.value());
     line("lt_errors_sent_total", "counter", "error messages sent to clients.", m.errors_sent.value());
     line("lt_rate_limited_total", "counter", "Messages dropped by the per-connection rate limit.",
