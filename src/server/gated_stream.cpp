@@ -54,34 +54,35 @@ gated_stream::sent gated_stream::try_send(const hub::frame_ptr& payload) {
         return sent::none;
 
     // Part of the frame is on the wire: nothing else may go out before the rest of it.
-    rest_ = payload;
-    std::copy(header, header + header_size, rest_header_);
-    rest_header_size_ = header_size;
-    rest_offset_ = static_cast<std::size_t>(n);
+    if (!rest_)
+        rest_ = std::make_unique<rest_state>(stream_.get_executor());
+    rest_->frame = payload;
+    std::copy(header, header + header_size, rest_->header);
+    rest_->header_size = header_size;
+    rest_->offset = static_cast<std::size_t>(n);
     return sent::partly;
 }
 
 void gated_stream::send_rest(std::function<void(beast::error_code)> done) {
-    rest_callback_ = std::move(done);
-    if (!rest_done_)
-        rest_done_.emplace(stream_.get_executor());
-    rest_done_->expires_at(asio::steady_timer::time_point::max());
+    auto& r = *rest_;
+    r.callback = std::move(done);
+    r.done.expires_at(asio::steady_timer::time_point::max());
     std::array<asio::const_buffer, 2> left;
-    if (rest_offset_ < rest_header_size_) {
-        left[0] = asio::buffer(rest_header_ + rest_offset_, rest_header_size_ - rest_offset_);
-        left[1] = asio::buffer(*rest_);
+    if (r.offset < r.header_size) {
+        left[0] = asio::buffer(r.header + r.offset, r.header_size - r.offset);
+        left[1] = asio::buffer(*r.frame);
     } else {
-        left[1] = asio::buffer(*rest_) + (rest_offset_ - rest_header_size_);
+        left[1] = asio::buffer(*r.frame) + (r.offset - r.header_size);
     }
     // The callback holds the connection, and so this stream, until the rest is out.
     asio::async_write(stream_.socket(), left, [this](beast::error_code ec, std::size_t) { on_rest(ec); });
 }
 
 void gated_stream::on_rest(beast::error_code ec) {
-    rest_.reset();
-    rest_done_->cancel(); // Beast's waiting writes go ahead
-    auto done = std::move(rest_callback_);
-    rest_callback_ = nullptr;
+    rest_->frame.reset();
+    rest_->done.cancel(); // Beast's waiting writes go ahead
+    auto done = std::move(rest_->callback);
+    rest_->callback = nullptr;
     if (done)
         done(ec);
 }
