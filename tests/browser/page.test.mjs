@@ -171,6 +171,9 @@ for (const subtitles of [false, true]) {
         // Before the slide, each final moved the older captions by a caption's height (about
         // 0.05 to 0.15 each on this viewport).
         assert.ok(shift.total < 0.1, `cumulative layout shift ${shift.total} (${shift.each.join(', ')})`);
+        // The slides have ended: every caption is where the layout puts it.
+        assert.deepEqual(await page.$$eval('#captions .caption', (els) => els
+          .map((e) => getComputedStyle(e).transform).filter((tr) => tr !== 'none')), [], 'no caption left mid-slide');
       } finally {
         await ctx.close();
       }
