@@ -514,8 +514,11 @@
     }) : '';
   }
 
+  // The page's own words are in the caption language too, so the whole page turns with it.
   function applyLanguageLayout() {
-    el.captions.dir = RTL_LANGUAGES.has(state.lang) ? 'rtl' : 'ltr';
+    const dir = RTL_LANGUAGES.has(state.lang) ? 'rtl' : 'ltr';
+    document.documentElement.dir = dir;
+    el.captions.dir = dir;
     el.captions.lang = state.lang;
   }
 
