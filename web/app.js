@@ -720,13 +720,18 @@
       if (r.height > 0 && inView(r)) before.set(node, r.top);
     }
     const result = change();
+    // Measured without a slide still running (captions coming in a burst): each starts from
+    // where it was seen, wherever its layout now is.
+    for (const node of before.keys()) {
+      node.style.transition = 'none';
+      node.style.transform = '';
+    }
     const slid = [];
     for (const [node, top] of before) {
       if (!node.isConnected) continue;
       const r = node.getBoundingClientRect();
       const dy = top - r.top;
       if (Math.abs(dy) < 1 || r.height === 0) continue;
-      node.style.transition = 'none';
       node.style.transform = `translateY(${dy}px)`;
       slid.push(node);
     }

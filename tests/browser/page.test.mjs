@@ -181,6 +181,45 @@ for (const subtitles of [false, true]) {
     });
 }
 
+test('a burst of finals: each older caption starts its slide where the viewer saw it', { timeout: TEST_MS }, async () => {
+  const room = 'burst';
+  const { ctx, page } = await open(room);
+  try {
+    await chooseLanguage(page, 'es');
+    const s = await speaker(room);
+    s.say('Good morning to everybody.', 'b0');
+    await waitForCaption(page, translate('Good morning to everybody.'));
+    // Where each caption is seen just before a final is inserted, and once the page has
+    // handled that final (a microtask after it: the same moment, no frame in between).
+    await page.evaluate(() => {
+      window.__jumps = [];
+      const list = document.querySelector('#captions');
+      const tops = () => new Map([...list.children].map((c) => [c, c.getBoundingClientRect().top]));
+      list.insertBefore = function insertBefore(node, ref) {
+        const before = tops();
+        const result = HTMLElement.prototype.insertBefore.call(this, node, ref);
+        queueMicrotask(() => {
+          for (const [c, top] of tops()) {
+            if (before.has(c)) window.__jumps.push(Math.abs(top - before.get(c)));
+          }
+        });
+        return result;
+      };
+    });
+    const burst = ['The first talk starts now.', 'Please take your seats.', 'The next talk starts at ten.',
+      'Lunch is served at noon.'];
+    burst.forEach((text, i) => s.say(text, `b${i + 1}`));
+    await page.waitForFunction(() => document.querySelectorAll('#captions .caption').length === 5);
+    await sleep(400);
+    const jumps = await page.evaluate(() => window.__jumps);
+    assert.ok(jumps.length >= 10, `measured ${jumps.length} caption positions`);
+    assert.ok(Math.max(...jumps) < 1.5, `no caption jumped: ${jumps.map((j) => j.toFixed(1)).join(' ')}`);
+  } finally {
+    await ctx.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors on the page');
+});
+
 test('the live line can be hidden, and stays hidden after a reload', { timeout: TEST_MS }, async () => {
   const room = 'nolive';
   const { ctx, page } = await open(room);
