@@ -1,7 +1,8 @@
 // Live Translate: what the viewer page (app.js), the operator console (operator.js) and the
 // screen view (screen.js) share: where the page is (its room and the app's root), the app's
-// URLs under that root, reading a server message, and the pages' strings (i18n.js). Each page loads this script before
-// its own (both deferred, so in that order). Plain ES2020, no dependencies.
+// URLs under that root, reading a server message, and the pages' own strings (i18n.js). Each
+// page loads this script before its own (both deferred, so in that order). Plain ES2020, no
+// dependencies.
 'use strict';
 
 window.LiveTranslate = (() => {
