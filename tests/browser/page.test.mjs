@@ -331,6 +331,14 @@ test('the page\'s own strings follow the caption language', { timeout: TEST_MS }
     assert.equal((await page.textContent('#emptyHint')).trim(),
       'Los subtítulos aparecerán aquí cuando el orador empiece a hablar.');
     assert.equal(await page.getAttribute('html', 'lang'), 'es');
+    // Hidden ones too: the 50-caption note with its link, jump to live, the share dialog.
+    const older = (await pageString(page, 'es', 'olderNote', { n: 50 }))
+      .replace('{link}', await pageString(page, 'es', 'olderLink'));
+    assert.equal((await page.textContent('#olderNote')).replace(/\s+/g, ' ').trim(), older);
+    assert.equal((await page.textContent('#jumpToLive')).trim(), await pageString(page, 'es', 'jump'));
+    assert.equal((await page.textContent('#shareTitle')).trim(), await pageString(page, 'es', 'shareTitle'));
+    assert.equal(await page.getAttribute('#roomQr', 'alt'), await pageString(page, 'es', 'qrAlt'));
+    assert.equal(await page.getAttribute('#fontLarger', 'title'), await pageString(page, 'es', 'larger'));
     await chooseLanguage(page, 'ja');
     assert.equal((await page.textContent('#readAloud')).trim(), '読み上げ');
     await page.reload({ waitUntil: 'domcontentloaded' });
