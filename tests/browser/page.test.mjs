@@ -30,12 +30,25 @@ before(async () => {
 
 after(() => fx.stop());
 
-async function open(room, viewport = PHONE) {
+// A viewer page of `room`, connected; `stored` is put in its localStorage before it loads.
+async function open(room, viewport = PHONE, stored = {}) {
   const ctx = await browser.newContext({ viewport, locale: 'en-US' });
+  await ctx.addInitScript((items) => {
+    for (const [key, value] of Object.entries(items)) window.localStorage.setItem(key, value);
+  }, stored);
   const page = await newPage(ctx);
   await page.goto(`${server.url()}/r/${room}`, { waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'live');
   return { ctx, page };
+}
+
+// The page in Spanish with one caption shown, and the room's speaker.
+async function startSpanish(page, room) {
+  await chooseLanguage(page, 'es');
+  const s = await speaker(room);
+  s.say('Good morning to everybody.', `${room}-0`);
+  await waitForCaption(page, translate('Good morning to everybody.'));
+  return s;
 }
 
 // Sums layout-shift entries from now on (as Chrome's cumulative layout shift, without the
@@ -150,18 +163,9 @@ for (const subtitles of [false, true]) {
   test(`layout shift over ${RUN_FINALS} captions with partials on a phone stays under 0.1 (${mode})`,
     { timeout: TEST_MS }, async () => {
       const room = subtitles ? 'cls-subtitles' : 'cls';
-      const ctx = await browser.newContext({ viewport: PHONE, locale: 'en-US' });
+      const { ctx, page } = await open(room, PHONE, { liveTranslateSubtitles: subtitles ? 'on' : 'off' });
       try {
-        await ctx.addInitScript((on) => {
-          window.localStorage.setItem('liveTranslateSubtitles', on ? 'on' : 'off');
-        }, subtitles);
-        const page = await newPage(ctx);
-        await page.goto(`${server.url()}/r/${room}`, { waitUntil: 'domcontentloaded' });
-        await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'live');
-        await chooseLanguage(page, 'es');
-        const s = await speaker(room);
-        s.say('Good morning to everybody.', 'w0');
-        await waitForCaption(page, translate('Good morning to everybody.'));
+        const s = await startSpanish(page, room);
         await sleep(600);
         await startShiftMeter(page);
         await speakRun(page, s, 'r', RUN_FINALS, 1);
@@ -185,10 +189,7 @@ test('a burst of finals: each older caption starts its slide where the viewer sa
   const room = 'burst';
   const { ctx, page } = await open(room);
   try {
-    await chooseLanguage(page, 'es');
-    const s = await speaker(room);
-    s.say('Good morning to everybody.', 'b0');
-    await waitForCaption(page, translate('Good morning to everybody.'));
+    const s = await startSpanish(page, room);
     // Where each caption is seen just before a final is inserted, and once the page has
     // handled that final (a microtask after it: the same moment, no frame in between).
     await page.evaluate(() => {
