@@ -77,6 +77,8 @@
     transcriptSrt: $('transcriptSrt'),
     olderNote: $('olderNote'),
     olderTranscript: $('olderTranscript'),
+    olderBefore: $('olderBefore'),
+    olderAfter: $('olderAfter'),
     localAddress: $('localAddress'),
     strip: $('connectionStrip'),
     liveSlot: $('liveSlot'),
@@ -149,51 +151,77 @@
 
   // ---- the page's own strings (i18n.js), in the caption language ----------------------
 
-  const STRINGS = window.LiveTranslateStrings || {};
-
-  function t(key, vars = {}) {
-    const table = STRINGS[state.lang] || STRINGS.en || {};
-    let text = table[key] ?? (STRINGS.en || {})[key] ?? key;
-    for (const [name, value] of Object.entries(vars)) text = text.split(`{${name}}`).join(String(value));
-    return text;
-  }
+  const t = (key, vars) => window.LiveTranslate.text(state.lang, key, vars);
 
   // A language's name in the page's language ('German' in English, 'alemán' in Spanish).
   function nameIn(code, inLang) {
-    try {
-      const name = new Intl.DisplayNames([inLang], { type: 'language' }).of(code);
-      if (name && name !== code) return name;
-    } catch (_) { /* no Intl.DisplayNames */ }
-    return languageName(code);
+    return window.LiveTranslate.languageName(code, inLang) || languageName(code);
+  }
+
+  // Shows a page string in a node (as its text, or as an attribute) and remembers which, so
+  // that a change of language shows it again in the new one (applyStrings).
+  const I18N_ATTRIBUTES = { i18n: null, i18nLabel: 'aria-label', i18nTitle: 'title', i18nAlt: 'alt' };
+
+  function setText(node, key, vars, slot = 'i18n') {
+    node.dataset[slot] = key;
+    const varsSlot = `${slot}Vars`;
+    if (vars) node.dataset[varsSlot] = JSON.stringify(vars); else delete node.dataset[varsSlot];
+    renderText(node, slot);
+  }
+
+  function renderText(node, slot) {
+    let vars;
+    try { vars = JSON.parse(node.dataset[`${slot}Vars`] || '{}'); } catch (_) { vars = {}; }
+    const text = t(node.dataset[slot], vars);
+    const attribute = I18N_ATTRIBUTES[slot];
+    if (attribute) node.setAttribute(attribute, text); else node.textContent = text;
+  }
+
+  function clearText(node) {
+    delete node.dataset.i18n;
+    delete node.dataset.i18nVars;
+    node.textContent = '';
   }
 
   function applyStrings() {
     document.documentElement.lang = state.lang;
-    for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-    if (!el.jump.hidden) showJump();
-    applyLanguageNotice();
+    for (const slot of Object.keys(I18N_ATTRIBUTES)) {
+      const attr = `data-${slot.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      for (const node of document.querySelectorAll(`[${attr}]`)) renderText(node, slot);
+    }
+    // The buttons show A− and A+; their names keep that text (label in name).
+    el.smaller.setAttribute('aria-label', `A− ${t('smaller')}`);
+    el.larger.setAttribute('aria-label', `A+ ${t('larger')}`);
+    if (!state.config.pageTitle) el.title.textContent = t('title');
+    applyTitle();
+    const [before, after = ''] = t('olderNote', { n: MAX_CAPTIONS }).split('{link}');
+    el.olderBefore.textContent = before;
+    el.olderTranscript.textContent = t('olderLink');
+    el.olderAfter.textContent = after;
+    markLanguages();
+    checkVoice();
   }
 
   // ---- status -------------------------------------------------------------------------
 
-  const ANNOUNCEMENTS = {
-    connecting: 'Connecting to the captions server.',
-    live: 'Connected. Captions are live.',
-    reconnecting: 'Connection lost. Reconnecting automatically.',
-    stopped: 'Not connected.',
+  // Each state's visible text and what screen readers hear (i18n.js keys).
+  const STATUS = {
+    connecting: ['connecting', 'sayConnecting'],
+    live: ['online', 'sayLive'],
+    reconnecting: ['reconnectingIn', 'sayLost'],
+    stopped: ['notConnected', 'sayStopped'],
   };
 
-  function setStatus(conn, text) {
+  function setStatus(conn, vars) {
+    const [shown, announced] = STATUS[conn];
     // The visible text counts down every second; screen readers hear only the changes of
     // state, through a separate live region.
-    if (conn !== state.connState || !el.announce.textContent) {
-      el.announce.textContent = ANNOUNCEMENTS[conn] || '';
-    }
+    if (conn !== state.connState || !el.announce.textContent) setText(el.announce, announced);
     state.connState = conn;
     el.status.dataset.state = conn;
-    el.status.textContent = text;
+    setText(el.status, shown, vars);
     el.statusDot.dataset.state = conn;
-    el.statusDot.setAttribute('aria-label', text);
+    setText(el.statusDot, shown, vars, 'i18nLabel');
     el.reconnectNow.hidden = conn !== 'reconnecting';
     if (conn === 'reconnecting') showLostStrip();
   }
@@ -207,7 +235,7 @@
     state.recovering = true;
     state.caughtUp = 0;
     el.strip.dataset.state = 'lost';
-    el.strip.textContent = 'Connection lost. Reconnecting…';
+    setText(el.strip, 'stripLost');
     el.strip.hidden = false;
   }
 
@@ -219,8 +247,7 @@
       state.recovering = false;
       const n = state.caughtUp;
       el.strip.dataset.state = 'back';
-      el.strip.textContent = n === 0 ? 'Reconnected' : n === 1 ? 'Reconnected: 1 caption caught up'
-        : `Reconnected: ${n} captions caught up`;
+      if (n === 0) setText(el.strip, 'stripBack'); else setText(el.strip, 'caughtUp', { n });
       state.stripTimer = setTimeout(() => { el.strip.hidden = true; }, CAUGHT_UP_SHOW_MS);
     }, CATCH_UP_MAX_MS / 3);
   }
@@ -268,7 +295,7 @@
       } catch (_) { /* bad URL: no logo */ }
     }
     if (contactText) {
-      el.contact.textContent = `For more assistance please contact ${contactText}`;
+      setText(el.contact, 'contact', { contact: contactText });
       el.contact.hidden = false;
     }
   }
@@ -282,7 +309,7 @@
     const title = state.config.pageTitle || el.title.textContent;
     const other = isRoomName(state.room) && state.room !== DEFAULT_ROOM;
     document.title = other ? `${title} · ${state.room}` : title;
-    el.roomName.textContent = other ? `Room: ${state.room}` : '';
+    if (other) setText(el.roomName, 'room', { room: state.room }); else clearText(el.roomName);
     el.roomName.hidden = !other;
   }
 
@@ -305,9 +332,7 @@
     el.roomUrl.textContent = url;
     const host = new URL(url).hostname;
     el.localAddress.hidden = !LOCAL_HOST.test(host);
-    el.localAddress.textContent = `${host} only works on this computer. Phones need this ` +
-      'machine\'s network address: open the page by that address, or have the organiser set ' +
-      'LT_PUBLIC_URL (the QR code then uses it).';
+    setText(el.localAddress, 'localAddress', { host });
     // Fetched on first opening only: a room's many viewers need not all ask for it.
     const qr = appUrl(`qr.svg?room=${encodeURIComponent(state.room)}`).href;
     if (el.qr.getAttribute('src') !== qr) {
@@ -372,19 +397,19 @@
       selection.addRange(range);
       try { copied = document.execCommand('copy'); } catch (_) { copied = false; }
     }
-    el.copy.textContent = copied ? 'Copied' : 'Select and copy';
+    setText(el.copy, copied ? 'copied' : 'selectCopy');
     clearTimeout(state.copyTimer);
-    state.copyTimer = setTimeout(() => { el.copy.textContent = 'Copy link'; }, 2500);
+    state.copyTimer = setTimeout(() => setText(el.copy, 'copyLink'), 2500);
   }
 
   // A bad name in the URL: say so once instead of knocking on the server forever.
   function refuseRoom() {
     state.stopped = true;
     const shown = state.room.length > 80 ? `${state.room.slice(0, 80)}…` : state.room;
-    let text = `'${shown}' is not a room name: use lower-case letters, digits and '-'`;
-    if (state.room.length > 64) text += ' (up to 64)';
+    let text = t('badRoom', { room: shown });
+    if (state.room.length > 64) text += ` ${t('badRoomLength')}`;
     showNotice(text, 0);
-    setStatus('stopped', 'Not connected');
+    setStatus('stopped');
     el.emptyHint.hidden = true;
   }
 
@@ -474,7 +499,7 @@
       const limited = state.translatable !== null &&
         option.value !== state.source && !state.translatable.has(option.value);
       option.dataset.limited = String(limited);
-      option.textContent = option.dataset.name + (limited ? ' — original only' : '');
+      option.textContent = option.dataset.name + (limited ? ` — ${t('originalOnly')}` : '');
     }
     applyLanguageNotice();
   }
@@ -489,8 +514,11 @@
     }) : '';
   }
 
+  // The page's own words are in the caption language too, so the whole page turns with it.
   function applyLanguageLayout() {
-    el.captions.dir = RTL_LANGUAGES.has(state.lang) ? 'rtl' : 'ltr';
+    const dir = RTL_LANGUAGES.has(state.lang) ? 'rtl' : 'ltr';
+    document.documentElement.dir = dir;
+    el.captions.dir = dir;
     el.captions.lang = state.lang;
   }
 
@@ -579,13 +607,13 @@
     if (data.source === 'typed') {
       const typed = document.createElement('span');
       typed.className = 'caption-mark';
-      typed.textContent = 'typed by the organiser';
+      typed.textContent = t('typed');
       meta.appendChild(typed);
     }
     if (data.corrected === true) {
       const mark = document.createElement('span');
       mark.className = 'caption-mark caption-corrected';
-      mark.textContent = 'corrected';
+      mark.textContent = t('corrected');
       meta.appendChild(mark);
     }
     // Untranslated: the card stays clean; one notice above the captions says so.
@@ -632,18 +660,18 @@
     if (data.corrected === true) item.classList.add('is-corrected');
     const spoken = fillCaption(item, data);
 
-    const away = keepPlace(() => {
+    const away = slideOlder(() => keepPlace(() => {
       el.captions.insertBefore(item, el.captions.firstChild);
       while (el.captions.children.length > MAX_CAPTIONS) {
         el.captions.lastElementChild.remove();
         el.olderNote.hidden = false;
       }
-    });
+      el.emptyHint.hidden = true;
+    }));
     if (away) {
       state.missedWhileAway += 1;
       showJump();
     }
-    el.emptyHint.hidden = true;
 
     if (inCatchUp()) {
       if (state.recovering) state.caughtUp += 1;
@@ -674,9 +702,52 @@
     return true;
   }
 
+  // A new final moves the captions already in view by its height (down in the newest-first
+  // list, up in subtitle mode). They glide there instead of jumping: each starts where it
+  // was (a transform) and slides to its new place. Transforms are not layout shifts, and
+  // the eye can follow a slide. With reduced motion they move at once.
+  const SLIDE_MS = 200;
+  const reducedMotion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : null;
+
+  function slideOlder(change) {
+    if (reducedMotion === null || reducedMotion.matches) return change();
+    // In view, or a screen from it (what moves into view moves too).
+    const inView = (r) => r.bottom > -window.innerHeight && r.top < 2 * window.innerHeight;
+    const moving = [...el.captions.children, el.olderNote, el.emptyHint, el.contact.parentElement];
+    const before = new Map();
+    for (const node of moving) {
+      const r = node.getBoundingClientRect();
+      if (r.height > 0 && inView(r)) before.set(node, r.top);
+    }
+    const result = change();
+    // Measured without a slide still running (captions coming in a burst): each starts from
+    // where it was seen, wherever its layout now is.
+    for (const node of before.keys()) {
+      node.style.transition = 'none';
+      node.style.transform = '';
+    }
+    const slid = [];
+    for (const [node, top] of before) {
+      if (!node.isConnected) continue;
+      const r = node.getBoundingClientRect();
+      const dy = top - r.top;
+      if (Math.abs(dy) < 1 || r.height === 0) continue;
+      node.style.transform = `translateY(${dy}px)`;
+      slid.push(node);
+    }
+    if (slid.length) {
+      void el.captions.offsetHeight; // the start position is laid out before the transition
+      for (const node of slid) {
+        node.style.transition = `transform ${SLIDE_MS}ms ease-out`;
+        node.style.transform = '';
+      }
+    }
+    return result;
+  }
+
   function showJump() {
     const n = state.missedWhileAway;
-    el.jump.textContent = n > 0 ? t('jumpNew', { n }) : t('jump');
+    setText(el.jump, n > 0 ? 'jumpNew' : 'jump', n > 0 ? { n } : undefined);
     el.jump.hidden = false;
   }
 
@@ -765,9 +836,7 @@
   function checkVoice() {
     if (!speech || !readAloudOn()) return;
     const missing = voiceFor(state.lang) === null;
-    el.voiceNotice.textContent = missing
-      ? `This device has no voice for ${languageName(state.lang)}: captions are not read aloud.`
-      : '';
+    el.voiceNotice.textContent = missing ? t('noVoice', { lang: nameIn(state.lang, state.lang) }) : '';
     el.voiceNotice.hidden = !missing;
   }
 
@@ -839,7 +908,7 @@
     const lang = String(data.source_lang || data.lang || state.source);
     el.partial.lang = lang;
     // Labelled with its language; quieter for viewers who read another one.
-    el.partial.dataset.label = `${lang.toUpperCase()} · live`;
+    el.partial.dataset.label = t('liveLabel', { lang: lang.toUpperCase() });
     el.liveSlot.dataset.label = el.partial.dataset.label;
     el.partial.classList.toggle('other-language', lang !== state.lang);
     el.partial.dir = 'auto';
@@ -929,7 +998,7 @@
       state.noRooms = true;
       applyTranscriptLinks();
       if (state.room !== DEFAULT_ROOM) {
-        showNotice('This server has no rooms: it shows the same captions in every room.', 0);
+        showNotice(t('noRooms'), 0);
       }
     }
     if (typeof data.source === 'string' && data.source) state.source = data.source;
@@ -946,7 +1015,7 @@
     if (data.code === 'unsupported_language') {
       // The connection stays in its previous language; say so instead of guessing.
       languageSettled();
-      showNotice(`This server does not offer the chosen language (${message}).`);
+      showNotice(t('unsupported', { message }));
       return;
     }
     console.warn('server error:', data.code || '', message);
@@ -992,7 +1061,7 @@
   function connect() {
     clearRetry();
     if (state.ws) return;
-    setStatus('connecting', 'Connecting…');
+    setStatus('connecting');
     let ws;
     try {
       ws = new WebSocket(socketUrl());
@@ -1010,7 +1079,7 @@
       clearTimeout(state.connectTimer);
       if (state.ws !== ws) return;
       state.liveSince = Date.now();
-      setStatus('live', 'Live');
+      setStatus('live');
       // Subscribe once connection_status says which server instance this is; a server
       // that never says so gets the subscription anyway.
       state.helloTimer = setTimeout(() => {
@@ -1045,7 +1114,7 @@
 
   function showCountdown() {
     const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
-    setStatus('reconnecting', `Reconnecting in ${seconds} s…`);
+    setStatus('reconnecting', { n: seconds });
   }
 
   function scheduleReconnect() {
@@ -1071,7 +1140,7 @@
     applyViewSwitches();
     applyFont(fontStep());
     applyTheme();
-    setStatus('connecting', 'Connecting…');
+    setStatus('connecting');
 
     el.select.addEventListener('change', onLanguageChosen);
     el.smaller.addEventListener('click', () => changeFont(-1));

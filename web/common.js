@@ -1,7 +1,8 @@
 // Live Translate: what the viewer page (app.js), the operator console (operator.js) and the
 // screen view (screen.js) share: where the page is (its room and the app's root), the app's
-// URLs under that root, and reading a server message. Each page loads this script before
-// its own (both deferred, so in that order). Plain ES2020, no dependencies.
+// URLs under that root, reading a server message, and the pages' own strings (i18n.js). Each
+// page loads this script before its own (both deferred, so in that order). Plain ES2020, no
+// dependencies.
 'use strict';
 
 window.LiveTranslate = (() => {
@@ -51,5 +52,31 @@ window.LiveTranslate = (() => {
     return { type: msg.type, data: msg.data && typeof msg.data === 'object' ? msg.data : {} };
   }
 
-  return { DEFAULT_ROOM, locate, parseMessage };
+  // A page string (i18n.js) in a page language, else in English, else the key itself, with
+  // each {name} replaced from vars. A string with plural forms picks the form for vars.n by
+  // the language's Intl.PluralRules ('other' when the form is missing).
+  function text(lang, key, vars = {}) {
+    const all = window.LiveTranslateStrings || {};
+    let entry = (all[lang] || {})[key] ?? (all.en || {})[key] ?? key;
+    if (entry !== null && typeof entry === 'object') {
+      let form = 'other';
+      try { form = new Intl.PluralRules(lang).select(Number(vars.n)); } catch (_) { /* 'other' */ }
+      entry = entry[form] ?? entry.other ?? key;
+    }
+    let out = String(entry);
+    for (const [name, value] of Object.entries(vars)) out = out.split(`{${name}}`).join(String(value));
+    return out;
+  }
+
+  // A language's name in another language ('German' in English, 'alemán' in Spanish), or
+  // null when the browser cannot say.
+  function languageName(code, inLang) {
+    try {
+      const name = new Intl.DisplayNames([inLang], { type: 'language' }).of(code);
+      if (name && name !== code) return name;
+    } catch (_) { /* no Intl.DisplayNames */ }
+    return null;
+  }
+
+  return { DEFAULT_ROOM, locate, parseMessage, text, languageName };
 })();

@@ -2,7 +2,8 @@
 // One or two languages side by side for a projector: the last three finals of each, large,
 // and the speaker's live line (source language, small) underneath. No controls; reconnects
 // by itself. One WebSocket per language (a connection watches one language; the first also
-// takes the partials). Plain ES2020, with common.js (loaded first); see docs/protocol.md.
+// takes the partials). Its few words are in the columns' languages (i18n.js). Plain ES2020,
+// with common.js and i18n.js (loaded first); see docs/protocol.md.
 'use strict';
 
 (() => {
@@ -20,6 +21,11 @@
     .filter((l) => /^[a-z]{2,3}$/.test(l)).slice(0, 2);
   if (!langs.length) langs.push('en');
 
+  const { text, languageName } = window.LiveTranslate;
+  // A string in each shown language, once per distinct wording ("Reconectando… · Reconnexion…").
+  const inEach = (key) => [...new Set(langs.map((l) => text(l, key)))].join(' · ');
+  document.documentElement.lang = langs[0];
+
   const columnsEl = document.getElementById('columns');
   const partialEl = document.getElementById('partial');
   const statusEl = document.getElementById('status');
@@ -34,7 +40,7 @@
   function updateStatus(columns) {
     const live = columns.every((c) => c.live);
     statusEl.dataset.state = live ? 'live' : 'reconnecting';
-    statusEl.textContent = live ? '' : 'Reconnecting…';
+    statusEl.textContent = live ? '' : inEach('reconnecting');
   }
 
   function makeColumn(lang, withPartials, columns) {
@@ -43,7 +49,8 @@
     section.dataset.lang = lang;
     const label = document.createElement('p');
     label.className = 'column-label';
-    label.textContent = lang;
+    label.lang = lang;
+    label.textContent = languageName(lang, lang) || lang;
     const lines = document.createElement('div');
     lines.className = 'lines';
     lines.lang = lang;
@@ -117,7 +124,7 @@
 
   const columns = [];
   langs.forEach((lang, i) => columns.push(makeColumn(lang, i === 0, columns)));
-  document.title = `Captions · ${langs.join(' · ')}`;
+  document.title = `${inEach('captions')} · ${langs.join(' · ')}`;
   updateStatus(columns);
   for (const c of columns) c.connect();
 })();

@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, Relay, captionTexts, chooseLanguage, fixture, openSettings, sleep, translate, waitForCaption, waitUntil,
+  API_KEY, Relay, captionTexts, chooseLanguage, fixture, openSettings, pageString, sleep, translate, waitForCaption,
+  waitUntil,
 } from './harness.mjs';
 
 const TEST_MS = 60_000;
@@ -96,7 +97,7 @@ test('the operator corrects a caption and the viewer page shows the fix in place
     const fixed = viewer.locator(`#captions .caption[data-seq="${seq}"]`);
     assert.equal(await fixed.getAttribute('data-marker'), 'same', 'the same element, in place');
     assert.equal((await fixed.locator('.caption-original').textContent()).trim(), TEXT_A_FIXED);
-    assert.equal((await fixed.locator('.caption-corrected').textContent()).trim(), 'corrected');
+    assert.equal((await fixed.locator('.caption-corrected').textContent()).trim(), await pageString(viewer, 'es', 'corrected'));
 
     // A wrong key: the error is shown and the key asked for again.
     await op.click('#changeKey');
@@ -122,8 +123,8 @@ test('the operator corrects a caption and the viewer page shows the fix in place
     await op.click('#typeForm button[type=submit]');
     await op.waitForFunction(() => /^Sent as caption \d+$/.test(document.querySelector('#typeResult').textContent));
     await waitForCaption(viewer, translate(TEXT_TYPED));
-    assert.match(await viewer.locator('#captions .caption').first().locator('.caption-meta').textContent(),
-      /typed by the organiser/);
+    assert.ok((await viewer.locator('#captions .caption').first().locator('.caption-meta').textContent())
+      .includes(await pageString(viewer, 'es', 'typed')), 'marked as typed');
 
     // Pause: the state shows on the console, the viewer gets a quiet notice, spoken text
     // is held back; typed text still goes out. Resume clears it.
@@ -258,7 +259,7 @@ test('read aloud speaks each new final in the viewer\'s language', { timeout: TE
 
     s.say('Good morning', 'r1', true); // a partial: never read; labelled and quieter here
     await page.waitForFunction(() => document.querySelector('#partial').textContent === 'Good morning');
-    assert.equal(await page.getAttribute('#partial', 'data-label'), 'EN · live');
+    assert.equal(await page.getAttribute('#partial', 'data-label'), await pageString(page, 'es', 'liveLabel', { lang: 'EN' }));
     assert.equal(await page.evaluate(() => document.querySelector('#partial').classList.contains('other-language')), true);
     s.say(TEXT_B, 'r1');
     await waitForCaption(page, translate(TEXT_B));
@@ -285,7 +286,8 @@ test('read aloud speaks each new final in the viewer\'s language', { timeout: TE
     // No Catalan voice on this device: a notice, and nothing is read.
     await chooseLanguage(page, 'ca');
     await page.waitForSelector('#voiceNotice:not([hidden])');
-    assert.match(await page.textContent('#voiceNotice'), /no voice for Català/);
+    const catalan = await page.evaluate(() => new Intl.DisplayNames(['ca'], { type: 'language' }).of('ca'));
+    assert.equal((await page.textContent('#voiceNotice')).trim(), await pageString(page, 'ca', 'noVoice', { lang: catalan }));
     s.say(TEXT_D, 'r3');
     await waitForCaption(page, translate(TEXT_D, 'eng-cat'));
     assert.deepEqual(await page.evaluate(() => window.__spoken), []);
@@ -337,7 +339,8 @@ test('reading older captions: new ones do not move them; "Jump to live" brings t
 
     s.say('A partial line', 'l16', true);
     await page.waitForFunction(() => document.querySelector('#partial').textContent === 'A partial line');
-    assert.equal(await page.getAttribute('#partial', 'data-label'), 'EN · live', 'the live line says its language');
+    assert.equal(await page.getAttribute('#partial', 'data-label'), await pageString(page, 'en', 'liveLabel', { lang: 'EN' }),
+      'the live line says its language');
     assert.equal(await page.evaluate(() => document.querySelector('#partial').classList.contains('other-language')), false);
     s.say('Sentence number 16 of a long talk about many things.', 'l16');
     s.say('Sentence number 17 of a long talk about many things.', 'l17');

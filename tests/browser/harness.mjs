@@ -297,3 +297,14 @@ export async function openSettings(page) {
   if (!(await page.locator('#settingsToggle').isVisible())) return;
   if ((await page.getAttribute('#settingsToggle', 'aria-expanded')) !== 'true') await page.click('#settingsToggle');
 }
+
+// The page's own string `key` in `lang`, read from i18n.js in the page (a plural form chosen
+// here with Intl.PluralRules, not by the page's code), {name} filled from vars.
+export function pageString(page, lang, key, vars = {}) {
+  return page.evaluate(({ lang, key, vars }) => {
+    let entry = window.LiveTranslateStrings[lang][key];
+    if (typeof entry === 'object') entry = entry[new Intl.PluralRules(lang).select(vars.n)];
+    for (const [name, value] of Object.entries(vars)) entry = entry.replaceAll(`{${name}}`, String(value));
+    return entry;
+  }, { lang, key, vars });
+}

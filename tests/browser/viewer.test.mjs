@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   Relay, STEP_MS, captionTexts, chooseLanguage, fixture, openSettings, freePort, sleep, translate, waitForCaption,
-  waitUntil,
+  pageString, waitUntil,
 } from './harness.mjs';
 
 const SCREENSHOT_DIR = process.env.LT_SCREENSHOT_DIR || '';
@@ -195,13 +195,15 @@ test('a cut connection catches up what it missed, once', { timeout: TEST_MS }, a
 
 test('the page survives a server restart', { timeout: TEST_MS }, async () => {
   const shown = await captionTexts(viewer);
+  // The countdown in the page's language (Spanish here), from i18n.js.
+  const [countdown] = (await pageString(viewer, 'es', 'reconnectingIn')).split('{n}');
   await server.stop();
-  await viewer.waitForFunction(() => {
+  await viewer.waitForFunction((prefix) => {
     const status = document.querySelector('#status');
     return status.dataset.state === 'reconnecting' &&
-      /^Reconnecting in \d+ s/.test(status.textContent) &&
+      status.textContent.startsWith(prefix) && /^\d+ /.test(status.textContent.slice(prefix.length)) &&
       !document.querySelector('#reconnectNow').hidden;
-  }, null, { timeout: STEP_MS });
+  }, countdown, { timeout: STEP_MS });
   assert.deepEqual(await captionTexts(viewer), shown, 'captions stay while disconnected');
   await viewer.setViewportSize({ width: 360, height: 740 });
   await assertFitsWidth(viewer, 'reconnecting at 360px');
@@ -256,8 +258,8 @@ test('Arabic is laid out right to left and the choice survives a reload', { time
     // captions come in English, and the cards carry no per-caption error.
     const arabicLimited = !(s.status.languages || []).includes('ar');
     if (arabicLimited && Array.isArray(s.status.languages)) {
-      assert.match(await page.locator('#languageSelect option[value="ar"]').textContent(),
-        /original only/);
+      assert.equal(await page.locator('#languageSelect option[value="ar"]').textContent(),
+        `العربية — ${await pageString(page, 'ar', 'originalOnly')}`, 'marked in the page\'s language');
       await page.waitForSelector('#captions .caption');
       await page.waitForSelector('#languageNotice:not([hidden])');
       assert.match(await page.textContent('#languageNotice'), /العربية/);
