@@ -134,6 +134,7 @@ raise_fd_limit() {
 #   lt      lt-server from BUILD_DIR (server_bin)
 #   old     lt-server from old_build
 #   lt-tls  lt-server from BUILD_DIR with --tls-cert/--tls-key; lt_load connects with wss
+#   old-tls the same with old_build's lt-server
 #   floor   shared/bench/floor.c (see build_floor)
 #   node    bench/node_ws/server.mjs on the npm ws package (see install_node_ws)
 # Globals they read: io_threads (lt-server --io-threads), translator (default none),
@@ -144,8 +145,8 @@ prepare_kinds() {
   local script=$1 kinds=" $2 "
   [[ $kinds != *" floor "* ]] || build_floor "$out" || exit 1
   [[ $kinds != *" node "* ]] || install_node_ws "$out/node_ws" || exit 1
-  [[ $kinds != *" lt-tls "* ]] || make_tls_cert "$out/tls" || exit 1
-  if [[ $kinds == *" old "* && ! -x $old_build/apps/lt-server/lt-server ]]; then
+  [[ $kinds != *"-tls "* ]] || make_tls_cert "$out/tls" || exit 1
+  if [[ $kinds == *" old"[\ -]* && ! -x $old_build/apps/lt-server/lt-server ]]; then
     echo "$script: old: $old_build/apps/lt-server/lt-server not found (give -B OLD_BUILD)" >&2
     exit 1
   fi
@@ -185,8 +186,12 @@ start_kind() {
     lt) start_lt_server "$server_bin" "$port" "$log" "$io_threads" --translator "${translator:-none}" ;;
     old) start_lt_server "$old_build/apps/lt-server/lt-server" "$port" "$log" "$io_threads" \
       --translator "${translator:-none}" ;;
-    lt-tls) start_lt_server "$server_bin" "$port" "$log" "$io_threads" --translator "${translator:-none}" \
-      --tls-cert "$out/tls/cert.pem" --tls-key "$out/tls/key.pem" ;;
+    lt-tls | old-tls)
+      local bin=$server_bin
+      [[ $kind == lt-tls ]] || bin=$old_build/apps/lt-server/lt-server
+      start_lt_server "$bin" "$port" "$log" "$io_threads" --translator "${translator:-none}" \
+        --tls-cert "$out/tls/cert.pem" --tls-key "$out/tls/key.pem"
+      ;;
     floor) start_floor "$port" "$log" ;;
     node)
       node "$node_ws_dir/server.mjs" "$port" >"$log" 2>&1 &
@@ -208,7 +213,7 @@ load_run() {
   port=$(free_port)
   start_kind "$kind" "$port" "$out/server-$tag.log" || return 1
   server_pid=$started_pid
-  [[ $kind != lt-tls ]] || tls=(--tls --ca-file "$out/tls/cert.pem")
+  [[ $kind != *-tls ]] || tls=(--tls --ca-file "$out/tls/cert.pem")
   set +e
   "$load_bin" --port "$port" --server-pid "$server_pid" --label "$tag" "${tls[@]}" "$@" \
     >"$out/load-$tag.txt" 2>&1

@@ -13,7 +13,7 @@
 #   -d 15          seconds of captions per run
 #   -p 5           rounds
 #   -k "floor lt"  servers, in round order: floor, lt, node (Node ws), lt-tls (lt-server with
-#                  --tls-cert, lt_load over wss), old (-B)
+#                  --tls-cert, lt_load over wss), old and old-tls (-B)
 #   -B OLD_BUILD   another build's lt-server, as "old" (added to -k)
 #   -i 1           lt-server --io-threads (floor.c and Node have one thread)
 #   -l en          viewer language(s), comma-separated (floor.c and node frame text untranslated)
@@ -38,7 +38,7 @@ out=""
 bench_args "n=viewers r=rate d=duration p=pairs k=kinds B=old_build i=io_threads l=langs o=out" "$@"
 if [[ -n $old_build ]]; then
   old_build=$(cd "$old_build" && pwd)
-  [[ " $kinds " == *" old "* ]] || kinds+=" old"
+  [[ " $kinds " == *" old"[\ -]* ]] || kinds+=" old"
 fi
 
 bench_setup run_floor "$kinds" "$viewers"
@@ -113,4 +113,5 @@ done
 ratio_line lt node
 ratio_line lt-tls lt
 ratio_line lt old
+ratio_line lt-tls old-tls
 echo "Details (per run JSON, server logs): $out"
