@@ -12,7 +12,10 @@
 // Usage: lt_load --port P --viewers N --rate R --duration D --server-pid PID  (API_KEY in env)
 // With --viewer-ports P1,P2,... (cluster nodes) the viewers go round-robin over those ports and
 // the output adds latency per port; the speaker stays on --port.
+// With --tls (and --ca-file) every connection is wss: lt::net's TLS connect (certificate and
+// address checked), the same load.
 #include "net/asio.hpp"
+#include "net/connect.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
@@ -47,6 +50,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace net = boost::asio;
@@ -173,22 +177,66 @@ std::string close_text(const websocket::close_reason& r) {
     return s;
 }
 
+using plain_stream = beast::tcp_stream;
+using tls_stream = lt::net::tls_stream;
+
+// A client WebSocket on its own strand: plain, or TLS with the run's client context.
+template <class Stream>
+websocket::stream<Stream> make_ws(net::io_context& ioc, net::ssl::context* tls) {
+    if constexpr (std::is_same_v<Stream, tls_stream>)
+        return websocket::stream<Stream>(net::make_strand(ioc), *tls);
+    else
+        return websocket::stream<Stream>(net::make_strand(ioc));
+}
+
+// Holds the endpoint for lt::net::async_connect, which takes it by reference.
+net::awaitable<void> tls_connect(tls_stream& stream, lt::net::endpoint to) {
+    co_await lt::net::async_connect(stream, to);
+}
+
+// The TCP connect within 10 s and, over TLS, the handshake (lt::net's: the certificate is
+// checked against the address); `done(ec)` runs on the stream's strand.
+template <class Stream, class Done>
+void connect_stream(websocket::stream<Stream>& ws, const tcp::endpoint& ep, Done done) {
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+        lt::net::endpoint to{"wss", ep.address().to_string(), std::to_string(ep.port()), "/ws"};
+        net::co_spawn(ws.get_executor(), tls_connect(ws.next_layer(), std::move(to)),
+                      [done = std::move(done)](std::exception_ptr e) mutable {
+                          beast::error_code ec;
+                          try {
+                              if (e)
+                                  std::rethrow_exception(e);
+                          } catch (const lt::net::connect_error& x) {
+                              ec = x.code();
+                          } catch (const std::exception& x) {
+                              std::cerr << "lt_load: TLS connect: " << x.what() << "\n";
+                              ec = net::error::fault;
+                          }
+                          done(ec);
+                      });
+    } else {
+        beast::get_lowest_layer(ws).expires_after(10s);
+        beast::get_lowest_layer(ws).async_connect(ep, std::move(done));
+    }
+}
+
 // One viewer connection. Everything but the counters lives on its strand; receipts_ is
 // read by main only after the io threads have been joined.
-class viewer : public std::enable_shared_from_this<viewer> {
+template <class Stream>
+class viewer : public std::enable_shared_from_this<viewer<Stream>> {
 public:
-    viewer(net::io_context& ioc, tcp::endpoint ep, std::string host, std::string lang,
+    viewer(net::io_context& ioc, net::ssl::context* tls, tcp::endpoint ep, std::string host, std::string lang,
            const std::string& id_prefix, std::size_t captions, shared_stats& stats, std::size_t node = 0)
-        : ws_(net::make_strand(ioc)), ep_(ep), host_(std::move(host)), lang_(std::move(lang)),
+        : ws_(make_ws<Stream>(ioc, tls)), ep_(ep), host_(std::move(host)), lang_(std::move(lang)),
           id_prefix_(id_prefix), receipts_(captions, -1), stats_(stats), node_(node) {}
 
     void run() {
-        net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->do_connect(); });
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] { self->do_connect(); });
     }
 
     // Closes with 1000; safe to call in any state.
     void close() {
-        net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] { self->do_close(); });
     }
 
     const std::vector<std::int64_t>& receipts() const { return receipts_; }
@@ -200,9 +248,7 @@ public:
 
 private:
     void do_connect() {
-        beast::get_lowest_layer(ws_).expires_after(10s);
-        beast::get_lowest_layer(ws_).async_connect(
-            ep_, beast::bind_front_handler(&viewer::on_connect, shared_from_this()));
+        connect_stream(ws_, ep_, beast::bind_front_handler(&viewer::on_connect, this->shared_from_this()));
     }
 
     void on_connect(beast::error_code ec) {
@@ -214,7 +260,7 @@ private:
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "lt_load"); }));
         ws_.async_handshake(res_, host_, "/ws",
-                            beast::bind_front_handler(&viewer::on_handshake, shared_from_this()));
+                            beast::bind_front_handler(&viewer::on_handshake, this->shared_from_this()));
     }
 
     void on_handshake(beast::error_code ec) {
@@ -236,7 +282,7 @@ private:
         writing_ = true;
         ws_.text(true);
         ws_.async_write(net::buffer(request_),
-                        beast::bind_front_handler(&viewer::on_write, shared_from_this()));
+                        beast::bind_front_handler(&viewer::on_write, this->shared_from_this()));
     }
 
     void connect_failed(const std::string& why) {
@@ -257,7 +303,7 @@ private:
     }
 
     void do_read() {
-        ws_.async_read(buffer_, beast::bind_front_handler(&viewer::on_read, shared_from_this()));
+        ws_.async_read(buffer_, beast::bind_front_handler(&viewer::on_read, this->shared_from_this()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -365,10 +411,11 @@ private:
         closing_ = true;
         // A server that never answers the close must not hold the run.
         beast::get_lowest_layer(ws_).expires_after(5s);
-        ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
+        ws_.async_close(websocket::close_code::normal,
+                        [self = this->shared_from_this()](beast::error_code) {});
     }
 
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<Stream> ws_;
     tcp::endpoint ep_;
     std::string host_;
     std::string lang_;
@@ -390,21 +437,22 @@ private:
 };
 
 // Starts viewers at `rate` per second with at most `max_pending` handshakes in flight.
-class connector : public std::enable_shared_from_this<connector> {
+template <class Viewer>
+class connector : public std::enable_shared_from_this<connector<Viewer>> {
 public:
-    connector(net::io_context& ioc, std::vector<std::shared_ptr<viewer>>& viewers, double rate,
+    connector(net::io_context& ioc, std::vector<std::shared_ptr<Viewer>>& viewers, double rate,
               std::size_t max_pending, shared_stats& stats)
         : timer_(net::make_strand(ioc)), viewers_(viewers), rate_(rate), max_pending_(max_pending),
           stats_(stats) {}
 
     void run() {
-        net::dispatch(timer_.get_executor(), [self = shared_from_this()] {
+        net::dispatch(timer_.get_executor(), [self = this->shared_from_this()] {
             self->start_ = clock_type::now();
             self->on_tick({});
         });
     }
     void stop() {
-        net::dispatch(timer_.get_executor(), [self = shared_from_this()] {
+        net::dispatch(timer_.get_executor(), [self = this->shared_from_this()] {
             self->stopped_ = true;
             self->timer_.cancel();
         });
@@ -426,11 +474,11 @@ private:
         if (n >= viewers_.size())
             return;
         timer_.expires_after(5ms);
-        timer_.async_wait(beast::bind_front_handler(&connector::on_tick, shared_from_this()));
+        timer_.async_wait(beast::bind_front_handler(&connector::on_tick, this->shared_from_this()));
     }
 
     net::steady_timer timer_;
-    std::vector<std::shared_ptr<viewer>>& viewers_;
+    std::vector<std::shared_ptr<Viewer>>& viewers_;
     double rate_;
     std::size_t max_pending_;
     shared_stats& stats_;
@@ -440,24 +488,23 @@ private:
 };
 
 // The one speaker: sends `count` finals at `rate` per second and keeps each send time.
-class speaker : public std::enable_shared_from_this<speaker> {
+template <class Stream>
+class speaker : public std::enable_shared_from_this<speaker<Stream>> {
 public:
-    speaker(net::io_context& ioc, tcp::endpoint ep, std::string host, std::string api_key,
-            const std::string& id_prefix, std::size_t count, shared_stats& stats)
-        : ws_(net::make_strand(ioc)), timer_(ws_.get_executor()), ep_(ep), host_(std::move(host)),
+    speaker(net::io_context& ioc, net::ssl::context* tls, tcp::endpoint ep, std::string host,
+            std::string api_key, const std::string& id_prefix, std::size_t count, shared_stats& stats)
+        : ws_(make_ws<Stream>(ioc, tls)), timer_(ws_.get_executor()), ep_(ep), host_(std::move(host)),
           api_key_(std::move(api_key)), id_prefix_(id_prefix), send_ns_(count, -1), ack_ns_(count, -1),
           stats_(stats) {}
 
     void connect() {
-        net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
-            beast::get_lowest_layer(self->ws_).expires_after(10s);
-            beast::get_lowest_layer(self->ws_).async_connect(
-                self->ep_, beast::bind_front_handler(&speaker::on_connect, self));
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
+            connect_stream(self->ws_, self->ep_, beast::bind_front_handler(&speaker::on_connect, self));
         });
     }
 
     void start(double rate) {
-        net::dispatch(ws_.get_executor(), [self = shared_from_this(), rate] {
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this(), rate] {
             self->rate_ = rate;
             self->start_ = clock_type::now();
             self->on_timer({});
@@ -465,7 +512,7 @@ public:
     }
 
     void close() {
-        net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
             self->stopped_ = true;
             self->timer_.cancel();
             if (!self->open_ || !self->queue_.empty())
@@ -489,7 +536,7 @@ private:
             return fail("speaker connect: " + ec.message());
         beast::get_lowest_layer(ws_).expires_never();
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-        ws_.async_handshake(host_, "/ws", [self = shared_from_this()](beast::error_code e) {
+        ws_.async_handshake(host_, "/ws", [self = this->shared_from_this()](beast::error_code e) {
             if (e)
                 return self->fail("speaker handshake: " + e.message());
             self->open_ = true;
@@ -526,13 +573,13 @@ private:
         // Fixed schedule from the start, so a late tick does not slow the rate down.
         timer_.expires_at(start_ + std::chrono::duration_cast<clock_type::duration>(
                                        std::chrono::duration<double>((k + 1) / rate_)));
-        timer_.async_wait(beast::bind_front_handler(&speaker::on_timer, shared_from_this()));
+        timer_.async_wait(beast::bind_front_handler(&speaker::on_timer, this->shared_from_this()));
     }
 
     void do_write() {
         ws_.text(true);
         ws_.async_write(net::buffer(queue_.front()),
-                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec) {
                                 self->stats_.server_errors.add("speaker write: " + ec.message());
                                 self->queue_.clear();
@@ -545,7 +592,7 @@ private:
     }
 
     void do_read() {
-        ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             std::int64_t t = now_ns();
             if (ec) {
                 self->open_ = false;
@@ -580,7 +627,7 @@ private:
         }
     }
 
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<Stream> ws_;
     net::steady_timer timer_;
     tcp::endpoint ep_;
     std::string host_;
@@ -890,6 +937,8 @@ struct params {
     std::vector<std::uint16_t> viewer_ports; // empty = --port
     std::vector<int> cpu_pids;               // more processes whose CPU to report
     std::vector<std::string> langs;          // viewer languages, round-robin; empty = all 16
+    bool tls = false;                        // wss for every connection
+    std::string ca_file;                     // PEM trusted beside the system's CAs (with tls)
 };
 
 // Polls `done` every 10 ms until it holds or `until` passes; returns done().
@@ -902,7 +951,8 @@ bool wait_until(const std::function<bool()>& done, clock_type::time_point until)
     return true;
 }
 
-int run(const params& p) {
+template <class Stream>
+int run(const params& p, net::ssl::context* tls) {
     rlim_t fds = raise_fd_limit();
     if (fds < p.viewers + 64)
         std::cerr << "lt_load: warning: fd limit " << fds << " is below " << p.viewers + 64
@@ -948,7 +998,8 @@ int run(const params& p) {
     std::vector<std::string> notes;
 
     // Speaker first, so the baseline includes it and the per-viewer figure does not.
-    auto spk = std::make_shared<speaker>(ioc, ep, host_header, p.api_key, id_prefix, count, stats);
+    auto spk =
+        std::make_shared<speaker<Stream>>(ioc, tls, ep, host_header, p.api_key, id_prefix, count, stats);
     spk->connect();
     wait_until([&] { return spk->state.load() != 0; }, phase_limit(15));
     if (spk->state.load() != 1) {
@@ -962,7 +1013,7 @@ int run(const params& p) {
     proc_memory mem_before = read_memory(p.server_pid);
 
     // Viewers.
-    std::vector<std::shared_ptr<viewer>> viewers;
+    std::vector<std::shared_ptr<viewer<Stream>>> viewers;
     viewers.reserve(p.viewers);
     // With 2 (or 4, 8) ports each port gets a subset of the 16 languages; all cost the same with
     // --translator none.
@@ -971,11 +1022,12 @@ int run(const params& p) {
         langs.assign(viewer_languages.begin(), viewer_languages.end());
     for (std::size_t i = 0; i < p.viewers; ++i) {
         std::size_t node = i % vports.size();
-        viewers.push_back(std::make_shared<viewer>(
-            ioc, tcp::endpoint{address, vports[node]}, p.host + ":" + std::to_string(vports[node]),
+        viewers.push_back(std::make_shared<viewer<Stream>>(
+            ioc, tls, tcp::endpoint{address, vports[node]}, p.host + ":" + std::to_string(vports[node]),
             langs[i % langs.size()], id_prefix, count, stats, node));
     }
-    auto conn = std::make_shared<connector>(ioc, viewers, p.connect_rate, p.max_pending, stats);
+    auto conn =
+        std::make_shared<connector<viewer<Stream>>>(ioc, viewers, p.connect_rate, p.max_pending, stats);
     const auto t_connect = clock_type::now();
     conn->run();
     double connect_budget = p.viewers / p.connect_rate * 3 + 30;
@@ -1133,6 +1185,7 @@ int run(const params& p) {
 
     json out{
         {"label", p.label},
+        {"tls", p.tls},
         {"viewers", p.viewers},
         {"connected", connected},
         {"connect_failed", stats.connect_failed.load()},
@@ -1231,7 +1284,8 @@ int run(const params& p) {
           {"cpu_us_per_delivery", lat.empty() ? -1.0 : round2(server_cpu * 1e6 / lat.size())},
           // From schedstat, in ns: the figure to compare runs of a few hundred ms of CPU.
           {"sched_cpu_seconds", std::round(sched_cpu * 1e5) / 1e5},
-          {"sched_cpu_us_per_delivery", lat.empty() || sched_cpu < 0 ? -1.0 : round2(sched_cpu * 1e6 / lat.size())}}},
+          {"sched_cpu_us_per_delivery",
+           lat.empty() || sched_cpu < 0 ? -1.0 : round2(sched_cpu * 1e6 / lat.size())}}},
         {"children",
          {{"processes", kids_after.processes},
           {"rss_kib", kids_after.rss_kib},
@@ -1355,18 +1409,28 @@ int main(int argc, char** argv) {
                    "Viewers go round-robin over these ports, e.g. 5051,5052 (default: --port); the "
                    "speaker stays on --port")
         ->delimiter(',');
-    app.add_option("--langs", p.langs,
-                   "Viewer languages, round-robin, e.g. en or en,es (default: all 16)")
+    app.add_option("--langs", p.langs, "Viewer languages, round-robin, e.g. en or en,es (default: all 16)")
         ->delimiter(',');
     app.add_option("--cpu-pids", p.cpu_pids, "More pids whose CPU in the caption phase to report, e.g. 12,34")
         ->delimiter(',');
+    app.add_flag("--tls", p.tls, "Connect with wss (TLS); the certificate must match --host");
+    app.add_option("--ca-file", p.ca_file, "PEM file of CAs to trust with --tls, beside the system's")
+        ->check(CLI::ExistingFile);
     CLI11_PARSE(app, argc, argv);
     if (p.connect_rate <= 0 || p.max_pending == 0 || p.viewers == 0) {
         std::cerr << "lt_load: --connect-rate, --max-pending and --viewers must be positive\n";
         return 1;
     }
+    if (p.tls && p.probe_interval > 0) {
+        std::cerr << "lt_load: --tls needs --probe-interval 0 (the /metrics probe speaks plain HTTP)\n";
+        return 1;
+    }
     try {
-        return run(p);
+        if (p.tls) {
+            auto ctx = lt::net::make_tls_context(p.ca_file);
+            return run<tls_stream>(p, &ctx);
+        }
+        return run<plain_stream>(p, nullptr);
     } catch (const std::exception& e) {
         std::cerr << "lt_load: " << e.what() << "\n";
         return 1;

@@ -180,23 +180,7 @@ for f in "${results[@]}"; do
   ' "$f"
 done
 echo
-for f in "${results[@]}"; do
-  jq -r '
-    [ (if .connect_failed > 0 then "connect failures \(.connect_failures)" else empty end),
-      (if .dropped_viewers > 0 then "dropped viewers \(.drop_reasons)" else empty end),
-      (if .lost_alive > 0 then "lost at live viewers \(.lost_alive) \(.lost_alive_by_lang)" else empty end),
-      (if .slow_closes > 0 then "slow-consumer closes in server logs: \(.slow_closes)" else empty end),
-      (if .out_of_order > 0 then "out of order \(.out_of_order)" else empty end),
-      (if .duplicates > 0 then "duplicates \(.duplicates)" else empty end),
-      (if .wrong_lang > 0 then "wrong language \(.wrong_lang)" else empty end),
-      (if .marker_mismatch > 0 then "marker missing from original \(.marker_mismatch)" else empty end),
-      (if .captions_sent < .captions_planned then "sent \(.captions_sent)/\(.captions_planned) captions" else empty end),
-      (if (.errors | length) > 0 then "errors \(.errors)" else empty end),
-      (if .deadline_hit then "deadline hit" else empty end),
-      (.notes[]) ] as $p
-    | if ($p | length) > 0 then "- \(.label): \($p | join("; "))" else empty end
-  ' "$f"
-done
+run_problems "${results[@]}"
 echo "Details (per run JSON, server and Redis logs, /metrics, /health): $out"
 if ((${#failed[@]})); then
   echo "run_cluster: FAILED: ${failed[*]}" >&2

@@ -10,7 +10,8 @@
 #   -n 1000                     viewers
 #   -R "25 50 100 150 200 300"  captions per second to try (repeats allowed)
 #   -d 10                       seconds of captions per run
-#   -k "floor lt"               servers: floor, lt (BUILD_DIR), old (-B)
+#   -k "floor lt"               servers: floor, lt (BUILD_DIR), old (-B), node, lt-tls (see
+#                               run_floor.sh)
 #   -B OLD_BUILD                another build's lt-server, as "old"
 #   -i 0                        lt-server --io-threads (0 = one per core)
 #   -l en                       viewer language(s), comma-separated
@@ -20,12 +21,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
-
-[[ $# -ge 1 ]] || usage 1
-[[ $1 == -h || $1 == --help ]] && usage 0
-build=$(cd "$1" && pwd)
-shift
 viewers=1000
 rates="25 50 100 150 200 300"
 duration=10
@@ -34,31 +29,10 @@ old_build=""
 io_threads=0
 langs=en
 out=""
-while getopts "n:R:d:k:B:i:l:o:h" opt; do
-  case $opt in
-    n) viewers=$OPTARG ;;
-    R) rates=$OPTARG ;;
-    d) duration=$OPTARG ;;
-    k) kinds=$OPTARG ;;
-    B) old_build=$(cd "$OPTARG" && pwd) ;;
-    i) io_threads=$OPTARG ;;
-    l) langs=$OPTARG ;;
-    o) out=$OPTARG ;;
-    h) usage 0 ;;
-    *) usage 1 ;;
-  esac
-done
+bench_args "n=viewers R=rates d=duration k=kinds B=old_build i=io_threads l=langs o=out" "$@"
+[[ -z $old_build ]] || old_build=$(cd "$old_build" && pwd)
 
-need_bins run_lag "$build" jq curl python3
-[[ -n $out ]] || out=$(mktemp -d /tmp/lt-lag.XXXXXX)
-mkdir -p "$out"
-[[ $kinds != *floor* ]] || build_floor "$out" || exit 1
-ulimit -Hn 65536 2>/dev/null || true
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-export API_KEY="bench-$RANDOM$RANDOM"
-server_pid=""
-trap '[[ -z $server_pid ]] || stop_pid "$server_pid"' EXIT
+bench_setup run_lag "$kinds" "$viewers"
 
 echo "run_lag: $viewers viewers ($langs), rates $rates, $duration s each; results in $out"
 echo
@@ -68,27 +42,14 @@ run=0
 for rate in $rates; do
   run=$((run + 1))
   for kind in $kinds; do
-    port=$(free_port)
     tag=$kind-$rate-$run # a rate may be listed twice
-    case $kind in
-      floor) start_floor "$port" "$out/server-$tag.log" ;;
-      lt) start_lt_server "$server_bin" "$port" "$out/server-$tag.log" "$io_threads" --translator none ;;
-      old) start_lt_server "$old_build/apps/lt-server/lt-server" "$port" "$out/server-$tag.log" "$io_threads" \
-        --translator none ;;
-    esac
-    server_pid=$started_pid
-    set +e
-    "$load_bin" --port "$port" --viewers "$viewers" --langs "$langs" --rate "$rate" --duration "$duration" \
-      --drain 20 --probe-interval 0 --server-pid "$server_pid" --label "$tag" >"$out/load-$tag.txt" 2>&1
-    set -e
-    stop_pid "$server_pid"
-    server_pid=""
-    json=$(grep '^{' "$out/load-$tag.txt" | tail -1 || true)
-    if [[ -z $json ]]; then
+    load_run "$kind" "$tag" --viewers "$viewers" --langs "$langs" --rate "$rate" --duration "$duration" \
+      --drain 20 --probe-interval 0
+    if [[ -z $load_json ]]; then
       echo "| $kind | $rate | lt_load failed: $(tail -1 "$out/load-$tag.txt") |"
       continue
     fi
-    echo "$json" >"$out/result-$tag.json"
+    echo "$load_json" >"$out/result-$tag.json"
     python3 - "$out/result-$tag.json" "$kind" <<'EOF'
 import json, statistics, sys
 r = json.load(open(sys.argv[1]))

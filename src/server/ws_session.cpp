@@ -395,14 +395,18 @@ void basic_ws_session<Next>::refuse_close_code() {
     closing_ = true;
     auto& socket = beast::get_lowest_layer(ws_).socket();
     // Beast must not echo the code, and may not be asked to send a close from here: the
-    // frame goes straight to the socket unless a write is under way (it would interleave).
-    // Over TLS the socket takes no plain bytes: the connection is only cut.
-    if (std::is_same_v<Next, gated_stream> && queue_.empty()) {
+    // frame goes out at once, unless a write is under way (it would interleave). Over TLS it
+    // goes through the TLS stream. Non-blocking: a peer that does not read gets no frame,
+    // and never holds this thread.
+    if (queue_.empty()) {
         static constexpr char frame[] = "\x88\x14\x03\xea"
                                         "invalid close code";
         beast::error_code ec;
         socket.non_blocking(true, ec);
-        socket.write_some(asio::buffer(frame, sizeof frame - 1), ec);
+        if constexpr (std::is_same_v<Next, gated_stream>)
+            socket.write_some(asio::buffer(frame, sizeof frame - 1), ec);
+        else
+            asio::write(ws_.next_layer(), asio::buffer(frame, sizeof frame - 1), ec);
     }
     beast::error_code ec;
     socket.shutdown(tcp::socket::shutdown_both, ec);

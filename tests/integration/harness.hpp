@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -171,5 +172,11 @@ private:
     std::unique_ptr<impl> impl_;
     unsigned short port_ = 0;
 };
+
+// A client's masked close frame with `code` (mask 0: the payload goes out as is).
+std::string close_frame(std::uint16_t code);
+// The code of the first close frame in a server's byte stream; -1 when there is none (1005
+// for a close frame without a code).
+int close_code_in(const std::string& bytes);
 
 } // namespace lt::test

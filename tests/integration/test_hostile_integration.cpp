@@ -106,44 +106,6 @@ int status_of(const std::string& response) {
     return std::stoi(response.substr(9, 3));
 }
 
-// A masked close frame with `code` (mask 0: the payload goes out as is).
-std::string close_frame(std::uint16_t code) {
-    std::string f;
-    f += static_cast<char>(0x88);
-    f += static_cast<char>(0x80 | 2);
-    f.append(4, '\0');
-    f += static_cast<char>(code >> 8);
-    f += static_cast<char>(code & 0xff);
-    return f;
-}
-
-// The code of the first close frame in a server's byte stream; -1 when there is none.
-int close_code_in(const std::string& bytes) {
-    std::size_t at = 0;
-    while (at + 2 <= bytes.size()) {
-        auto op = static_cast<unsigned char>(bytes[at]) & 0x0f;
-        std::size_t len = static_cast<unsigned char>(bytes[at + 1]) & 0x7f;
-        std::size_t head = 2;
-        if (len == 126) {
-            if (at + 4 > bytes.size())
-                return -1;
-            len =
-                (static_cast<unsigned char>(bytes[at + 2]) << 8) | static_cast<unsigned char>(bytes[at + 3]);
-            head = 4;
-        } else if (len == 127) {
-            return -1; // no frame of ours is that large
-        }
-        if (at + head + len > bytes.size())
-            return -1;
-        if (op == 8)
-            return len >= 2 ? (static_cast<unsigned char>(bytes[at + head]) << 8) |
-                                  static_cast<unsigned char>(bytes[at + head + 1])
-                            : 1005;
-        at += head + len;
-    }
-    return -1;
-}
-
 json new_text(const std::string& text, const std::string& id) {
     return {{"type", "new_text"},
             {"data", {{"text", text}, {"timestamp", "12:00:00"}, {"id", id}, {"api_key", key}}}};

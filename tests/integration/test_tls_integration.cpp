@@ -92,6 +92,18 @@ public:
         cert_pem = peer_pem(ws_.next_layer());
     }
     void send(const json& j) { ws_.write(asio::buffer(j.dump())); }
+    // Bytes of our own making, straight into the TLS stream (past Beast's checks).
+    void send_raw(const std::string& bytes) { asio::write(ws_.next_layer(), asio::buffer(bytes)); }
+    // The bytes that arrive until the connection ends (at most 5 s a read), undecoded, so
+    // that Beast does not answer a close frame.
+    std::string read_raw() {
+        std::string got;
+        char buf[4096];
+        beast::error_code ec;
+        while (!ec && got.size() < 1'000'000)
+            got.append(buf, ws_.next_layer().read_some(asio::buffer(buf), ec));
+        return got;
+    }
     // The next frame of `type` (others skipped); throws when none comes within 5 s.
     json receive_type(const std::string& type) {
         for (;;) {
@@ -192,6 +204,23 @@ TEST(tls, page_health_and_captions_over_https_and_wss) {
     EXPECT_NE(server.log().find("TLS: certificate subject CN = lt-test, expires"), std::string::npos)
         << server.log();
     EXPECT_NE(server.log().find("listening on https://127.0.0.1:"), std::string::npos);
+}
+
+// Over TLS a close code of 5000 and above used to cut the connection without a close frame;
+// plain WebSocket answers 1002 (see test_hostile_integration.cpp).
+TEST(tls, an_invalid_close_code_gets_1002_over_wss) {
+    auto made = self_signed(san);
+    tls_files files(made);
+    tls_server server(files);
+    for (std::uint16_t code : {5000, 65535}) {
+        auto v = wss_viewer(server.port, files.ca.path);
+        v->send_raw(close_frame(code));
+        EXPECT_EQ(close_code_in(v->read_raw()), 1002) << "close code " << code;
+    }
+    // A valid one is still echoed.
+    auto v = wss_viewer(server.port, files.ca.path);
+    v->send_raw(close_frame(4000));
+    EXPECT_EQ(close_code_in(v->read_raw()), 4000);
 }
 
 TEST(tls, plain_http_to_the_tls_port_gets_a_clear_400) {
