@@ -71,6 +71,8 @@ test('the operator corrects a caption and the viewer page shows the fix in place
     const row = await op.$$eval('#languagesBody tr[data-lang="es"] td', (tds) => tds.map((t) => t.textContent));
     assert.deepEqual(row.slice(0, 2), ['es', '1']);
     assert.match(row[2], /apertium/i);
+    // The last latencies: the one final so far, translated then sent to the viewers.
+    assert.match(row[3], /^\d+ ms, to viewers \d+ ms$/, row[3]);
     const screenHref = new URL(await op.getAttribute('#screenLink', 'href'));
     assert.equal(screenHref.pathname, `/r/${room}/screen`);
     assert.equal(screenHref.searchParams.get('lang'), 'es');
