@@ -40,6 +40,14 @@ std::unique_ptr<ws_client> live_viewer(unsigned short port, const std::string& l
     return c;
 }
 
+// The data of the next translated_text in `lang` (skipping up to 10 others).
+std::optional<json> next_in(ws_client& v, const std::string& lang) {
+    for (int i = 0; i < 10; ++i)
+        if (auto f = v.receive_type("translated_text", 5s); f && (*f)["data"]["lang"] == lang)
+            return (*f)["data"];
+    return std::nullopt;
+}
+
 struct received {
     json data;
     std::chrono::steady_clock::time_point at;
@@ -101,10 +109,7 @@ TEST(live_line, a_spanish_viewer_gets_the_settled_words_translated_by_apertium_a
     // First two partials: "Good morning" is settled, "everyone" may still change.
     s->send(text_message("Good morning", "u1", true));
     s->send(text_message("Good morning everyone", "u1", true));
-    std::optional<json> first;
-    for (int i = 0; i < 10 && !first; ++i)
-        if (auto f = es->receive_type("translated_text", 5s); f && (*f)["data"]["lang"] == "es")
-            first = (*f)["data"];
+    auto first = next_in(*es, "es");
     ASSERT_TRUE(first) << "no translated partial";
     EXPECT_EQ((*first)["partial"], true);
     EXPECT_EQ((*first)["text"], apertium("Good morning", {"eng-spa"}));
@@ -195,10 +200,7 @@ TEST(live_line, a_language_with_a_paid_engine_gets_no_translated_partial_except_
     // Words the cache has (the earlier final, exactly) are shown translated without a call.
     s->send(text_message("Welcome back.", "u2", true));
     s->send(text_message("Welcome back. Today", "u2", true));
-    std::optional<json> cached;
-    for (int i = 0; i < 10 && !cached; ++i)
-        if (auto f = es->receive_type("translated_text", 5s); f && (*f)["data"]["lang"] == "es")
-            cached = (*f)["data"];
+    auto cached = next_in(*es, "es");
     ASSERT_TRUE(cached);
     EXPECT_EQ((*cached)["partial"], true);
     EXPECT_EQ((*cached)["engine"], "libretranslate");
