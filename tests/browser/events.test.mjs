@@ -197,6 +197,11 @@ test('the screen view shows two languages side by side', { timeout: TEST_MS }, a
     // The partial line (source language) under the columns, then the new final; still 3 lines.
     s.say('And now', 'h4', true);
     await page.waitForFunction(() => document.querySelector('#partial').textContent === 'And now');
+    // Its settled words come translated to the Spanish connection too: the screen keeps the source.
+    s.say('And now the', 'h4', true);
+    await page.waitForFunction(() => document.querySelector('#partial').textContent === 'And now the');
+    await sleep(500);
+    assert.equal(await page.textContent('#partial'), 'And now the');
     s.say(TEXT_TYPED, 'h4');
     await page.waitForFunction(() => document.querySelector('#partial').textContent === '');
     await waitUntil('the newest line', async () => (await columnText('es'))[2] === translate(TEXT_TYPED));
