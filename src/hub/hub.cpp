@@ -663,10 +663,13 @@ frame_ptr hub::partial_frame(const text_in& in, const std::string& lang, const s
 void hub::translate_live(const text_in& in) {
     auto it = live_.find(in.id);
     if (it == live_.end()) {
-        if (live_.size() >= live_ids_kept)
-            live_.erase(live_.begin());
+        if (live_.size() >= live_ids_kept) // the one not heard from for longest
+            live_.erase(std::min_element(live_.begin(), live_.end(), [](const auto& a, const auto& b) {
+                return a.second.heard < b.second.heard;
+            }));
         it = live_.emplace(in.id, live_text{}).first;
     }
+    it->second.heard = ++live_heard_;
     it->second.previous = std::move(it->second.latest);
     it->second.latest = in.text;
     const auto split = split_live_line(it->second.previous, it->second.latest);

@@ -258,8 +258,10 @@ private:
     std::unordered_map<const subscriber*, viewer> viewers_;
     struct live_text {
         std::string previous, latest;
+        std::uint64_t heard = 0; // live_heard_ at its latest partial
     };
     std::map<std::string, live_text> live_; // partials by id, until their final is published
+    std::uint64_t live_heard_ = 0;
     struct live_lang {
         std::chrono::steady_clock::time_point last; // the last translation asked for
         std::string id, stable;                     // of that translation
