@@ -130,6 +130,8 @@
     seen: new Map(),       // seq -> fingerprint of finals already shown
     partialId: null,
     partialTimer: 0,
+    liveTranslation: null, // the newest translated live line: {id, text, lang, settled}
+    liveSource: null,      // the newest source-language partial: {id, text}
     noticeTimer: 0,
     translatable: null,    // Set of languages the server translates to, or null if unknown
     source: 'en',
@@ -921,9 +923,49 @@
     state.partialTimer = setTimeout(clearPartial, PARTIAL_STALE_MS);
   }
 
+  // The live line in our language: now and then (at most once a second) the server sends a
+  // partial's settled words translated, with the source words after them as `pending`. The
+  // source-language partials in between keep coming; while they still start with the words
+  // that were translated, the translation stays and only the quieter source tail follows them.
+  function onLivePartial(data) {
+    const text = String(data.text ?? '');
+    const sourceLang = String(data.source_lang || state.source);
+    if (data.lang === state.lang && data.lang !== sourceLang && typeof data.pending === 'string') {
+      const original = String(data.original ?? '');
+      const settled = original.endsWith(data.pending) ? original.slice(0, original.length - data.pending.length) : original;
+      state.liveTranslation = { id: data.id, text, lang: data.lang, settled };
+      // It may arrive after newer source partials: their tail is the one to show.
+      const newest = state.liveSource && state.liveSource.id === data.id ? state.liveSource.text : '';
+      showTranslatedLive(newest.startsWith(settled) ? newest : original, sourceLang);
+      return;
+    }
+    state.liveSource = { id: data.id, text };
+    const t = state.liveTranslation;
+    if (t && t.id === data.id && t.settled && text.startsWith(t.settled)) {
+      showTranslatedLive(text, sourceLang);
+      return;
+    }
+    state.liveTranslation = null;
+    showPartial(data);
+  }
+
+  function showTranslatedLive(sourceText, sourceLang) {
+    const t = state.liveTranslation;
+    showPartial({ id: t.id, text: t.text, lang: t.lang, source_lang: t.lang });
+    el.partial.classList.add('translated');
+    const pending = sourceText.slice(t.settled.length).trim();
+    if (!pending) return;
+    const tail = document.createElement('span');
+    tail.className = 'pending';
+    tail.lang = sourceLang;
+    tail.textContent = ` ${pending}`;
+    el.partial.appendChild(tail);
+  }
+
   function onTranslatedText(data) {
     if (data.partial === true) {
-      showPartial(data);
+      el.partial.classList.remove('translated');
+      onLivePartial(data);
       return;
     }
     if (state.partialId !== null && data.id === state.partialId) clearPartial();

@@ -367,6 +367,15 @@
     });
   }
 
+  // The last translations' times, oldest first: "41 · 38 · 52 ms, to viewers 55 ms" (the
+  // newest final's time from arrival to fan-out).
+  function latencyText(made) {
+    if (!made.length) return '—';
+    const ms = (v) => String(Math.round(Number(v) || 0));
+    const newest = made[made.length - 1];
+    return `${made.map((l) => ms(l.translate_ms)).join(' · ')} ms, to viewers ${ms(newest.deliver_ms)} ms`;
+  }
+
   async function pollHealth() {
     try {
       const res = await fetch(appUrl('health'), { cache: 'no-store', signal: AbortSignal.timeout(4000) });
@@ -374,13 +383,17 @@
       const room = (health.rooms && health.rooms[ROOM.name]) || {};
       const viewers = room.viewers && typeof room.viewers === 'object' ? room.viewers : {};
       const routes = (health.translator && health.translator.routes) || {};
+      const latencies = room.latencies && typeof room.latencies === 'object' ? room.latencies : {};
       const langs = Object.keys(viewers).filter((l) => Number(viewers[l]) > 0).sort();
       el.languagesBody.textContent = '';
       for (const lang of langs) {
         const tr = document.createElement('tr');
         tr.dataset.lang = lang;
-        const engine = lang === state.source ? '(original)' : String(routes[lang] || '—');
-        for (const value of [lang, String(viewers[lang]), engine]) {
+        const made = Array.isArray(latencies[lang]) ? latencies[lang] : [];
+        const newest = made.length ? made[made.length - 1] : null;
+        const engine = lang === state.source ? '(original)'
+          : String((newest && newest.engine) || routes[lang] || '—');
+        for (const value of [lang, String(viewers[lang]), engine, latencyText(made)]) {
           const td = document.createElement('td');
           td.textContent = value;
           tr.appendChild(td);
@@ -390,7 +403,7 @@
       if (!langs.length) {
         const tr = document.createElement('tr');
         const td = document.createElement('td');
-        td.colSpan = 3;
+        td.colSpan = 4;
         td.textContent = 'Nobody is watching yet';
         tr.appendChild(td);
         el.languagesBody.appendChild(tr);

@@ -99,7 +99,8 @@
             data: { lang, history: true, partials: withPartials } }));
         } else if (msg.type === 'translated_text') {
           if (data.partial === true) {
-            if (!withPartials) return;
+            // The live line here is the speaker's own words; translated partials are for pages.
+            if (!withPartials || (data.source_lang && data.lang !== data.source_lang)) return;
             partialEl.textContent = String(data.text ?? '');
             partialEl.lang = String(data.source_lang || data.lang || 'en');
             clearTimeout(partialTimer);

@@ -29,6 +29,16 @@ public:
         return it->second->second;
     }
 
+    // get() without counting a hit or miss and without refreshing the entry: a look that
+    // must not change what the cache keeps.
+    std::optional<Value> peek(const Key& key) const {
+        std::lock_guard lock(mutex_);
+        auto it = index_.find(key);
+        if (it == index_.end())
+            return std::nullopt;
+        return it->second->second;
+    }
+
     void put(const Key& key, Value value) {
         std::lock_guard lock(mutex_);
         if (capacity_ == 0)

@@ -1,5 +1,6 @@
 #include "hub/hub.hpp"
 
+#include "hub/live_line.hpp"
 #include "protocol/messages.hpp"
 #include "translate/translation_service.hpp"
 
@@ -17,6 +18,14 @@ std::int64_t now_ms() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Ids of partials whose final has not come yet; more are abandoned utterances.
+constexpr std::size_t live_ids_kept = 16;
+constexpr auto live_interval = std::chrono::seconds(1);
 } // namespace
 
 hub::hub(translate::translation_service& service, hub_params params, fanout_fn fanout)
@@ -179,21 +188,14 @@ std::optional<std::uint64_t> hub::known_id(const std::string& id) const {
 void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
     auto& cluster = params_.cluster;
     if (in.partial) {
-        protocol::caption c;
-        c.text = in.text;
-        c.original = in.text;
-        c.timestamp = in.timestamp;
-        c.lang = in.lang;
-        c.id = in.id;
-        c.partial = true;
-        c.source_lang = in.lang;
-        auto frame = std::make_shared<const std::string>(protocol::serialize(c));
+        auto frame = partial_frame(in, in.lang, in.text, {}, std::nullopt);
         {
             std::lock_guard lock(mutex_);
             deliver_partial(frame);
             if (cluster)
                 cluster->share_partial(params_.room, encode(cluster_partial{cluster->node_id(), frame}));
             partials.inc();
+            translate_live(in);
         }
         done(0);
         return;
@@ -239,6 +241,9 @@ void hub::publish(text_in in, std::function<void(std::uint64_t)> done) {
 std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignment>& assigned) {
     auto& cluster = params_.cluster;
     std::lock_guard lock(mutex_);
+    // Its partials' translations still queued or running are dropped from here on, so none
+    // reaches a viewer after the final.
+    live_.erase(in.id);
     if (auto seq = known_id(in.id)) {
         duplicates.inc();
         return *seq;
@@ -285,7 +290,7 @@ std::uint64_t hub::publish_final(text_in in, const std::optional<cluster_assignm
             if (auto cit = channels_.find(lang); cit != channels_.end())
                 if (auto pit = cit->second.pending.find(e->seq); pit != cit->second.pending.end()) {
                     pit->second.frame = e->frames.at(lang);
-                    flush(cit->second);
+                    flush(lang, cit->second);
                 }
         }
     }
@@ -346,7 +351,7 @@ void hub::ingest(cluster_message message, bool deliver) {
                     h->on_translated(e, lang, std::move(r));
             })) {
             sl.frame = e->frames.at(lang);
-            flush(c);
+            flush(lang, c);
         }
     }
 }
@@ -378,11 +383,13 @@ void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang
     auto kept = r;
     {
         std::lock_guard lock(mutex_);
+        if (r && !e->frames.count(lang))
+            e->made[lang] = latency{e->seq, r.value().engine, ms_since(e->started), 0};
         auto f = frame_for(*e, lang, std::move(r));
         if (auto cit = channels_.find(lang); cit != channels_.end())
             if (auto pit = cit->second.pending.find(e->seq); pit != cit->second.pending.end()) {
                 pit->second.frame = std::move(f);
-                flush(cit->second);
+                flush(lang, cit->second);
             }
         e->sharing.erase(lang);
         share_ready();
@@ -390,10 +397,18 @@ void hub::on_translated(const std::shared_ptr<entry>& e, const std::string& lang
     keep(*e, lang, kept); // after the viewers have it: the disk waits, they do not
 }
 
-void hub::flush(channel& c) {
+void hub::flush(const std::string& lang, channel& c) {
     while (!c.pending.empty() && c.pending.begin()->second.frame) {
         auto seq = c.pending.begin()->first;
         frame_ptr frame = std::move(c.pending.begin()->second.frame);
+        if (const auto& e = c.pending.begin()->second.e)
+            if (auto m = e->made.find(lang); m != e->made.end()) {
+                auto& kept = latencies_[lang];
+                kept.push_back(m->second);
+                kept.back().deliver_ms = ms_since(e->started);
+                if (kept.size() > latencies_kept)
+                    kept.pop_front();
+            }
         c.pending.erase(c.pending.begin());
         subscriber_list to;
         to.reserve(c.members.size());
@@ -625,7 +640,103 @@ hub::stats hub::snapshot() const {
         s.pending += c.pending.size();
     }
     s.last_seq = seq_;
+    for (const auto& [lang, kept] : latencies_)
+        s.latencies[lang].assign(kept.begin(), kept.end());
     return s;
+}
+
+frame_ptr hub::partial_frame(const text_in& in, const std::string& lang, const std::string& text,
+                             const std::string& engine, std::optional<std::string> pending) const {
+    protocol::caption c;
+    c.text = text;
+    c.original = in.text;
+    c.timestamp = in.timestamp;
+    c.lang = lang;
+    c.id = in.id;
+    c.partial = true;
+    c.source_lang = in.lang;
+    c.engine = engine;
+    c.pending = std::move(pending);
+    return std::make_shared<const std::string>(protocol::serialize(c));
+}
+
+void hub::translate_live(const text_in& in) {
+    auto it = live_.find(in.id);
+    if (it == live_.end()) {
+        if (live_.size() >= live_ids_kept) // the one not heard from for longest
+            live_.erase(std::min_element(live_.begin(), live_.end(), [](const auto& a, const auto& b) {
+                return a.second.heard < b.second.heard;
+            }));
+        it = live_.emplace(in.id, live_text{}).first;
+    }
+    it->second.heard = ++live_heard_;
+    it->second.previous = std::move(it->second.latest);
+    it->second.latest = in.text;
+    const auto split = split_live_line(it->second.previous, it->second.latest);
+    if (split.stable.empty())
+        return;
+    const std::string stable(split.stable), pending(split.pending);
+    const auto now = std::chrono::steady_clock::now();
+    std::weak_ptr<hub> weak = weak_from_this();
+    for (const auto& [lang, c] : channels_) {
+        if (lang == in.lang || c.members.empty())
+            continue;
+        auto& last = live_langs_[lang];
+        if (now - last.last < live_interval || (last.id == in.id && last.stable == stable))
+            continue;
+        if (std::none_of(c.members.begin(), c.members.end(), [this](const subscriber* m) {
+                auto v = viewers_.find(m);
+                return v != viewers_.end() && v->second.partials;
+            }))
+            continue;
+        auto hit = service_.cached(in.lang, lang, stable);
+        if (!hit && !(service_.supports(in.lang, lang) && service_.backend().cheap(in.lang, lang)))
+            continue; // a paid or remote engine: the live line stays in the source language
+        last = live_lang{now, in.id, stable};
+        if (hit) { // no worker needed
+            deliver_live(c, partial_frame(in, lang, hit->text, hit->engine, pending));
+            continue;
+        }
+        auto wanted = [weak, id = in.id] {
+            auto h = weak.lock();
+            if (!h)
+                return false;
+            std::lock_guard lock(h->mutex_);
+            return h->live_.count(id) > 0;
+        };
+        service_.submit_partial(
+            in.lang, lang, stable,
+            [weak, in, lang = lang, pending](core::result<translate::translation> r) {
+                if (auto h = weak.lock())
+                    h->on_live_translated(in, lang, pending, std::move(r));
+            },
+            std::move(wanted));
+    }
+}
+
+void hub::on_live_translated(const text_in& in, const std::string& lang, const std::string& pending,
+                             core::result<translate::translation> r) {
+    std::lock_guard lock(mutex_);
+    if (!live_.count(in.id)) {
+        live_dropped.inc();
+        return;
+    }
+    if (!r)
+        return; // the source-language live line stands; the final follows
+    if (auto cit = channels_.find(lang); cit != channels_.end())
+        deliver_live(cit->second, partial_frame(in, lang, r.value().text, r.value().engine, pending));
+}
+
+void hub::deliver_live(const channel& c, const frame_ptr& frame) {
+    subscriber_list to;
+    for (const subscriber* m : c.members)
+        if (auto v = viewers_.find(m); v != viewers_.end() && v->second.partials)
+            if (auto h = v->second.handle.lock())
+                to.push_back(std::move(h));
+    if (to.empty())
+        return;
+    fanout_(std::move(to), frame);
+    live_translations.inc();
 }
 
 } // namespace lt::hub

@@ -19,6 +19,7 @@
 #include "storage/store.hpp"
 #include "translate/translator.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -136,11 +137,21 @@ public:
     // so an acknowledged final reaches the cluster's history. Returns how many.
     std::size_t share_unfinished();
 
+    // One final's translation into one language, as the operator console shows it.
+    struct latency {
+        std::uint64_t seq = 0;
+        std::string engine;      // that made the text ("" for a cache hit of unknown origin)
+        double translate_ms = 0; // from the final's arrival until its translation was back
+        double deliver_ms = 0;   // from the final's arrival until it went out to the viewers
+    };
+    static constexpr std::size_t latencies_kept = 5;
     struct stats {
         std::map<std::string, std::size_t> viewers; // per language
         std::size_t viewer_count = 0;
         std::uint64_t last_seq = 0;
         std::size_t pending = 0; // finals waiting for some language
+        // Per language, the last `latencies_kept` finals translated on this node, oldest first.
+        std::map<std::string, std::vector<latency>> latencies;
     };
     stats snapshot() const;
     // Nobody watches, no translation is pending, nothing waits to be shared with the cluster:
@@ -158,6 +169,8 @@ public:
     core::counter remote_finals;      // finals received from other nodes
     core::counter bad_messages;       // cluster messages that could not be read (cluster/room_sync)
     core::counter store_errors;       // finals or translations the store could not write
+    core::counter live_translations;  // translated partials sent to viewers
+    core::counter live_dropped;       // translated partials dropped: their final came first
 
 private:
     struct entry {
@@ -169,6 +182,8 @@ private:
         std::set<std::string> sharing;            // languages to finish before sharing
         bool corrected = false, typed = false;
         std::uint64_t version = 0; // a correction makes older translations stale
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+        std::map<std::string, latency> made; // translations made here for the first time
     };
     struct slot {
         std::shared_ptr<entry> e;
@@ -206,7 +221,7 @@ private:
     std::uint64_t publish_final(text_in in, const std::optional<cluster_assignment>& assigned);
     void on_catch_up(const subscriber* s, std::uint64_t generation, std::shared_ptr<entry> e,
                      const std::string& lang, core::result<translate::translation> r);
-    void flush(channel& c);
+    void flush(const std::string& lang, channel& c);
     // Sends a corrected final's frame to the viewers of `lang` who already had the final.
     void send_corrected(const std::string& lang, const entry& e);
     void on_corrected(const std::shared_ptr<entry>& e, const std::string& lang, std::uint64_t version,
@@ -217,6 +232,17 @@ private:
     // queues the translation and returns false. `done` receives the queued result.
     bool frame_now_or_queue(entry& e, const std::string& lang,
                             std::function<void(core::result<translate::translation>)> done);
+
+    // The live line: translates the settled part of a partial (live_line.hpp) for each
+    // language watched with partials, at most once a second per language, only from the cache
+    // or a cheap engine. With mutex_ held.
+    void translate_live(const text_in& in);
+    void on_live_translated(const text_in& in, const std::string& lang, const std::string& pending,
+                            core::result<translate::translation> r);
+    // To the channel's viewers who asked for partials.
+    void deliver_live(const channel& c, const frame_ptr& frame);
+    frame_ptr partial_frame(const text_in& in, const std::string& lang, const std::string& text,
+                            const std::string& engine, std::optional<std::string> pending) const;
 
     translate::translation_service& service_;
     hub_params params_;
@@ -230,6 +256,18 @@ private:
     std::map<std::uint64_t, std::shared_ptr<entry>> to_share_;   // ours, not yet shared
     std::map<std::string, channel> channels_;
     std::unordered_map<const subscriber*, viewer> viewers_;
+    struct live_text {
+        std::string previous, latest;
+        std::uint64_t heard = 0; // live_heard_ at its latest partial
+    };
+    std::map<std::string, live_text> live_; // partials by id, until their final is published
+    std::uint64_t live_heard_ = 0;
+    struct live_lang {
+        std::chrono::steady_clock::time_point last; // the last translation asked for
+        std::string id, stable;                     // of that translation
+    };
+    std::map<std::string, live_lang> live_langs_;
+    std::map<std::string, std::deque<latency>> latencies_; // per language
 };
 
 } // namespace lt::hub

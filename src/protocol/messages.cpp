@@ -241,6 +241,8 @@ std::string serialize(const caption& m) {
         d["corrected"] = true;
     if (m.typed)
         d["source"] = "typed";
+    if (m.pending)
+        d["pending"] = *m.pending;
     return envelope("translated_text", std::move(d));
 }
 

@@ -98,6 +98,9 @@ struct caption {
     std::string engine;     // the translation engine that made `text`; omitted when empty
     bool corrected = false; // the operator replaced the final's text (sent only when true)
     bool typed = false;     // "source": "typed" (sent only when true)
+    // A translated partial: the source text after its translated (settled) part, not yet
+    // translated. Sent only when set.
+    std::optional<std::string> pending;
 };
 
 struct translation_result {

@@ -91,17 +91,24 @@ public:
     }
 
     std::string engine_for(std::string_view source, std::string_view target) const override {
-        std::string unhealthy;
-        for (const auto& m : members_) {
-            auto e = m->engine->engine_for(source, target);
-            if (e.empty())
-                continue;
-            if (m->healthy.load())
-                return e;
-            if (unhealthy.empty())
-                unhealthy = e;
-        }
-        return unhealthy;
+        const member* m = serving(source, target);
+        return m ? m->engine->engine_for(source, target) : std::string();
+    }
+
+    // The member that serves the pair now decides: a chain of deepl,apertium is not cheap
+    // for a language DeepL translates, so a partial never becomes a DeepL call.
+    bool cheap(std::string_view source, std::string_view target) const override {
+        const member* m = serving(source, target);
+        return m && m->engine->cheap(source, target);
+    }
+
+    core::result<translation> translate_cheaply(std::string_view source, std::string_view target,
+                                                std::string_view text) override {
+        const member* m = serving(source, target);
+        if (!m)
+            return core::make_error("no engine of " + name() + " translates " + std::string(source) + " to " +
+                                    std::string(target));
+        return m->engine->translate_cheaply(source, target, text);
     }
 
     std::vector<engine_health> engines() const override {
@@ -147,6 +154,21 @@ private:
         std::chrono::milliseconds probe_delay{0};
         steady::time_point next_probe;
     };
+
+    // The member that translates source -> target now: the first healthy one that serves the
+    // pair, else the first unhealthy one; null when none serves it.
+    const member* serving(std::string_view source, std::string_view target) const {
+        const member* unhealthy = nullptr;
+        for (const auto& m : members_) {
+            if (m->engine->engine_for(source, target).empty())
+                continue;
+            if (m->healthy.load())
+                return m.get();
+            if (!unhealthy)
+                unhealthy = m.get();
+        }
+        return unhealthy;
+    }
 
     void mark_failed(member& m, const std::string& why, std::string_view source, std::string_view target) {
         ++m.failures;

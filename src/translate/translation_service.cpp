@@ -26,14 +26,16 @@ translation_service::~translation_service() {
 
 std::size_t translation_service::stop() {
     // Destroyed outside the lock: a callback's captures may do work when released.
-    std::deque<job> dropped, dropped_on_demand;
+    std::deque<job> dropped, dropped_on_demand, dropped_partials;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
         dropped.swap(queue_);
         dropped_on_demand.swap(on_demand_);
+        dropped_partials.swap(partials_);
     }
     cv_.notify_all();
+    // Partials are not counted: a live line that is never shown loses nothing.
     return dropped.size() + dropped_on_demand.size();
 }
 
@@ -44,7 +46,7 @@ bool translation_service::submit(std::string source, std::string target, std::st
             rejected_.inc();
             return false;
         }
-        queue_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done)});
+        queue_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done), {}});
     }
     cv_.notify_one();
     return true;
@@ -58,12 +60,36 @@ bool translation_service::submit_on_demand(std::string source, std::string targe
             on_demand_rejected_.inc();
             return false;
         }
-        on_demand_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done)});
+        on_demand_.push_back(job{std::move(source), std::move(target), std::move(text), std::move(done), {}});
     }
     // notify_all: the one woken might be unable to take it (on-demand workers busy) while
     // another can; spurious wake-ups cost little here.
     cv_.notify_all();
     return true;
+}
+
+bool translation_service::submit_partial(std::string source, std::string target, std::string text,
+                                         callback done, std::function<bool()> wanted) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || partials_.size() >= params_.partial_limit)
+            return false;
+        partials_.push_back(
+            job{std::move(source), std::move(target), std::move(text), std::move(done), std::move(wanted)});
+    }
+    cv_.notify_all(); // as for on-demand jobs: not every worker may take it
+    return true;
+}
+
+std::string translation_service::cache_key(const std::string& source, const std::string& target,
+                                           const std::string& text) {
+    // NUL cannot occur in JSON strings from clients, so it separates the key's parts.
+    return source + '\0' + target + '\0' + text;
+}
+
+std::optional<translation> translation_service::cached(const std::string& source, const std::string& target,
+                                                       const std::string& text) const {
+    return cache_.peek(cache_key(source, target, text));
 }
 
 bool translation_service::supports(const std::string& source, const std::string& target) {
@@ -100,29 +126,44 @@ void translation_service::run() {
     auto may_take_on_demand = [this] {
         return !on_demand_.empty() && on_demand_running_ < params_.on_demand_workers;
     };
+    auto may_take_partial = [this] { return !partials_.empty() && !partial_running_; };
+    enum class kind { caption, partial, on_demand };
     for (;;) {
         job j;
-        bool on_demand = false;
+        kind k = kind::caption;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || may_take_on_demand(); });
+            cv_.wait(lock, [&] {
+                return stopping_ || !queue_.empty() || may_take_partial() || may_take_on_demand();
+            });
             if (stopping_)
                 return; // stop() emptied the queues
             if (!queue_.empty()) {
                 j = std::move(queue_.front());
                 queue_.pop_front();
+            } else if (may_take_partial()) {
+                j = std::move(partials_.front());
+                partials_.pop_front();
+                k = kind::partial;
+                partial_running_ = true;
             } else {
                 j = std::move(on_demand_.front());
                 on_demand_.pop_front();
-                on_demand = true;
+                k = kind::on_demand;
                 ++on_demand_running_;
             }
         }
-        execute(j);
-        if (on_demand) {
+        if (k == kind::partial)
+            execute_partial(j);
+        else
+            execute(j);
+        if (k != kind::caption) {
             {
                 std::lock_guard lock(mutex_);
-                --on_demand_running_;
+                if (k == kind::partial)
+                    partial_running_ = false;
+                else
+                    --on_demand_running_;
             }
             cv_.notify_all();
         }
@@ -134,8 +175,7 @@ void translation_service::execute(job& j) {
         j.done(translation{std::move(j.text), {}});
         return;
     }
-    // NUL cannot occur in JSON strings from clients, so it separates the key's parts.
-    std::string key = j.source + '\0' + j.target + '\0' + j.text;
+    std::string key = cache_key(j.source, j.target, j.text);
     if (auto hit = cache_.get(key)) {
         j.done(std::move(*hit));
         return;
@@ -155,6 +195,28 @@ void translation_service::execute(job& j) {
     } else {
         failures_.inc();
         spdlog::warn("translation {}→{} failed: {}", j.source, j.target, r.error_message());
+    }
+    try {
+        j.done(std::move(r));
+    } catch (const std::exception& e) {
+        spdlog::error("translation callback threw: {}", e.what());
+    }
+}
+
+void translation_service::execute_partial(job& j) {
+    core::result<translation> r = core::make_error("superseded by its final");
+    try {
+        if (j.wanted && !j.wanted()) {
+            // dropped: the final is on its way
+        } else if (auto hit = cache_.peek(cache_key(j.source, j.target, j.text))) {
+            r = std::move(*hit);
+        } else {
+            r = backend_->translate_cheaply(j.source, j.target, j.text);
+            if (r)
+                partials_translated_.inc();
+        }
+    } catch (const std::exception& e) {
+        r = core::make_error(std::string("translator failed: ") + e.what());
     }
     try {
         j.done(std::move(r));

@@ -1,10 +1,11 @@
 // Runs a translator on a pool of worker threads, behind an LRU cache keyed by
 // (source, target, text). Network threads call submit(), which never blocks; the result
 // comes back through the callback on a worker thread.
-// Two queues: captions (submit) and on-demand requests (submit_on_demand, a viewer's
-// request_translation). Workers always take a caption first, and at most
-// `on_demand_workers` of them run on-demand jobs at once, so captions never wait behind
-// on-demand requests (only, at worst, behind those already running).
+// Three queues: captions (submit), the live line (submit_partial) and on-demand requests
+// (submit_on_demand, a viewer's request_translation). Workers always take a caption first,
+// then a partial, then an on-demand job; at most one partial and `on_demand_workers`
+// on-demand jobs run at once, so captions never wait behind either (only, at worst, behind
+// those already running).
 // Thread-safety: all methods are thread-safe. stop() (and the destructor) drops the jobs
 // still queued, without calling their callbacks, and waits only for those running.
 #pragma once
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -42,6 +44,8 @@ struct service_params {
     std::size_t on_demand_limit = 64;
     // Workers that may run on-demand jobs at once; 0: a quarter of the workers (at least 1).
     std::size_t on_demand_workers = 0;
+    // Live-line (partial) translations waiting; at most one runs at once.
+    std::size_t partial_limit = 32;
 };
 
 class translation_service {
@@ -60,6 +64,18 @@ public:
     // The same for an on-demand request, on its own bounded queue behind every caption.
     bool submit_on_demand(std::string source, std::string target, std::string text, callback done);
 
+    // The live line: translates `text` only from the cache or through a cheap engine
+    // (translator::cheap), never a paid or remote call; otherwise `done` gets an error. The
+    // result is not cached (a partial's words are rarely asked again, and would push out
+    // finals that catch-ups ask for). Just before it runs, `wanted` is asked: false (the
+    // final of that partial came meanwhile) completes it with an error and no call. Its own
+    // queue (partial_limit, discard_new) behind every caption.
+    bool submit_partial(std::string source, std::string target, std::string text, callback done,
+                        std::function<bool()> wanted);
+    // The cached translation of exactly `text`, if any; changes neither the cache nor its counts.
+    std::optional<translation> cached(const std::string& source, const std::string& target,
+                                      const std::string& text) const;
+
     // Refuses new jobs and drops the queued ones (their callbacks are never called); jobs
     // already running finish. Returns how many were dropped. Safe to call twice.
     std::size_t stop();
@@ -75,6 +91,8 @@ public:
     const core::histogram& latency() const { return latency_; }
     std::uint64_t rejected() const { return rejected_.value(); }
     std::uint64_t on_demand_rejected() const { return on_demand_rejected_.value(); }
+    // Live-line translations made by an engine (cache hits and refusals not counted).
+    std::uint64_t partials_translated() const { return partials_translated_.value(); }
     std::uint64_t failures() const { return failures_.value(); }
     std::size_t cache_hits() const { return cache_.hits(); }
     std::size_t cache_misses() const { return cache_.misses(); }
@@ -87,6 +105,7 @@ private:
     struct job {
         std::string source, target, text;
         callback done;
+        std::function<bool()> wanted; // partials only
     };
     struct key_hash {
         std::size_t operator()(const std::string& k) const { return std::hash<std::string>{}(k); }
@@ -94,6 +113,9 @@ private:
 
     void run();
     void execute(job& j);
+    void execute_partial(job& j);
+    static std::string cache_key(const std::string& source, const std::string& target,
+                                 const std::string& text);
 
     std::shared_ptr<translator> backend_;
     service_params params_;
@@ -102,6 +124,7 @@ private:
     core::counter rejected_;
     core::counter failures_;
     core::counter on_demand_rejected_;
+    core::counter partials_translated_;
 
     std::mutex targets_mutex_;
     // By source, sorted, asked again after a minute: an engine's languages can change
@@ -119,7 +142,9 @@ private:
     std::condition_variable cv_;
     std::deque<job> queue_;
     std::deque<job> on_demand_;
+    std::deque<job> partials_;
     std::size_t on_demand_running_ = 0;
+    bool partial_running_ = false;
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 };

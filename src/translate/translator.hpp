@@ -66,6 +66,21 @@ public:
         return {};
     }
 
+    // Whether a call for source -> target costs nothing beyond this machine's CPU: no paid or
+    // remote service is asked. Only such an engine translates the live line (partials), which
+    // changes several times a second. The engine declares it; Apertium does.
+    virtual bool cheap(std::string_view /*source*/, std::string_view /*target*/) const { return false; }
+
+    // translate_by_engine() through a cheap engine only: an error, and no call, when the
+    // engine that serves the pair now is not cheap.
+    virtual core::result<translation> translate_cheaply(std::string_view source, std::string_view target,
+                                                        std::string_view text) {
+        if (!cheap(source, target))
+            return core::make_error(name() + " is not a cheap engine for " + std::string(source) + " to " +
+                                    std::string(target));
+        return translate_by_engine(source, target, text);
+    }
+
     // Each engine's health: this one's, or for a chain one per member, in its order.
     virtual std::vector<engine_health> engines() const { return {{name(), available(), state()}}; }
 

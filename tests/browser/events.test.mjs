@@ -72,6 +72,8 @@ test('the operator corrects a caption and the viewer page shows the fix in place
     const row = await op.$$eval('#languagesBody tr[data-lang="es"] td', (tds) => tds.map((t) => t.textContent));
     assert.deepEqual(row.slice(0, 2), ['es', '1']);
     assert.match(row[2], /apertium/i);
+    // The last latencies: the one final so far, translated then sent to the viewers.
+    assert.match(row[3], /^\d+ ms, to viewers \d+ ms$/, row[3]);
     const screenHref = new URL(await op.getAttribute('#screenLink', 'href'));
     assert.equal(screenHref.pathname, `/r/${room}/screen`);
     assert.equal(screenHref.searchParams.get('lang'), 'es');
@@ -196,6 +198,11 @@ test('the screen view shows two languages side by side', { timeout: TEST_MS }, a
     // The partial line (source language) under the columns, then the new final; still 3 lines.
     s.say('And now', 'h4', true);
     await page.waitForFunction(() => document.querySelector('#partial').textContent === 'And now');
+    // Its settled words come translated to the Spanish connection too: the screen keeps the source.
+    s.say('And now the', 'h4', true);
+    await page.waitForFunction(() => document.querySelector('#partial').textContent === 'And now the');
+    await sleep(500);
+    assert.equal(await page.textContent('#partial'), 'And now the');
     s.say(TEXT_TYPED, 'h4');
     await page.waitForFunction(() => document.querySelector('#partial').textContent === '');
     await waitUntil('the newest line', async () => (await columnText('es'))[2] === translate(TEXT_TYPED));

@@ -52,7 +52,8 @@ struct hub_fixture : ::testing::Test {
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 0});
     std::shared_ptr<hub::hub> hub = std::make_shared<hub::hub>(
-        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr, .store = nullptr});
+        *service,
+        hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr, .store = nullptr});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, std::optional<std::uint64_t> since = {},
                                      bool partials = false) {
@@ -186,6 +187,86 @@ TEST_F(hub_fixture, partials_go_only_to_viewers_who_asked_untranslated) {
     ASSERT_EQ(wo.size(), 1u);
     EXPECT_EQ(wo[0]["data"]["partial"], false);
     EXPECT_EQ(hub->partials.value(), 1u);
+}
+
+namespace {
+hub::text_in partial_text(std::string text, std::string id) {
+    auto t = final_text(std::move(text), std::move(id));
+    t.partial = true;
+    return t;
+}
+std::vector<json> translated_partials(const std::vector<json>& frames, const std::string& lang) {
+    std::vector<json> out;
+    for (const auto& f : frames)
+        if (f["data"]["partial"] == true && f["data"]["lang"] == lang)
+            out.push_back(f["data"]);
+    return out;
+}
+} // namespace
+
+TEST_F(hub_fixture, the_settled_words_of_a_partial_reach_viewers_of_a_cheap_language_translated) {
+    backend->set_cheap(true);
+    auto es = viewer("es", std::nullopt, true), fr = viewer("fr", std::nullopt, true);
+    auto en = viewer("en", std::nullopt, true), quiet = viewer("es");
+    hub->publish(partial_text("Hello there", "p1"));
+    hub->publish(partial_text("Hello there my friend", "p1"));
+    for (auto& [v, lang] : {std::pair{es.get(), "es"}, {fr.get(), "fr"}}) {
+        auto frames = v->wait_for(3);
+        ASSERT_EQ(frames.size(), 3u) << lang;
+        EXPECT_EQ(frames[0]["data"]["lang"], "en") << "the source-language partials still come";
+        auto t = translated_partials(frames, lang);
+        ASSERT_EQ(t.size(), 1u) << lang;
+        EXPECT_EQ(t[0]["text"], std::string("[") + lang + "] Hello there");
+        EXPECT_EQ(t[0]["pending"], "my friend");
+        EXPECT_EQ(t[0]["original"], "Hello there my friend");
+        EXPECT_EQ(t[0]["source_lang"], "en");
+        EXPECT_EQ(t[0]["engine"], "tagging");
+        EXPECT_EQ(t[0]["id"], "p1");
+        EXPECT_FALSE(t[0].contains("seq"));
+    }
+    EXPECT_EQ(en->wait_for(2).size(), 2u);
+    hub->publish(final_text("Hello there my friend.", "p1"));
+    EXPECT_EQ(quiet->wait_for(1).size(), 1u);
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(en->frames().size(), 3u) << "no translated partial for the source language";
+    EXPECT_EQ(quiet->frames().size(), 1u) << "a viewer without partials gets only the final";
+    EXPECT_EQ(hub->live_translations.value(), 2u);
+}
+
+TEST_F(hub_fixture, a_partial_of_an_engine_that_is_not_cheap_is_translated_only_from_the_cache) {
+    hub.reset(); // the fixture's service has no cache
+    service = std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 100});
+    hub = std::make_shared<hub::hub>(*service);
+    auto es = viewer("es", std::nullopt, true);
+    hub->publish(final_text("Hello there", "f1"));
+    ASSERT_EQ(es->wait_for(1).size(), 1u);
+    hub->publish(partial_text("Good morning", "p1"));
+    hub->publish(partial_text("Good morning all", "p1"));
+    hub->publish(partial_text("Hello there", "p2"));
+    hub->publish(partial_text("Hello there again", "p2"));
+    auto frames = es->wait_for(6, 500ms);
+    auto t = translated_partials(frames, "es");
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t[0]["text"], "[es] Hello there");
+    EXPECT_EQ(t[0]["id"], "p2");
+    EXPECT_EQ(backend->calls(), std::vector<std::string>{"en->es:Hello there"}) << "only the final's call";
+}
+
+TEST_F(hub_fixture, a_partial_translation_is_dropped_once_its_final_is_published) {
+    backend->set_cheap(true);
+    backend->set_delay("es", 300ms, "Hello there");
+    auto es = viewer("es", std::nullopt, true);
+    hub->publish(partial_text("Hello there", "p1"));
+    hub->publish(partial_text("Hello there friend", "p1"));
+    hub->publish(final_text("Hello there friend.", "p1"));
+    auto frames = es->wait_for(3);
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(frames[2]["data"]["text"], "[es] Hello there friend.");
+    for (int i = 0; i < 100 && hub->live_dropped.value() == 0; ++i)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(hub->live_dropped.value(), 1u);
+    EXPECT_EQ(es->frames().size(), 3u) << "nothing after the final";
+    EXPECT_EQ(hub->live_translations.value(), 0u);
 }
 
 TEST_F(hub_fixture, a_viewer_that_left_gets_nothing_and_languages_without_viewers_cost_nothing) {

@@ -78,6 +78,40 @@ TEST(operator_console, a_correction_reaches_viewers_in_three_languages_translate
     EXPECT_EQ((*bad)["data"]["message"], "cannot correct caption 99: no final 99 in room main");
 }
 
+TEST(operator_console, health_gives_each_watched_language_its_engine_and_last_five_latencies) {
+    server_process server({}, {{"API_KEY", key}});
+    auto es = viewer(server.port(), "es");
+    auto fr = viewer(server.port(), "fr");
+    auto op = speaker(server.port());
+    std::uint64_t last = 0;
+    for (int i = 1; i <= 7; ++i) {
+        last =
+            publish(*op, "Caption number " + std::to_string(i) + " of the morning.", "l" + std::to_string(i));
+        ASSERT_TRUE(es->receive_type("translated_text", 15s));
+        ASSERT_TRUE(fr->receive_type("translated_text", 15s));
+    }
+    auto health = json::parse(http_get(server.port(), "/health").body);
+    const auto& latencies = health["rooms"]["main"]["latencies"];
+    for (const char* lang : {"es", "fr"}) {
+        ASSERT_TRUE(latencies.contains(lang)) << health.dump();
+        const auto& list = latencies[lang];
+        ASSERT_EQ(list.size(), 5u) << lang;
+        EXPECT_EQ(list.back()["seq"], last) << "newest last";
+        EXPECT_EQ(list.front()["seq"], last - 4);
+        for (const auto& l : list) {
+            EXPECT_EQ(l["engine"], "apertium");
+            EXPECT_GT(l["translate_ms"].get<double>(), 0.0);
+            EXPECT_GE(l["deliver_ms"].get<double>(), l["translate_ms"].get<double>());
+            EXPECT_LT(l["deliver_ms"].get<double>(), 15000.0);
+        }
+        std::printf("%s latencies (ms):", lang);
+        for (const auto& l : list)
+            std::printf(" %.1f/%.1f", l["translate_ms"].get<double>(), l["deliver_ms"].get<double>());
+        std::printf("\n");
+    }
+    EXPECT_FALSE(latencies.contains("en")) << "the source language is not translated";
+}
+
 TEST(operator_console, pausing_hides_spoken_text_but_not_typed_text) {
     server_process server({}, {{"API_KEY", key}});
     auto es = viewer(server.port(), "es");

@@ -120,6 +120,10 @@ TEST(serialize, caption_has_reference_fields_and_additions) {
     EXPECT_EQ(j["data"]["seq"], 3);
     EXPECT_EQ(j["data"]["partial"], false);
     EXPECT_FALSE(j["data"].contains("error"));
+    EXPECT_FALSE(j["data"].contains("pending"));
+    c.pending = "everyone"; // a translated partial's untranslated rest
+    EXPECT_EQ(json::parse(serialize(c))["data"]["pending"], "everyone");
+    c.pending.reset();
     c.error = "timed out";
     c.seq.reset();
     j = json::parse(serialize(c));

@@ -76,6 +76,27 @@ TEST(translator_chain, each_language_goes_to_the_first_engine_that_serves_it) {
     EXPECT_EQ(ko.error_message(), "no engine of apertium,llm translates en to ko");
 }
 
+TEST(translator_chain, is_cheap_for_a_language_only_when_the_engine_serving_it_is) {
+    auto cloud = std::make_shared<tagging_translator>("cloud", std::vector<std::string>{"es", "ja"});
+    auto c = chain_of({cloud, apertium()});
+    EXPECT_FALSE(c->cheap("en", "es")) << "Spanish goes to the paid engine, though Apertium has it";
+    EXPECT_FALSE(c->cheap("en", "ja"));
+    EXPECT_TRUE(c->cheap("en", "ca"));
+    EXPECT_FALSE(c->cheap("en", "ko"));
+    auto es = c->translate_cheaply("en", "es", "Good morning.");
+    ASSERT_FALSE(es);
+    EXPECT_EQ(es.error_message(), "cloud is not a cheap engine for en to es");
+    auto ca = c->translate_cheaply("en", "ca", "Good morning.");
+    ASSERT_TRUE(ca) << ca.error_message();
+    EXPECT_EQ(ca.value().engine, "apertium");
+    EXPECT_TRUE(cloud->calls().empty()) << "no call to the paid engine for a partial";
+
+    // Alone, Apertium is cheap for every pair it has; the tagging engine for none.
+    EXPECT_TRUE(apertium()->cheap("en", "es"));
+    EXPECT_FALSE(apertium()->cheap("en", "ko"));
+    EXPECT_FALSE(cloud->cheap("en", "es"));
+}
+
 TEST(translator_chain, a_failing_engine_hands_the_caption_on_and_is_left_alone_until_a_probe_succeeds) {
     auto cloud = std::make_shared<tagging_translator>("cloud", std::vector<std::string>{"es", "fr"});
     auto local = std::make_shared<tagging_translator>("local", std::vector<std::string>{"es", "fr"});

@@ -22,6 +22,11 @@ public:
         : name_(std::move(name)), targets_(std::move(targets)) {}
     std::string name() const override { return name_; }
     std::vector<std::string> targets(std::string_view) const override { return targets_; }
+    // Not cheap unless told (set_cheap): it stands for a paid engine by default.
+    bool cheap(std::string_view source, std::string_view target) const override {
+        return cheap_.load() && !engine_for(source, target).empty();
+    }
+    void set_cheap(bool cheap) { cheap_ = cheap; }
 
     core::result<std::string> translate(std::string_view source, std::string_view target,
                                         std::string_view text) override {
@@ -62,6 +67,7 @@ public:
 private:
     const std::string name_;
     const std::vector<std::string> targets_;
+    std::atomic<bool> cheap_{false};
     mutable std::mutex mutex_;
     std::vector<std::string> calls_;
     std::map<std::string, std::chrono::milliseconds> delay_;

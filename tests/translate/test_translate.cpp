@@ -92,7 +92,9 @@ namespace {
 // Holds every call until open(); records the texts in the order the calls began.
 class gated_translator : public translate::translator {
 public:
+    explicit gated_translator(bool cheap = false) : cheap_(cheap) {}
     std::string name() const override { return "gated"; }
+    bool cheap(std::string_view, std::string_view target) const override { return cheap_ && target == "es"; }
     std::vector<std::string> targets(std::string_view) const override { return {"es"}; }
     core::result<std::string> translate(std::string_view, std::string_view target,
                                         std::string_view text) override {
@@ -118,6 +120,7 @@ public:
     }
 
 private:
+    const bool cheap_;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool open_ = false;
@@ -207,6 +210,113 @@ TEST(translation_service, the_on_demand_queue_is_bounded_on_its_own) {
     EXPECT_TRUE(s.submit("en", "es", "caption 2", done.cb())) << "captions have their own queue";
     backend->open();
     ASSERT_TRUE(done.wait_for(4));
+}
+
+namespace {
+// Records one partial's result.
+struct partial_result {
+    std::promise<core::result<translate::translation>> p;
+    translate::translation_service::callback cb() {
+        return [this](core::result<translate::translation> r) { p.set_value(std::move(r)); };
+    }
+    core::result<translate::translation> get() {
+        auto f = p.get_future();
+        EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+        return f.get();
+    }
+};
+auto always = [] { return true; };
+} // namespace
+
+TEST(translation_service, partials_wait_behind_every_caption) {
+    auto backend = std::make_shared<gated_translator>(true);
+    translate::translation_service s(backend, {1, 100, 0});
+    counter done;
+    ASSERT_TRUE(s.submit("en", "es", "caption 1", done.cb()));
+    ASSERT_TRUE(backend->entered(1));
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(s.submit_partial("en", "es", "partial " + std::to_string(i), done.cb(), always));
+    ASSERT_TRUE(s.submit("en", "es", "caption 2", done.cb()));
+    backend->open();
+    ASSERT_TRUE(done.wait_for(5));
+    EXPECT_EQ(backend->order(),
+              (std::vector<std::string>{"caption 1", "caption 2", "partial 0", "partial 1", "partial 2"}));
+    EXPECT_EQ(s.partials_translated(), 3u);
+}
+
+TEST(translation_service, one_partial_runs_at_a_time) {
+    auto backend = std::make_shared<gated_translator>(true);
+    translate::translation_service s(backend, {4, 100, 0});
+    counter done;
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(s.submit_partial("en", "es", "partial " + std::to_string(i), done.cb(), always));
+    ASSERT_TRUE(backend->entered(1));
+    ASSERT_TRUE(s.submit("en", "es", "caption", done.cb()));
+    ASSERT_TRUE(backend->entered(2)) << "a caption finds a free worker";
+    EXPECT_EQ(backend->order(), (std::vector<std::string>{"partial 0", "caption"}));
+    backend->open();
+    ASSERT_TRUE(done.wait_for(4));
+}
+
+TEST(translation_service, a_partial_uses_only_the_cache_or_a_cheap_engine_and_is_not_cached) {
+    auto backend = std::make_shared<test::tagging_translator>(); // not cheap
+    translate::translation_service s(backend);
+    ASSERT_TRUE(run(s, "en", "es", "Hello there"));
+    partial_result hit, expensive;
+    ASSERT_TRUE(s.submit_partial("en", "es", "Hello there", hit.cb(), always));
+    auto h = hit.get();
+    ASSERT_TRUE(h) << h.error_message();
+    EXPECT_EQ(h.value().text, "[es] Hello there");
+    EXPECT_EQ(h.value().engine, "tagging");
+    ASSERT_TRUE(s.submit_partial("en", "es", "Hello there my", expensive.cb(), always));
+    auto e = expensive.get();
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error_message(), "tagging is not a cheap engine for en to es");
+    EXPECT_EQ(backend->calls().size(), 1u) << "only the caption reached the engine";
+    EXPECT_EQ(s.partials_translated(), 0u);
+    EXPECT_FALSE(s.cached("en", "es", "Hello there my"));
+    EXPECT_EQ(s.cached("en", "es", "Hello there")->text, "[es] Hello there");
+
+    auto cheap = std::make_shared<gated_translator>(true);
+    cheap->open();
+    translate::translation_service c(cheap);
+    partial_result made;
+    ASSERT_TRUE(c.submit_partial("en", "es", "live words", made.cb(), always));
+    EXPECT_EQ(made.get().value().text, "[es] live words");
+    EXPECT_FALSE(c.cached("en", "es", "live words")) << "partials stay out of the cache";
+    EXPECT_EQ(c.cache_hits() + c.cache_misses(), 0u) << "the look did not count";
+}
+
+TEST(translation_service, a_partial_no_longer_wanted_when_its_turn_comes_is_not_translated) {
+    auto backend = std::make_shared<gated_translator>(true);
+    translate::translation_service s(backend, {1, 100, 0});
+    counter done;
+    ASSERT_TRUE(s.submit("en", "es", "caption", done.cb()));
+    ASSERT_TRUE(backend->entered(1));
+    std::atomic<bool> wanted{true};
+    partial_result late;
+    ASSERT_TRUE(s.submit_partial("en", "es", "superseded", late.cb(), [&] { return wanted.load(); }));
+    wanted = false; // its final came
+    backend->open();
+    auto r = late.get();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error_message(), "superseded by its final");
+    EXPECT_EQ(backend->order(), std::vector<std::string>{"caption"});
+}
+
+TEST(translation_service, the_partial_queue_is_bounded_on_its_own) {
+    auto backend = std::make_shared<gated_translator>(true);
+    translate::service_params p{1, 100, 0};
+    p.partial_limit = 1;
+    translate::translation_service s(backend, p);
+    counter done;
+    ASSERT_TRUE(s.submit("en", "es", "caption", done.cb()));
+    ASSERT_TRUE(backend->entered(1));
+    EXPECT_TRUE(s.submit_partial("en", "es", "a", done.cb(), always));
+    EXPECT_FALSE(s.submit_partial("en", "es", "b", done.cb(), always));
+    EXPECT_EQ(s.stop(), 0u) << "a dropped partial is not counted as a lost translation";
+    backend->open();
+    ASSERT_TRUE(done.wait_for(1));
 }
 
 TEST(none_translator, provides_nothing_and_says_why) {

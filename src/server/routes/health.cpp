@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 
 namespace lt::server {
@@ -33,6 +34,22 @@ nlohmann::json translator_json(const translate::translator& backend) {
             {"routes", std::move(routes)}};
 }
 
+// The operator console's "last latencies": per language, the last finals translated here.
+nlohmann::json latencies_json(const std::map<std::string, std::vector<hub::hub::latency>>& all) {
+    auto tenth = [](double ms) { return std::round(ms * 10) / 10; };
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [lang, list] : all) {
+        auto& l = out[lang];
+        l = nlohmann::json::array();
+        for (const auto& x : list)
+            l.push_back({{"seq", x.seq},
+                         {"engine", x.engine},
+                         {"translate_ms", tenth(x.translate_ms)},
+                         {"deliver_ms", tenth(x.deliver_ms)}});
+    }
+    return out;
+}
+
 } // namespace
 
 std::string health_json(const server_state& state) {
@@ -52,7 +69,8 @@ std::string health_json(const server_state& state) {
         per_room[name] = {{"viewers", st.viewers},
                           {"viewer_count", st.viewer_count},
                           {"last_seq", st.last_seq},
-                          {"pending_captions", st.pending}};
+                          {"pending_captions", st.pending},
+                          {"latencies", latencies_json(st.latencies)}};
     }
     nlohmann::json j{
         {"status", "healthy"},
@@ -154,6 +172,12 @@ std::string metrics_text(const server_state& state) {
     per_room("lt_captions_untranslatable_total",
              "Captions sent in the original to a language the backend has no route to.",
              [](const hub::hub& h) { return h.untranslatable.value(); });
+    per_room("lt_live_translations_total",
+             "Translated partials (the live line in a viewer's language) sent to viewers.",
+             [](const hub::hub& h) { return h.live_translations.value(); });
+    per_room("lt_live_translations_dropped_total",
+             "Translated partials dropped because their final was published first.",
+             [](const hub::hub& h) { return h.live_dropped.value(); });
     per_room("lt_captions_duplicate_total",
              "Finals resent by a speaker after a lost acknowledgement and not published again.",
              [](const hub::hub& h) { return h.duplicates.value(); });

@@ -94,6 +94,10 @@ public:
     // Codes may also be given as Apertium's three-letter codes.
     core::result<std::string> translate(std::string_view source, std::string_view target,
                                         std::string_view text) override;
+    // Local pipelines, nothing paid: cheap for every pair it has a route for.
+    bool cheap(std::string_view source, std::string_view target) const override {
+        return !route(source, target).empty();
+    }
     // "ok", "ok (eng-spa restarted 1 time)", or what is failing now.
     std::string state() const override;
 
