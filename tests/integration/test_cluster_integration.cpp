@@ -258,3 +258,53 @@ TEST(cluster, a_node_that_was_not_listening_fills_the_gap_from_the_shared_histor
     EXPECT_EQ(texts(v.ws->collect("translated_text", 1)), std::vector<std::string>{"after"});
     EXPECT_FALSE(v.ws->receive_type("translated_text", 300ms)) << "nothing twice";
 }
+
+// The operator's pause holds on every node: the speaker on node A, the operator on node B,
+// viewers on both; a node started while the room is paused learns it from Redis.
+TEST(cluster, a_pause_on_one_node_holds_on_every_node_and_a_new_node_learns_it) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    auto on_a = viewer(a->port(), "pause", "en");
+    auto on_b = viewer(b->port(), "pause", "en");
+    auto mic = speaker(a->port(), "pause");
+    auto op = speaker(b->port(), "pause");
+    say(*mic, "before the break", "p1");
+    EXPECT_EQ(texts(on_a.ws->collect("translated_text", 1)), std::vector<std::string>{"before the break"});
+    EXPECT_EQ(texts(on_b.ws->collect("translated_text", 1)), std::vector<std::string>{"before the break"});
+
+    auto set_publishing = [](bool paused) {
+        return json{{"type", "set_publishing"}, {"data", {{"paused", paused}, {"api_key", key}}}};
+    };
+    op->send(set_publishing(true));
+    auto told = mic->receive_type("publishing");
+    ASSERT_TRUE(told) << "the speaker on the other node is told";
+    EXPECT_EQ((*told)["data"]["paused"], true);
+    auto viewer_told = on_a.ws->receive_type("publishing");
+    ASSERT_TRUE(viewer_told);
+    EXPECT_EQ((*viewer_told)["data"]["paused"], true);
+    EXPECT_EQ(say(*mic, "private remark", "p2"), 0u) << "acknowledged, not published";
+    // Typed text still goes out, from either node.
+    op->send({{"type", "new_text"},
+              {"data", {{"text", "Short break."}, {"id", "t1"}, {"api_key", key}, {"source", "typed"}}}});
+    ASSERT_TRUE(op->receive_type("text_ack", 5s));
+    EXPECT_EQ(texts(on_a.ws->collect("translated_text", 1)), std::vector<std::string>{"Short break."});
+    EXPECT_EQ(texts(on_b.ws->collect("translated_text", 1)), std::vector<std::string>{"Short break."});
+
+    // A third node, started during the pause.
+    auto c = node(redis, "none");
+    auto late = speaker(c->port(), "pause");
+    auto told_late = late->receive_type("publishing");
+    ASSERT_TRUE(told_late) << "a node that joins learns the room is paused";
+    EXPECT_EQ((*told_late)["data"]["paused"], true);
+    EXPECT_EQ(say(*late, "also private", "p3"), 0u);
+
+    op->send(set_publishing(false));
+    auto resumed = mic->receive_type("publishing");
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ((*resumed)["data"]["paused"], false);
+    ASSERT_TRUE(late->receive_type("publishing"));
+    EXPECT_GT(say(*mic, "we are back", "p4"), 0u);
+    EXPECT_EQ(texts(on_a.ws->collect("translated_text", 1)), std::vector<std::string>{"we are back"});
+    EXPECT_EQ(texts(on_b.ws->collect("translated_text", 1)), std::vector<std::string>{"we are back"});
+    EXPECT_FALSE(on_b.ws->receive_type("translated_text", 300ms)) << "nothing said while paused";
+}
