@@ -94,13 +94,21 @@ std::string lower(std::string s) {
     return s;
 }
 
-raw_reply get_chunked(unsigned short port, const std::string& target, std::chrono::seconds timeout = 60s) {
-    namespace net = boost::asio;
-    net::io_context ioc;
+namespace net = boost::asio;
+
+// A socket that has sent GET `target` (HTTP/1.1) to the server.
+net::ip::tcp::socket ask(net::io_context& ioc, unsigned short port, const std::string& target,
+                         const std::string& extra_headers = "") {
     net::ip::tcp::socket sock(ioc);
     sock.connect({net::ip::make_address("127.0.0.1"), port});
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    net::write(sock, net::buffer(req));
+    net::write(sock,
+               net::buffer("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n"));
+    return sock;
+}
+
+raw_reply get_chunked(unsigned short port, const std::string& target, std::chrono::seconds timeout = 60s) {
+    net::io_context ioc;
+    auto sock = ask(ioc, port, target, "Connection: close\r\n");
     std::string wire;
     const auto until = std::chrono::steady_clock::now() + timeout;
     boost::system::error_code ec;
@@ -136,12 +144,8 @@ raw_reply get_chunked(unsigned short port, const std::string& target, std::chron
 // Asks for `target`, reads the first KB of the answer and hangs up. False when it did not come
 // within `timeout`.
 bool read_a_kb_and_leave(unsigned short port, const std::string& target, std::chrono::seconds timeout) {
-    namespace net = boost::asio;
     net::io_context ioc;
-    net::ip::tcp::socket sock(ioc);
-    sock.connect({net::ip::make_address("127.0.0.1"), port});
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    net::write(sock, net::buffer(req));
+    auto sock = ask(ioc, port, target);
     std::string got;
     char buf[4096];
     boost::system::error_code ec;
@@ -155,15 +159,6 @@ bool read_a_kb_and_leave(unsigned short port, const std::string& target, std::ch
     }
     sock.close();
     return got.size() >= 1024 + 200;
-}
-
-// Backend translations the server made: the translation-time histogram's count.
-std::uint64_t translations(unsigned short port) {
-    auto m = http_get(port, "/metrics").body;
-    auto at = m.find("lt_translation_seconds_count");
-    if (at == std::string::npos)
-        return 0;
-    return std::stoull(m.substr(m.find(' ', at) + 1));
 }
 
 // The server's resident memory in KiB: now (VmRSS) and at its peak (VmHWM).
@@ -238,10 +233,10 @@ TEST(transcripts, a_client_that_leaves_midway_stops_the_work) {
               << " ms after the clients left\n";
     EXPECT_NE(server.log().find("the client left before the end"), std::string::npos) << server.log();
     // And no translation goes on for them: the count stands still, far from 2 x 20,000.
-    const auto made = translations(server.port());
+    const auto made = metric(server.port(), "lt_translation_seconds_count");
     std::this_thread::sleep_for(1s);
-    EXPECT_EQ(translations(server.port()), made);
-    EXPECT_LT(made, 5000u);
+    EXPECT_EQ(metric(server.port(), "lt_translation_seconds_count"), made);
+    EXPECT_LT(made, 5000);
     std::cout << "[ report ] " << made << " captions translated for the two transcripts that were left\n";
 }
 
