@@ -139,13 +139,34 @@ core::result<bool> store::add_final(const stored_caption& c) {
 
 core::result<bool> store::add_translation(const std::string& room, std::uint64_t seq,
                                           const stored_translation& t) {
+    return add_translations(room, {{seq, t}});
+}
+
+core::result<bool>
+store::add_translations(const std::string& room,
+                        const std::vector<std::pair<std::uint64_t, stored_translation>>& ts) {
     std::lock_guard lock(mutex_);
-    statement s(db_,
-                "INSERT OR REPLACE INTO translations (room, seq, lang, text, engine) VALUES (?, ?, ?, ?, ?)");
-    s.bind(1, room).bind(2, seq).bind(3, t.lang).bind(4, t.text).bind(5, t.engine);
-    if (s.step() != SQLITE_DONE)
-        return core::make_error("cannot store the " + t.lang + " translation of final " +
-                                std::to_string(seq) + " of room " + room + ": " + s.error());
+    std::string why;
+    const bool many = ts.size() > 1;
+    if (many && !exec(db_, "BEGIN IMMEDIATE", why))
+        return core::make_error("cannot store translations of room " + room + ": " + why);
+    for (const auto& [seq, t] : ts) {
+        statement s(
+            db_,
+            "INSERT OR REPLACE INTO translations (room, seq, lang, text, engine) VALUES (?, ?, ?, ?, ?)");
+        s.bind(1, room).bind(2, seq).bind(3, t.lang).bind(4, t.text).bind(5, t.engine);
+        if (s.step() != SQLITE_DONE) {
+            auto error = core::make_error("cannot store the " + t.lang + " translation of final " +
+                                          std::to_string(seq) + " of room " + room + ": " + s.error());
+            if (many)
+                exec(db_, "ROLLBACK", why);
+            return error;
+        }
+    }
+    if (many && !exec(db_, "COMMIT", why)) {
+        exec(db_, "ROLLBACK", why);
+        return core::make_error("cannot store translations of room " + room + ": " + why);
+    }
     return true;
 }
 

@@ -63,6 +63,9 @@ public:
     // Replaces an earlier translation of the same (room, seq, lang).
     core::result<bool> add_translation(const std::string& room, std::uint64_t seq,
                                        const stored_translation& t);
+    // Several (seq, translation) at once, in one transaction (one write to the disk).
+    core::result<bool> add_translations(const std::string& room,
+                                        const std::vector<std::pair<std::uint64_t, stored_translation>>& ts);
     // New text for a final: marks it corrected and forgets its translations (they are of the
     // old text). An unknown seq is an error.
     core::result<bool> correct(const std::string& room, std::uint64_t seq, const std::string& text);

@@ -188,13 +188,18 @@ bool stream_transcript(server_state& state, const transcript_request& req, const
                 left += l;
                 translated = m > 0;
             }
+            std::vector<std::pair<std::uint64_t, storage::stored_translation>> fresh;
             for (auto i = from; i < to; ++i) {
                 auto& l = batch[i];
                 const bool use = !lang.empty() && lang != l.lang && l.translated;
-                if (use && l.fresh && state.store)
-                    state.store->add_translation(req.room, l.seq, {lang, *l.translated, ""});
+                if (use && l.fresh)
+                    fresh.push_back({l.seq, {lang, *l.translated, ""}});
                 piece += w.add({l.at_ms, use ? *l.translated : l.text});
             }
+            // Kept for next time, one transaction for the group.
+            if (state.store && !fresh.empty())
+                if (auto r = state.store->add_translations(req.room, fresh); !r)
+                    spdlog::warn("transcript of room {}: {}", req.room, r.error_message());
             if (!piece.empty() && (piece.size() >= piece_bytes || translated)) {
                 ok = out.write(std::move(piece));
                 piece.clear();
