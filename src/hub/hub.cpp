@@ -312,8 +312,12 @@ void hub::ingest(cluster_message message, bool deliver) {
             changed = paused_ != p->paused;
             paused_ = p->paused;
         }
-        if (changed && deliver && params_.on_publishing)
-            params_.on_publishing(params_.room, p->paused);
+        if (changed && deliver) {
+            spdlog::info("room {}: captions {} on another node", params_.room,
+                         p->paused ? "paused" : "resumed");
+            if (params_.on_publishing)
+                params_.on_publishing(params_.room, p->paused);
+        }
         return;
     }
     if (auto* p = std::get_if<cluster_partial>(&message)) {
