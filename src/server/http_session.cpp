@@ -319,7 +319,9 @@ bool transcript_pipe::write(std::string piece) {
     if (piece.empty())
         return true; // an empty chunk would end the body
     std::unique_lock lock(mutex);
-    cv.wait(lock, [&] { return gone || bytes < limit; });
+    if (!cv.wait_until(lock, deadline, [&] { return gone || bytes < limit; }) ||
+        std::chrono::steady_clock::now() >= deadline)
+        gone = true; // too slow: the session cuts the connection at its next write
     if (gone)
         return false;
     bytes += piece.size();
@@ -408,6 +410,11 @@ void basic_http_session<Stream>::write_transcript(std::shared_ptr<transcript_pip
     std::shared_ptr<std::string> piece;
     {
         std::lock_guard lock(pipe->mutex);
+        if (pipe->gone) { // too slow (transcript_pipe::max_time): cut, never end the body cleanly
+            beast::error_code ec;
+            lowest().socket().close(ec);
+            return;
+        }
         if (pipe->pieces.empty()) {
             if (!pipe->finished) {
                 pipe->writer_idle = true;

@@ -20,9 +20,13 @@
 namespace lt::server {
 
 // The pieces of a streamed transcript between the thread that makes them and the session that
-// writes them: at most `limit` bytes wait; the maker waits beyond that.
+// writes them: at most `limit` bytes wait; the maker waits beyond that. A transcript holds one
+// of the server's two build slots until it is made, so a client too slow to take it within
+// `max_time` is cut off (the body ends without its last chunk: the client sees it incomplete).
 struct transcript_pipe final : transcript_sink, std::enable_shared_from_this<transcript_pipe> {
     static constexpr std::size_t limit = 64 * 1024;
+    static constexpr std::chrono::minutes max_time{10};
+    const std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + max_time;
     std::mutex mutex;
     std::condition_variable cv;
     std::deque<std::string> pieces;
