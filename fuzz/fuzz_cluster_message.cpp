@@ -31,6 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         LT_FUZZ_CHECK(g && g->node == f->node && g->seq == f->seq && g->id == f->id && g->text == f->text &&
                       g->lang == f->lang && g->timestamp == f->timestamp &&
                       same_frames(g->frames, f->frames));
+    } else if (auto* s = std::get_if<cluster_pause>(&m.value())) {
+        auto again = decode(encode(*s));
+        LT_FUZZ_CHECK(again);
+        auto* t = std::get_if<cluster_pause>(&again.value());
+        LT_FUZZ_CHECK(t && t->node == s->node && t->paused == s->paused);
     } else {
         auto& p = std::get<cluster_partial>(m.value());
         LT_FUZZ_CHECK(p.frame != nullptr);

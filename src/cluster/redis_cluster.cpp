@@ -1,5 +1,7 @@
 #include "cluster/redis_cluster.hpp"
 
+#include "hub/cluster_message.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -170,6 +172,11 @@ void redis_cluster::share_partial(const std::string& room, std::string message) 
     enqueue({{"PUBLISH", key(room, "captions"), std::move(message)}}, true);
 }
 
+void redis_cluster::share_paused(const std::string& room, std::string message) {
+    enqueue({{"SET", key(room, "paused"), message}, {"PUBLISH", key(room, "captions"), std::move(message)}},
+            false);
+}
+
 void redis_cluster::want(const std::string& room, const std::string& lang) {
     enqueue({{"ZADD", key(room, "demand"), "GT", std::to_string(now_ms() + demand_ttl_ms), lang}}, true);
 }
@@ -185,6 +192,18 @@ std::vector<std::string> redis_cluster::history(const std::string& room) {
     for (auto& m : r.value().elements)
         out.push_back(std::move(m.str));
     return out;
+}
+
+std::optional<std::string> redis_cluster::paused_state(const std::string& room) {
+    auto r = commands_.command({"GET", key(room, "paused")});
+    if (!r || r.value().is_error()) {
+        spdlog::warn("cluster: cannot read whether room {} is paused: {}", room,
+                     !r ? r.error_message() : r.value().str);
+        return std::nullopt;
+    }
+    if (r.value().type != redis::reply::kind::string)
+        return std::nullopt;
+    return std::move(r.value().str);
 }
 
 void redis_cluster::enqueue(std::vector<command> commands, bool droppable) {
@@ -264,10 +283,15 @@ void redis_cluster::resync() {
     // Redis may have restarted empty: numbers must not go back below what viewers have seen,
     // and the cluster keeps its id so pages keep their `since`.
     std::vector<command> batch{{"SET", "lt:cluster-id", cluster_id_, "NX"}};
+    // A paused room stays paused unless another node said otherwise meanwhile (NX).
     if (local_)
-        for (const auto& [room, st] : local_())
+        for (const auto& [room, st] : local_()) {
             if (st.last_seq > 0)
                 batch.push_back({"EVAL", raise_script, "1", key(room, "seq"), std::to_string(st.last_seq)});
+            if (st.paused)
+                batch.push_back(
+                    {"SET", key(room, "paused"), hub::encode(hub::cluster_pause{node_id_, true}), "NX"});
+        }
     if (!writes_.pipeline(batch))
         ++lost_;
 }

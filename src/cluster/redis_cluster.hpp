@@ -6,7 +6,10 @@
 // what it receives to its own viewers; a room created on a node loads the history, so a
 // viewer can resume with `since` on any node.
 //
-// Redis keys, per room R: lt:R:seq, lt:R:id:<id>, lt:R:demand, lt:R:history; channel
+// The operator's pause is published on the room's channel too and kept in lt:R:paused (the
+// last pause or resume message), which a node reads when it creates the room or reconnects.
+//
+// Redis keys, per room R: lt:R:seq, lt:R:id:<id>, lt:R:demand, lt:R:history, lt:R:paused; channel
 // lt:R:captions; lt:cluster-id names the cluster (connection_status.server_id).
 //
 // When Redis is unreachable the node keeps serving its own speakers and viewers: finals
@@ -42,6 +45,7 @@ public:
     struct room_state {
         std::set<std::string> languages; // chosen by this node's viewers
         std::uint64_t last_seq = 0;      // newest final this node knows
+        bool paused = false;             // restored if Redis comes back without it
     };
     using local_fn = std::function<std::map<std::string, room_state>()>;
 
@@ -59,12 +63,15 @@ public:
     const std::string& cluster_id() const { return cluster_id_; }
     // The room's shared history, oldest first (empty when Redis is unreachable).
     std::vector<std::string> history(const std::string& room);
+    // The room's last pause or resume message (nullopt: never paused, or Redis unreachable).
+    std::optional<std::string> paused_state(const std::string& room);
     nlohmann::json health() const;
 
     void assign(const std::string& room, const std::string& id,
                 std::function<void(std::optional<hub::cluster_assignment>)> done) override;
     void share_final(const std::string& room, std::uint64_t seq, std::string message) override;
     void share_partial(const std::string& room, std::string message) override;
+    void share_paused(const std::string& room, std::string message) override;
     void want(const std::string& room, const std::string& lang) override;
     const std::string& node_id() const override { return node_id_; }
 

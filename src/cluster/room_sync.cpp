@@ -24,10 +24,17 @@ void ingest_history(redis_cluster& cluster, const std::string& room, hub::hub& h
         ingest(h, old, deliver);
 }
 
+// Whether the room is paused, from its shared state (unchanged when Redis has none).
+void ingest_paused(redis_cluster& cluster, const std::string& room, hub::hub& h, bool deliver) {
+    if (auto m = cluster.paused_state(room))
+        ingest(h, *m, deliver);
+}
+
 } // namespace
 
 void load_history(redis_cluster& cluster, const std::string& room, hub::hub& h) {
     ingest_history(cluster, room, h, false);
+    ingest_paused(cluster, room, h, false);
 }
 
 void connect_rooms(redis_cluster& cluster, hub::room_registry& rooms) {
@@ -54,14 +61,17 @@ void connect_rooms(redis_cluster& cluster, hub::room_registry& rooms) {
                 auto st = h->snapshot();
                 auto& r = out[name];
                 r.last_seq = st.last_seq;
+                r.paused = st.paused;
                 for (const auto& [lang, n] : st.viewers)
                     r.languages.insert(lang);
             }
             return out;
         },
         [&cluster, &rooms] {
-            for (const auto& [name, h] : rooms.all())
+            for (const auto& [name, h] : rooms.all()) {
                 ingest_history(cluster, name, *h, true);
+                ingest_paused(cluster, name, *h, true);
+            }
         });
 }
 

@@ -11,8 +11,9 @@
 
 namespace lt::cluster {
 
-// For room_registry's on_create: loads the room's shared history into its new hub, history
-// only (nobody watches yet). Blocks on Redis; nothing is loaded when it is unreachable.
+// For room_registry's on_create: loads the room's shared history and whether it is paused into
+// its new hub, history only (nobody watches yet). Blocks on Redis; nothing is loaded when it
+// is unreachable.
 void load_history(redis_cluster& cluster, const std::string& room, hub::hub& h);
 
 // Starts `cluster` (redis_cluster::start) for `rooms`:
@@ -21,7 +22,7 @@ void load_history(redis_cluster& cluster, const std::string& room, hub::hub& h);
 //   the hub's newest means messages went by while this node was not subscribed: the
 //   shared history is taken first, so viewers get them in order;
 // - the cluster learns each room's languages and newest seq (for demand and resync);
-// - after each reconnect every room takes the shared history again.
+// - after each reconnect every room takes the shared history and pause state again.
 // `rooms` must outlive the cluster's threads (until redis_cluster::stop returns).
 void connect_rooms(redis_cluster& cluster, hub::room_registry& rooms);
 

@@ -28,6 +28,9 @@ public:
     // other nodes and the shared history. Must not block: the hub calls it with its lock held.
     virtual void share_final(const std::string& room, std::uint64_t seq, std::string message) = 0;
     virtual void share_partial(const std::string& room, std::string message) = 0;
+    // The operator paused or resumed the room (a cluster_pause message): other nodes are
+    // told, and it is kept as the room's state for nodes that join later. Must not block.
+    virtual void share_paused(const std::string& room, std::string message) = 0;
     // A local viewer chose `lang`: finals from other nodes should include it from now on.
     virtual void want(const std::string& room, const std::string& lang) = 0;
     // Identifies this node's own messages when they come back.

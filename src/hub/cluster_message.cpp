@@ -44,6 +44,8 @@ std::string encode(const cluster_final& m) {
 
 std::string encode(const cluster_partial& m) { return dump(json{{"node", m.node}, {"partial", *m.frame}}); }
 
+std::string encode(const cluster_pause& m) { return dump(json{{"node", m.node}, {"paused", m.paused}}); }
+
 core::result<cluster_message> decode(std::string_view text) {
     auto m = json::parse(text, nullptr, false);
     if (m.is_discarded() || !m.is_object())
@@ -57,6 +59,12 @@ core::result<cluster_message> decode(std::string_view text) {
             return missing("partial", "a string");
         auto frame = std::make_shared<const std::string>(p->get<std::string>());
         return cluster_message(cluster_partial{std::move(*node), std::move(frame)});
+    }
+
+    if (auto p = m.find("paused"); p != m.end()) {
+        if (!p->is_boolean())
+            return missing("paused", "true or false");
+        return cluster_message(cluster_pause{std::move(*node), p->get<bool>()});
     }
 
     cluster_final f;

@@ -3,6 +3,8 @@
 // history; see cluster/redis_cluster.hpp). JSON text:
 //   final:   {"node","seq","id","text","lang","timestamp","frames":{lang: caption frame}}
 //   partial: {"node","partial": caption frame}
+//   pause:   {"node","paused": bool}  (the operator paused or resumed the room; also kept
+//            as the room's current state, so a node that joins later learns it)
 // The frames are the serialized captions as local viewers get them, so a receiving node
 // forwards the same bytes. All functions are pure and thread-safe.
 #pragma once
@@ -33,14 +35,20 @@ struct cluster_partial {
     frame_ptr frame; // the partial caption as viewers get it; never null
 };
 
-using cluster_message = std::variant<cluster_final, cluster_partial>;
+struct cluster_pause {
+    std::string node;
+    bool paused = false;
+};
+
+using cluster_message = std::variant<cluster_final, cluster_partial, cluster_pause>;
 
 // Invalid UTF-8 in the text is replaced, never an error.
 std::string encode(const cluster_final& m);
 std::string encode(const cluster_partial& m);
+std::string encode(const cluster_pause& m);
 
 // Errors: not JSON, not an object, a missing or ill-typed field (seq must be an unsigned
-// integer, frames an object of strings). `node` and `timestamp` may be absent ("").
+// integer, frames an object of strings, paused a bool). `node` and `timestamp` may be absent ("").
 core::result<cluster_message> decode(std::string_view text);
 
 } // namespace lt::hub

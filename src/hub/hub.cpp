@@ -308,6 +308,23 @@ void hub::share_ready() {
 }
 
 void hub::ingest(cluster_message message, bool deliver) {
+    if (auto* p = std::get_if<cluster_pause>(&message)) {
+        if (params_.cluster && p->node == params_.cluster->node_id())
+            return;
+        bool changed = false;
+        {
+            std::lock_guard lock(mutex_);
+            changed = paused_ != p->paused;
+            paused_ = p->paused;
+        }
+        if (changed && deliver) {
+            spdlog::info("room {}: captions {} on another node", params_.room,
+                         p->paused ? "paused" : "resumed");
+            if (params_.on_publishing)
+                params_.on_publishing(params_.room, p->paused);
+        }
+        return;
+    }
     if (auto* p = std::get_if<cluster_partial>(&message)) {
         if (params_.cluster && p->node == params_.cluster->node_id())
             return; // our own, delivered locally already
@@ -583,17 +600,29 @@ void hub::send_corrected(const std::string& lang, const entry& e) {
     fanout_(std::move(to), fit->second);
 }
 
-std::vector<hub::transcript_line> hub::transcript() const {
+std::vector<hub::transcript_line> hub::transcript(std::uint64_t after_seq, std::size_t limit) const {
     std::lock_guard lock(mutex_);
     std::vector<transcript_line> out;
-    for (const auto& e : history_)
-        out.push_back({e->seq, e->lang, e->text, e->at_ms, e->texts});
+    // The history is sorted by seq (remember()).
+    auto it =
+        std::upper_bound(history_.begin(), history_.end(), after_seq,
+                         [](std::uint64_t seq, const std::shared_ptr<entry>& e) { return seq < e->seq; });
+    for (; it != history_.end() && out.size() < limit; ++it)
+        out.push_back({(*it)->seq, (*it)->lang, (*it)->text, (*it)->at_ms, (*it)->texts});
     return out;
 }
 
 void hub::set_paused(bool paused) {
-    std::lock_guard lock(mutex_);
-    paused_ = paused;
+    {
+        // Shared under the lock, so the cluster gets two quick toggles in their order.
+        std::lock_guard lock(mutex_);
+        paused_ = paused;
+        if (params_.cluster)
+            params_.cluster->share_paused(params_.room,
+                                          encode(cluster_pause{params_.cluster->node_id(), paused}));
+    }
+    if (params_.on_publishing)
+        params_.on_publishing(params_.room, paused);
 }
 
 bool hub::paused() const {
@@ -642,6 +671,7 @@ hub::stats hub::snapshot() const {
     s.last_seq = seq_;
     for (const auto& [lang, kept] : latencies_)
         s.latencies[lang].assign(kept.begin(), kept.end());
+    s.paused = paused_;
     return s;
 }
 

@@ -77,6 +77,9 @@ struct hub_params {
     // hub is made; each local final is written to it before it is acknowledged, and each
     // translation once made. Null: memory only.
     std::shared_ptr<storage::store> store;
+    // Called (without the hub's lock) when the room is paused or resumed, here or on another
+    // node: the server tells the room's connections. Null: nobody is told.
+    std::function<void(const std::string& room, bool paused)> on_publishing;
 };
 
 struct text_in {
@@ -122,13 +125,17 @@ public:
         std::int64_t at_ms = 0;
         std::map<std::string, std::string> translations;
     };
-    std::vector<transcript_line> transcript() const;
+    // At most `limit` of them after `after_seq` (a transcript streams a batch at a time).
+    std::vector<transcript_line> transcript(std::uint64_t after_seq = 0,
+                                            std::size_t limit = static_cast<std::size_t>(-1)) const;
     // Paused: speakers' text is not shown (the server's sessions check it); typed text is.
+    // Shared with the cluster (every node of the room pauses) and told through on_publishing.
     void set_paused(bool paused);
     bool paused() const;
     // A message another node shared (cluster_hook::share_final/share_partial), decoded: its
     // finals join the history and reach local viewers like local ones; this node's own
-    // messages are ignored. `deliver` false: history only (loading a room).
+    // messages are ignored. A pause from another node sets paused() and calls on_publishing
+    // when it changed (and `deliver`). `deliver` false: history only (loading a room).
     void ingest(cluster_message message, bool deliver = true);
     // The newest seq this hub knows (its own or another node's).
     std::uint64_t last_seq() const;
@@ -152,6 +159,7 @@ public:
         std::size_t pending = 0; // finals waiting for some language
         // Per language, the last `latencies_kept` finals translated on this node, oldest first.
         std::map<std::string, std::vector<latency>> latencies;
+        bool paused = false;
     };
     stats snapshot() const;
     // Nobody watches, no translation is pending, nothing waits to be shared with the cluster:

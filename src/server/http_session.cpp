@@ -315,6 +315,45 @@ void basic_http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     send(std::move(res));
 }
 
+bool transcript_pipe::write(std::string piece) {
+    if (piece.empty())
+        return true; // an empty chunk would end the body
+    std::unique_lock lock(mutex);
+    if (!cv.wait_until(lock, deadline, [&] { return gone || bytes < limit; }) ||
+        std::chrono::steady_clock::now() >= deadline)
+        gone = true; // too slow: the session cuts the connection at its next write
+    if (gone)
+        return false;
+    bytes += piece.size();
+    pieces.push_back(std::move(piece));
+    if (std::exchange(writer_idle, false)) {
+        lock.unlock();
+        wake(shared_from_this());
+    }
+    return true;
+}
+
+void transcript_pipe::finish() {
+    std::unique_lock lock(mutex);
+    finished = true;
+    if (!gone && std::exchange(writer_idle, false)) {
+        lock.unlock();
+        wake(shared_from_this());
+    }
+}
+
+void transcript_pipe::cancel() {
+    std::lock_guard lock(mutex);
+    gone = true;
+    cv.notify_all();
+}
+
+void transcript_pipe::written(std::size_t n) {
+    std::lock_guard lock(mutex);
+    bytes -= n;
+    cv.notify_all();
+}
+
 template <class Stream>
 void basic_http_session<Stream>::send_transcript(const http::request<http::string_body>& req,
                                                  transcript_request tr, std::string lang) {
@@ -323,23 +362,91 @@ void basic_http_session<Stream>::send_transcript(const http::request<http::strin
         return send(text_response(req, http::status::service_unavailable, "text/plain",
                                   "busy building other transcripts; try again in a moment\n"));
     }
-    std::thread([self = shared_from_this(), req, tr = std::move(tr), lang = std::move(lang)] {
-        auto built = build_transcript(*self->state_, tr, lang);
-        --self->state_->transcript_builds;
-        asio::post(self->stream_.get_executor(), [self, req, tr, lang, built = std::move(built)]() mutable {
-            const bool ok = built.status == 200;
-            auto res =
-                text_response(req, static_cast<http::status>(built.status),
-                              ok ? transcript::content_type(tr.format) : "text/plain", std::move(built.body));
-            if (ok) {
-                static const char* ext[] = {"srt", "vtt", "txt"};
-                res.set(http::field::content_disposition, "attachment; filename=\"" + tr.room +
-                                                              (lang.empty() ? "" : "-" + lang) + "." +
-                                                              ext[static_cast<int>(tr.format)] + "\"");
-            }
-            self->send(std::move(res));
-        });
+    auto checked = check_transcript(*state_, tr, lang);
+    const bool head = req.method() == http::verb::head;
+    if (checked.status != 200 || head)
+        --state_->transcript_builds;
+    if (checked.status != 200)
+        return send(text_response(req, static_cast<http::status>(checked.status), "text/plain",
+                                  std::move(checked.body)));
+
+    auto pipe = std::make_shared<transcript_pipe>();
+    pipe->chunked = req.version() >= 11;
+    pipe->keep_alive = pipe->chunked && req.keep_alive();
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, req.version());
+    common_headers(*res, transcript::content_type(tr.format));
+    static const char* ext[] = {"srt", "vtt", "txt"};
+    res->set(http::field::content_disposition, "attachment; filename=\"" + tr.room +
+                                                   (lang.empty() ? "" : "-" + lang) + "." +
+                                                   ext[static_cast<int>(tr.format)] + "\"");
+    res->keep_alive(pipe->keep_alive);
+    res->chunked(pipe->chunked);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    auto self = shared_from_this();
+    lowest().expires_after(std::chrono::seconds(30));
+    http::async_write_header(stream_, *sr, [self, res, sr, pipe, head](beast::error_code ec, std::size_t n) {
+        if (ec) {
+            pipe->cancel();
+            return fail(ec, "transcript write");
+        }
+        if (head)
+            return self->on_write(pipe->keep_alive, ec, n);
+        self->write_transcript(pipe);
+    });
+    if (head)
+        return;
+    pipe->wake = [self](std::shared_ptr<transcript_pipe> p) {
+        asio::post(self->stream_.get_executor(), [self, p = std::move(p)] { self->write_transcript(p); });
+    };
+    std::thread([state = state_, pipe, tr = std::move(tr), lang = std::move(lang)] {
+        stream_transcript(*state, tr, lang, *pipe);
+        --state->transcript_builds;
+        pipe->finish();
     }).detach();
+}
+
+template <class Stream>
+void basic_http_session<Stream>::write_transcript(std::shared_ptr<transcript_pipe> pipe) {
+    std::shared_ptr<std::string> piece;
+    {
+        std::lock_guard lock(pipe->mutex);
+        if (pipe->gone) { // too slow (transcript_pipe::max_time): cut, never end the body cleanly
+            beast::error_code ec;
+            lowest().socket().close(ec);
+            return;
+        }
+        if (pipe->pieces.empty()) {
+            if (!pipe->finished) {
+                pipe->writer_idle = true;
+                return;
+            }
+        } else {
+            piece = std::make_shared<std::string>(std::move(pipe->pieces.front()));
+            pipe->pieces.pop_front();
+        }
+    }
+    auto self = shared_from_this();
+    lowest().expires_after(std::chrono::seconds(30));
+    if (!piece) { // the end
+        if (!pipe->chunked)
+            return do_close();
+        return asio::async_write(stream_, http::make_chunk_last(),
+                                 [self, keep_alive = pipe->keep_alive](beast::error_code ec, std::size_t n) {
+                                     self->on_write(keep_alive, ec, n);
+                                 });
+    }
+    auto next = [self, pipe, piece](beast::error_code ec, std::size_t) {
+        if (ec) {
+            pipe->cancel(); // the transcript's thread stops at its next piece
+            return fail(ec, "transcript write");
+        }
+        pipe->written(piece->size());
+        self->write_transcript(pipe);
+    };
+    if (pipe->chunked)
+        asio::async_write(stream_, http::make_chunk(asio::buffer(*piece)), std::move(next));
+    else
+        asio::async_write(stream_, asio::buffer(*piece), std::move(next));
 }
 
 template <class Stream>

@@ -7,13 +7,43 @@
 #include "server/routes/transcript.hpp"
 #include "server/state.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 namespace lt::server {
+
+// The pieces of a streamed transcript between the thread that makes them and the session that
+// writes them: at most `limit` bytes wait; the maker waits beyond that. A transcript holds one
+// of the server's two build slots until it is made, so a client too slow to take it within
+// `max_time` is cut off (the body ends without its last chunk: the client sees it incomplete).
+struct transcript_pipe final : transcript_sink, std::enable_shared_from_this<transcript_pipe> {
+    static constexpr std::size_t limit = 64 * 1024;
+    static constexpr std::chrono::minutes max_time{10};
+    const std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + max_time;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<std::string> pieces;
+    std::size_t bytes = 0;
+    bool finished = false;    // the maker is done
+    bool gone = false;        // a write failed: the client left
+    bool writer_idle = false; // the session waits for a piece: wake it
+    bool chunked = true;      // false for HTTP/1.0: the body ends with the connection
+    bool keep_alive = false;
+    // Posts write_transcript to the session's thread.
+    std::function<void(std::shared_ptr<transcript_pipe>)> wake;
+
+    bool write(std::string piece) override;
+    void finish();
+    void cancel();
+    void written(std::size_t n);
+};
 
 template <class Stream>
 class basic_http_session : public std::enable_shared_from_this<basic_http_session<Stream>> {
@@ -36,10 +66,12 @@ private:
     void on_read(beast::error_code ec, std::size_t bytes);
     void upgrade();
     void send_qr(const http::request<http::string_body>& req, const std::string& room);
-    // Builds the transcript on a thread of its own (it may wait on translations), then sends it
-    // from this session's thread.
+    // Streams the transcript: built on a thread of its own (it may wait on translations),
+    // written from this session's thread as chunks (HTTP/1.0: until the connection closes).
     void send_transcript(const http::request<http::string_body>& req, transcript_request tr,
                          std::string lang);
+    // Writes the next piece waiting in `pipe`, or ends the body once it is finished.
+    void write_transcript(std::shared_ptr<transcript_pipe> pipe);
     void generate_token(const http::request<http::string_body>& req, std::string_view target);
     template <class Response>
     void send(Response&& res);

@@ -79,10 +79,12 @@ void prune(storage::store& store, unsigned retain_days) {
 std::unique_ptr<hub::room_registry> make_rooms(const server_config& config,
                                                translate::translation_service& service,
                                                const std::shared_ptr<cluster::redis_cluster>& cluster,
-                                               std::shared_ptr<storage::store> store, hub::fanout_fn fanout) {
+                                               std::shared_ptr<storage::store> store, hub::fanout_fn fanout,
+                                               std::function<void(const std::string&, bool)> on_publishing) {
     hub::hub_params hp;
     hp.history = config.history;
     hp.store = std::move(store);
+    hp.on_publishing = std::move(on_publishing);
     std::function<void(const std::string&, hub::hub&)> on_create;
     if (cluster) {
         hp.cluster = cluster;
@@ -262,7 +264,16 @@ struct server::impl {
             fan_out(std::move(to), frame);
         };
         st->store = make_store(c);
-        st->rooms = make_rooms(c, *st->service, st->cluster, st->store, std::move(fanout));
+        // Everyone in the room hears of a pause, wherever the operator is: speakers stop
+        // expecting their text on screen, pages can say why nothing comes.
+        auto on_publishing = [s = st.get()](const std::string& room, bool paused) {
+            auto frame = std::make_shared<const std::string>(protocol::serialize_publishing(paused));
+            s->for_each_session([&](const std::shared_ptr<ws_session>& session) {
+                if (session->room() == room)
+                    session->deliver(frame);
+            });
+        };
+        st->rooms = make_rooms(c, *st->service, st->cluster, st->store, std::move(fanout), on_publishing);
         if (st->cluster)
             cluster::connect_rooms(*st->cluster, *st->rooms);
         st->status = make_status(*st);

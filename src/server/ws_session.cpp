@@ -226,15 +226,9 @@ void ws_session::handle(std::string_view text) {
             state_->metrics.unauthorized.inc();
             return send_error("Unauthorized: pausing captions needs the room's speaker key", "unauthorized");
         }
-        hub_->set_paused(sp->paused);
         spdlog::info("room {}: captions {}", room_, sp->paused ? "paused" : "resumed");
-        // Everyone in the room hears it: speakers stop expecting their text on screen, pages
-        // can say why nothing comes.
-        auto frame = std::make_shared<const std::string>(protocol::serialize_publishing(sp->paused));
-        state_->for_each_session([&](const std::shared_ptr<ws_session>& s) {
-            if (s->room() == room_)
-                s->deliver(frame);
-        });
+        // The whole room is told (on every node of a cluster): see make_state's on_publishing.
+        hub_->set_paused(sp->paused);
         return;
     }
 }

@@ -139,13 +139,34 @@ core::result<bool> store::add_final(const stored_caption& c) {
 
 core::result<bool> store::add_translation(const std::string& room, std::uint64_t seq,
                                           const stored_translation& t) {
+    return add_translations(room, {{seq, t}});
+}
+
+core::result<bool>
+store::add_translations(const std::string& room,
+                        const std::vector<std::pair<std::uint64_t, stored_translation>>& ts) {
     std::lock_guard lock(mutex_);
-    statement s(db_,
-                "INSERT OR REPLACE INTO translations (room, seq, lang, text, engine) VALUES (?, ?, ?, ?, ?)");
-    s.bind(1, room).bind(2, seq).bind(3, t.lang).bind(4, t.text).bind(5, t.engine);
-    if (s.step() != SQLITE_DONE)
-        return core::make_error("cannot store the " + t.lang + " translation of final " +
-                                std::to_string(seq) + " of room " + room + ": " + s.error());
+    std::string why;
+    const bool many = ts.size() > 1;
+    if (many && !exec(db_, "BEGIN IMMEDIATE", why))
+        return core::make_error("cannot store translations of room " + room + ": " + why);
+    for (const auto& [seq, t] : ts) {
+        statement s(
+            db_,
+            "INSERT OR REPLACE INTO translations (room, seq, lang, text, engine) VALUES (?, ?, ?, ?, ?)");
+        s.bind(1, room).bind(2, seq).bind(3, t.lang).bind(4, t.text).bind(5, t.engine);
+        if (s.step() != SQLITE_DONE) {
+            auto error = core::make_error("cannot store the " + t.lang + " translation of final " +
+                                          std::to_string(seq) + " of room " + room + ": " + s.error());
+            if (many)
+                exec(db_, "ROLLBACK", why);
+            return error;
+        }
+    }
+    if (many && !exec(db_, "COMMIT", why)) {
+        exec(db_, "ROLLBACK", why);
+        return core::make_error("cannot store translations of room " + room + ": " + why);
+    }
     return true;
 }
 
@@ -217,28 +238,43 @@ std::vector<stored_caption> store::recent(const std::string& room, std::size_t l
     return {out.rbegin(), out.rend()};
 }
 
+std::vector<stored_caption> store::page(const std::string& room, std::uint64_t after_seq,
+                                        std::size_t limit) const {
+    std::lock_guard lock(mutex_);
+    statement s(db_, (std::string("SELECT ") + caption_columns +
+                      " FROM captions WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?")
+                         .c_str());
+    s.bind(1, room).bind(2, after_seq).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<stored_caption> out;
+    while (s.step() == SQLITE_ROW)
+        out.push_back(read_caption(s));
+    return out;
+}
+
 void store::for_each(const std::string& room, const std::function<void(const stored_caption&)>& f,
                      std::size_t batch) const {
     std::uint64_t after = 0;
     for (;;) {
-        std::vector<stored_caption> chunk;
-        {
-            // A batch at a time, so a long transcript does not hold the lock (and every
-            // speaker's acknowledgement) while it is sent.
-            std::lock_guard lock(mutex_);
-            statement s(db_, (std::string("SELECT ") + caption_columns +
-                              " FROM captions WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?")
-                                 .c_str());
-            s.bind(1, room).bind(2, after).bind(3, static_cast<std::int64_t>(batch));
-            while (s.step() == SQLITE_ROW)
-                chunk.push_back(read_caption(s));
-        }
+        auto chunk = page(room, after, batch);
         for (const auto& c : chunk)
             f(c);
         if (chunk.size() < batch)
             return;
         after = chunk.back().seq;
     }
+}
+
+std::map<std::uint64_t, std::string> store::translations_into(const std::string& room,
+                                                              const std::string& lang, std::uint64_t first,
+                                                              std::uint64_t last) const {
+    std::lock_guard lock(mutex_);
+    statement s(db_,
+                "SELECT seq, text FROM translations WHERE room = ? AND lang = ? AND seq BETWEEN ? AND ?");
+    s.bind(1, room).bind(2, lang).bind(3, first).bind(4, last);
+    std::map<std::uint64_t, std::string> out;
+    while (s.step() == SQLITE_ROW)
+        out[static_cast<std::uint64_t>(s.integer(0))] = s.text(1);
+    return out;
 }
 
 std::map<std::string, stored_translation> store::translations(const std::string& room,

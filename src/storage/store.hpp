@@ -63,6 +63,9 @@ public:
     // Replaces an earlier translation of the same (room, seq, lang).
     core::result<bool> add_translation(const std::string& room, std::uint64_t seq,
                                        const stored_translation& t);
+    // Several (seq, translation) at once, in one transaction (one write to the disk).
+    core::result<bool> add_translations(const std::string& room,
+                                        const std::vector<std::pair<std::uint64_t, stored_translation>>& ts);
     // New text for a final: marks it corrected and forgets its translations (they are of the
     // old text). An unknown seq is an error.
     core::result<bool> correct(const std::string& room, std::uint64_t seq, const std::string& text);
@@ -73,10 +76,17 @@ public:
     std::optional<stored_caption> caption(const std::string& room, std::uint64_t seq) const;
     // The newest `limit` finals of a room, oldest first.
     std::vector<stored_caption> recent(const std::string& room, std::size_t limit) const;
-    // Every final of a room in seq order, a batch at a time (a transcript streams).
+    // At most `limit` finals of a room after `after_seq`, in seq order: one batch of a
+    // transcript, which streams (the lock is held for one batch only).
+    std::vector<stored_caption> page(const std::string& room, std::uint64_t after_seq,
+                                     std::size_t limit) const;
+    // Every final of a room in seq order, a batch at a time.
     void for_each(const std::string& room, const std::function<void(const stored_caption&)>& f,
                   std::size_t batch = 500) const;
     std::map<std::string, stored_translation> translations(const std::string& room, std::uint64_t seq) const;
+    // The texts in `lang` of the room's finals with seq in [first, last] (one batch of a transcript).
+    std::map<std::uint64_t, std::string> translations_into(const std::string& room, const std::string& lang,
+                                                           std::uint64_t first, std::uint64_t last) const;
     std::optional<stored_translation> translation(const std::string& room, std::uint64_t seq,
                                                   const std::string& lang) const;
 

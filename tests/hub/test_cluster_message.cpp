@@ -64,6 +64,20 @@ TEST(cluster_message, a_partial_survives_the_round_trip) {
     EXPECT_EQ(*p->frame, R"({"type":"translated_text"})");
 }
 
+TEST(cluster_message, a_pause_survives_the_round_trip) {
+    for (bool paused : {true, false}) {
+        auto r = hub::decode(hub::encode(hub::cluster_pause{"node-c", paused}));
+        ASSERT_TRUE(r) << r.error_message();
+        auto* p = std::get_if<hub::cluster_pause>(&r.value());
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(p->node, "node-c");
+        EXPECT_EQ(p->paused, paused);
+    }
+    EXPECT_EQ(json::parse(hub::encode(hub::cluster_pause{"n", true})),
+              (json{{"node", "n"}, {"paused", true}}));
+    EXPECT_NE(decode_error(R"({"node":"n","paused":"yes"})").find("paused"), std::string::npos);
+}
+
 TEST(cluster_message, the_wire_format_is_what_other_nodes_read) {
     // Nodes of different versions share a room during a rolling update: the field names
     // and types are the contract.
@@ -153,6 +167,9 @@ public:
     void share_partial(const std::string&, std::string message) override {
         share_final("", 0, std::move(message));
     }
+    void share_paused(const std::string&, std::string message) override {
+        share_final("", 0, std::move(message));
+    }
     void want(const std::string&, const std::string&) override {}
     const std::string& node_id() const override { return node_; }
 
@@ -194,8 +211,15 @@ struct clustered_hub : ::testing::Test {
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{2, 100, 0});
     std::shared_ptr<recording_cluster> cluster = std::make_shared<recording_cluster>();
+    std::vector<bool> told; // on_publishing's calls
     std::shared_ptr<hub::hub> room = std::make_shared<hub::hub>(
-        *service, hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = cluster, .store = nullptr});
+        *service,
+        hub::hub_params{.history = 50,
+                        .catch_up = 20,
+                        .room = "main",
+                        .cluster = cluster,
+                        .store = nullptr,
+                        .on_publishing = [this](const std::string&, bool p) { told.push_back(p); }});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, bool partials = false) {
         auto r = std::make_shared<recorder>();
@@ -289,4 +313,25 @@ TEST_F(clustered_hub, share_unfinished_shares_finals_whose_translations_were_dro
     EXPECT_EQ(m.frames.count("es"), 1u);
     EXPECT_EQ(m.frames.count("fr"), 0u) << "another node translates it";
     EXPECT_EQ(room->share_unfinished(), 0u);
+}
+
+TEST_F(clustered_hub, a_pause_is_shared_and_another_nodes_pause_is_taken) {
+    room->set_paused(true);
+    auto shared = cluster->wait_for(1);
+    ASSERT_EQ(shared.size(), 1u);
+    auto m = hub::decode(shared[0]);
+    ASSERT_TRUE(m) << m.error_message();
+    EXPECT_EQ(std::get<hub::cluster_pause>(m.value()).node, "node-a");
+    EXPECT_TRUE(std::get<hub::cluster_pause>(m.value()).paused);
+    EXPECT_EQ(told, std::vector<bool>{true}) << "a local pause is always told (the operator's confirmation)";
+
+    room->ingest(hub::cluster_pause{"node-b", false});
+    EXPECT_FALSE(room->paused());
+    room->ingest(hub::cluster_pause{"node-b", false}); // no change: nobody told again
+    room->ingest(hub::cluster_pause{"node-a", true});  // our own, back from Redis
+    EXPECT_FALSE(room->paused());
+    room->ingest(hub::cluster_pause{"node-b", true}, false); // loading a room: state only
+    EXPECT_TRUE(room->paused());
+    EXPECT_TRUE(room->snapshot().paused);
+    EXPECT_EQ(told, (std::vector<bool>{true, false}));
 }

@@ -51,9 +51,13 @@ struct hub_fixture : ::testing::Test {
     std::shared_ptr<test::tagging_translator> backend = std::make_shared<test::tagging_translator>();
     std::unique_ptr<translate::translation_service> service =
         std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 0});
-    std::shared_ptr<hub::hub> hub = std::make_shared<hub::hub>(
-        *service,
-        hub::hub_params{.history = 50, .catch_up = 20, .room = "main", .cluster = nullptr, .store = nullptr});
+    std::shared_ptr<hub::hub> hub =
+        std::make_shared<hub::hub>(*service, hub::hub_params{.history = 50,
+                                                             .catch_up = 20,
+                                                             .room = "main",
+                                                             .cluster = nullptr,
+                                                             .store = nullptr,
+                                                             .on_publishing = nullptr});
 
     std::shared_ptr<recorder> viewer(const std::string& lang, std::optional<std::uint64_t> since = {},
                                      bool partials = false) {

@@ -271,6 +271,14 @@ double metric(unsigned short port, const std::string& name) {
     return -1;
 }
 
+std::uint64_t translations_made(unsigned short port) {
+    auto m = http_get(port, "/metrics").body;
+    auto at = m.find("lt_translation_seconds_count");
+    if (at == std::string::npos)
+        return 0;
+    return std::stoull(m.substr(m.find(' ', at) + 1));
+}
+
 fake_service::fake_service(const std::string& script, std::vector<std::string> args) : script_(script) {
     std::string port_file = "/tmp/lt-" + script + "-" + std::to_string(::getpid()) + "-" +
                             std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".port";

@@ -94,6 +94,8 @@ http_reply http_get(unsigned short port, const std::string& raw_target, const st
                     const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
 // An unlabelled value from the server's /metrics (-1 when absent).
 double metric(unsigned short port, const std::string& name);
+// Backend translations the server made: the translation-time histogram's count (0 when absent).
+std::uint64_t translations_made(unsigned short port);
 
 // tools/<script>, a vendor's stand-in, on a free loopback port (--port 0 --port-file), with
 // its /_fake/ controls. Throws with the script's stderr when it does not start in 15 s.

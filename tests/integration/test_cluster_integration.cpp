@@ -63,15 +63,6 @@ std::vector<std::string> texts(const std::vector<json>& frames) {
     return out;
 }
 
-// Backend translations done by a node: the translation-time histogram's count.
-std::uint64_t translations(unsigned short port) {
-    auto m = http_get(port, "/metrics").body;
-    auto at = m.find("lt_translation_seconds_count");
-    if (at == std::string::npos)
-        return 0;
-    return std::stoull(m.substr(m.find(' ', at) + 1));
-}
-
 std::unique_ptr<server_process> node(const redis_server& redis, const std::string& translator = "apertium") {
     return std::make_unique<server_process>(
         std::vector<std::string>{"--translator", translator, "--redis", redis.url()},
@@ -111,8 +102,8 @@ TEST(cluster, a_speaker_on_one_node_reaches_viewers_on_another_translated_once_p
     EXPECT_EQ(texts(es.ws->collect("translated_text", 3)), want_es);
     EXPECT_EQ(texts(fr.ws->collect("translated_text", 3)), want_fr);
     // Node A translated es and fr once per caption; node B, whose viewers they are, none.
-    EXPECT_EQ(translations(a->port()), 6u);
-    EXPECT_EQ(translations(b->port()), 0u);
+    EXPECT_EQ(translations_made(a->port()), 6u);
+    EXPECT_EQ(translations_made(b->port()), 0u);
     auto health = json::parse(http_get(b->port(), "/health").body);
     EXPECT_EQ(health["cluster"]["connected"], true);
     EXPECT_EQ(health["rooms"]["talk"]["last_seq"], 3);
@@ -257,4 +248,85 @@ TEST(cluster, a_node_that_was_not_listening_fills_the_gap_from_the_shared_histor
     say(*s, "after", "g4");
     EXPECT_EQ(texts(v.ws->collect("translated_text", 1)), std::vector<std::string>{"after"});
     EXPECT_FALSE(v.ws->receive_type("translated_text", 300ms)) << "nothing twice";
+}
+
+// The operator's pause holds on every node: the speaker on node A, the operator on node B,
+// viewers on both; a node started while the room is paused learns it from Redis.
+TEST(cluster, a_pause_on_one_node_holds_on_every_node_and_a_new_node_learns_it) {
+    redis_server redis;
+    auto a = node(redis, "none"), b = node(redis, "none");
+    // The next caption a viewer gets ("" when none came).
+    auto next = [](viewer_conn& v) {
+        auto got = texts(v.ws->collect("translated_text", 1));
+        return got.empty() ? std::string() : got.front();
+    };
+    auto on_a = viewer(a->port(), "pause", "en");
+    auto on_b = viewer(b->port(), "pause", "en");
+    auto mic = speaker(a->port(), "pause");
+    auto op = speaker(b->port(), "pause");
+    say(*mic, "before the break", "p1");
+    EXPECT_EQ(next(on_a), "before the break");
+    EXPECT_EQ(next(on_b), "before the break");
+
+    auto set_publishing = [](bool paused) {
+        return json{{"type", "set_publishing"}, {"data", {{"paused", paused}, {"api_key", key}}}};
+    };
+    op->send(set_publishing(true));
+    auto told = mic->receive_type("publishing");
+    ASSERT_TRUE(told) << "the speaker on the other node is told";
+    EXPECT_EQ((*told)["data"]["paused"], true);
+    auto viewer_told = on_a.ws->receive_type("publishing");
+    ASSERT_TRUE(viewer_told);
+    EXPECT_EQ((*viewer_told)["data"]["paused"], true);
+    EXPECT_EQ(say(*mic, "private remark", "p2"), 0u) << "acknowledged, not published";
+    // Typed text still goes out, from either node.
+    op->send({{"type", "new_text"},
+              {"data", {{"text", "Short break."}, {"id", "t1"}, {"api_key", key}, {"source", "typed"}}}});
+    ASSERT_TRUE(op->receive_type("text_ack", 5s));
+    EXPECT_EQ(next(on_a), "Short break.");
+    EXPECT_EQ(next(on_b), "Short break.");
+
+    // A third node, started during the pause.
+    auto c = node(redis, "none");
+    auto late = speaker(c->port(), "pause");
+    auto told_late = late->receive_type("publishing");
+    ASSERT_TRUE(told_late) << "a node that joins learns the room is paused";
+    EXPECT_EQ((*told_late)["data"]["paused"], true);
+    EXPECT_EQ(say(*late, "also private", "p3"), 0u);
+
+    op->send(set_publishing(false));
+    auto resumed = mic->receive_type("publishing");
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ((*resumed)["data"]["paused"], false);
+    ASSERT_TRUE(late->receive_type("publishing"));
+    EXPECT_GT(say(*mic, "we are back", "p4"), 0u);
+    EXPECT_EQ(next(on_a), "we are back");
+    EXPECT_EQ(next(on_b), "we are back");
+    EXPECT_FALSE(on_b.ws->receive_type("translated_text", 300ms)) << "nothing said while paused";
+}
+
+// Redis restarting empty forgets the pause; the paused node writes it back when it rejoins,
+// so a node that comes later still learns it.
+TEST(cluster, a_paused_room_stays_paused_when_redis_restarts_empty) {
+    redis_server redis;
+    auto a = node(redis, "none");
+    auto op = speaker(a->port(), "hold");
+    op->send({{"type", "set_publishing"}, {"data", {{"paused", true}, {"api_key", key}}}});
+    ASSERT_TRUE(op->receive_type("publishing"));
+    redis.stop();
+    redis.start();
+    lt::redis::connection r(lt::redis::parse_url(redis.url()).value());
+    bool restored = false;
+    for (int i = 0; i < 100 && !restored; ++i) {
+        auto v = r.command({"GET", "lt:hold:paused"});
+        restored = v && v.value().type == lt::redis::reply::kind::string;
+        if (!restored)
+            std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(restored) << "node A did not write the pause back";
+    auto c = node(redis, "none");
+    auto late = speaker(c->port(), "hold");
+    auto told = late->receive_type("publishing");
+    ASSERT_TRUE(told);
+    EXPECT_EQ((*told)["data"]["paused"], true);
 }

@@ -150,6 +150,28 @@ TEST(store, for_each_reads_a_room_in_order_across_batches_and_retention_prunes) 
     std::filesystem::remove_all(dir);
 }
 
+TEST(store, a_transcript_reads_pages_and_their_translations_and_stores_a_group_at_once) {
+    auto dir = fresh_dir("pages");
+    auto s = store::open(dir);
+    ASSERT_TRUE(s);
+    auto& st = *s.value();
+    for (std::uint64_t i = 1; i <= 5; ++i)
+        ASSERT_TRUE(st.add_final(final_of("main", i, "Line " + std::to_string(i))));
+    ASSERT_TRUE(st.add_final(final_of("other", 1, "Elsewhere")));
+    ASSERT_TRUE(st.add_translations("main", {{2, {"es", "Línea 2", "apertium"}},
+                                             {3, {"es", "Línea 3", "apertium"}},
+                                             {3, {"fr", "Ligne 3", "apertium"}},
+                                             {5, {"es", "Línea 5", "apertium"}}}));
+    auto page = st.page("main", 1, 3);
+    ASSERT_EQ(page.size(), 3u);
+    EXPECT_EQ(page.front().seq, 2u);
+    EXPECT_EQ(page.back().seq, 4u);
+    EXPECT_TRUE(st.page("main", 5, 3).empty());
+    EXPECT_EQ(st.translations_into("main", "es", 2, 4),
+              (std::map<std::uint64_t, std::string>{{2, "Línea 2"}, {3, "Línea 3"}}));
+    std::filesystem::remove_all(dir);
+}
+
 TEST(store, an_unusable_directory_is_an_error_naming_it) {
     auto s = store::open("/proc/no-such-dir/data");
     ASSERT_FALSE(s);
