@@ -149,6 +149,7 @@ struct shared_stats {
     reason_counter connect_failures;
     reason_counter drop_reasons;
     reason_counter server_errors;
+    reason_counter wrong_langs; // soak: "wanted -> got"
 };
 
 // Caption ids are "<prefix><index>"; returns the index, or -1 for anything else.
@@ -425,8 +426,10 @@ private:
         else
             runs_.emplace_back(k, k);
         stats_.received++;
-        if (lang != lang_)
+        if (lang != lang_) {
             stats_.wrong_lang++;
+            stats_.wrong_langs.add(lang_ + " -> " + std::string(lang));
+        }
         std::int64_t sent = soak_->send_ns[k].load(std::memory_order_acquire);
         if (subscribed_ && sent > subscribed_ns_ && !stalls_) // a stalled viewer's latency is its own doing
             soak_->record(static_cast<std::size_t>(k), t);
@@ -1806,6 +1809,7 @@ int run_soak(const params& p) {
         {"duplicates", stats.duplicates.load()},
         {"out_of_order", stats.out_of_order.load()},
         {"wrong_lang", stats.wrong_lang.load()},
+        {"wrong_langs", stats.wrong_langs.to_json()},
         {"foreign", stats.foreign.load()},
         {"errors", stats.server_errors.to_json()},
         {"latency_ms",

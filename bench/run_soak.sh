@@ -123,7 +123,7 @@ if r["stalled_dropped"] != r["stalled"]:
     fail.append(f"only {r['stalled_dropped']} of {r['stalled']} stalled viewers were dropped by the server")
 for key in ("unacked", "duplicates", "out_of_order", "wrong_lang", "never_subscribed"):
     if r[key]:
-        fail.append(f"{key}: {r[key]}")
+        fail.append(f"{key}: {r[key]}" + (f" {r.get('wrong_langs', '')}" if key == "wrong_lang" else ""))
 if r["notes"]:
     fail.append("notes: " + "; ".join(r["notes"]))
 
@@ -161,15 +161,16 @@ print(f"- stalled viewers: {r['stalled']} started, {r['stalled_dropped']} droppe
       f"viewers that did not stall dropped: {r['dropped_normal_viewers']}")
 rows = r["per_minute"]
 print()
-print("| minutes | deliveries | p50 ms (median of minutes) | p99 ms (worst minute) | max ms | lost | joins | leaves | RSS MiB at end |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| minutes | deliveries | p50 ms (median minute) | p99 ms (median minute) | p99 ms (worst minute) | max ms | lost | joins | leaves | viewers open at end | RSS MiB at end |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 step = 10 if len(rows) >= 20 else 1
 for i in range(0, len(rows), step):
     g = rows[i:i + step]
     print(f"| {g[0]['minute']}-{g[-1]['minute']} | {sum(x['deliveries'] for x in g)} "
-          f"| {statistics.median(x['p50_ms'] for x in g)} | {max(x['p99_ms'] for x in g)} | {max(x['max_ms'] for x in g)} "
+          f"| {round(statistics.median(x['p50_ms'] for x in g), 2)} | {round(statistics.median(x['p99_ms'] for x in g), 2)} "
+          f"| {max(x['p99_ms'] for x in g)} | {max(x['max_ms'] for x in g)} "
           f"| {sum(x['lost'] for x in g)} | {sum(x['joins'] for x in g)} | {sum(x['leaves'] for x in g)} "
-          f"| {mib(g[-1]['rss_kib'])} |")
+          f"| {g[-1]['viewers_open']} | {mib(g[-1]['rss_kib'])} |")
 print()
 if fail:
     print("run_soak: FAIL: " + "; ".join(fail))
