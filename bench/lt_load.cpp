@@ -150,6 +150,8 @@ struct shared_stats {
     reason_counter drop_reasons;
     reason_counter server_errors;
     reason_counter wrong_langs; // soak: "wanted -> got"
+    // Soak: captions that came before language_set, in the language every viewer starts in (en).
+    std::atomic<std::size_t> before_language_set{0};
 };
 
 // Caption ids are "<prefix><index>"; returns the index, or -1 for anything else.
@@ -426,7 +428,9 @@ private:
         else
             runs_.emplace_back(k, k);
         stats_.received++;
-        if (lang != lang_) {
+        if (!subscribed_)
+            stats_.before_language_set++;
+        else if (lang != lang_) {
             stats_.wrong_lang++;
             stats_.wrong_langs.add(lang_ + " -> " + std::string(lang));
         }
@@ -1684,7 +1688,8 @@ int run_soak(const params& p) {
         if (std::find(stalled.begin(), stalled.end(), v) != stalled.end())
             continue;
         if (!v->was_subscribed()) {
-            ++never_subscribed;
+            // Churn may close a viewer before its language_set: only the others count.
+            never_subscribed += v->leave_ns() < 0;
             continue;
         }
         if (v->was_dropped()) {
@@ -1810,6 +1815,7 @@ int run_soak(const params& p) {
         {"out_of_order", stats.out_of_order.load()},
         {"wrong_lang", stats.wrong_lang.load()},
         {"wrong_langs", stats.wrong_langs.to_json()},
+        {"before_language_set", stats.before_language_set.load()},
         {"foreign", stats.foreign.load()},
         {"errors", stats.server_errors.to_json()},
         {"latency_ms",

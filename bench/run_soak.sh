@@ -2,13 +2,15 @@
 # Soak: one lt-server (--translator none) with N viewers for a long run. Every minute a share
 # of the viewers leaves and as many new ones join (one at a time, spread over the minute); one
 # speaker sends captions at a steady rate; every few minutes a stalled viewer (a 4 KiB receive
-# buffer, stops reading once subscribed) must be closed by the server's slow-viewer rule
-# while no one else suffers. Writes the server's RSS every 10 s and one row per minute
+# buffer, stops reading once subscribed) must be cut by the server while no one else suffers
+# (at 2 captions/s the kernel buffers the backlog, so the 60 s keep-alive cuts it before the
+# send queue's slow-consumer rule would). Writes the server's RSS every 10 s and one row per minute
 # (deliveries, latency p50/p99, viewers open, churn, captions lost) as CSV.
 #
 # Fails (exit 1) when lt_load fails, when a live viewer lost a caption (each viewer must get
 # every caption sent after it subscribed and acked 2 s before it left), when a viewer that
-# did not stall was dropped, when a stalled viewer was not dropped by the server, or
+# did not stall was dropped, when a stalled viewer was not dropped by the server, on any
+# duplicate, out-of-order or (after language_set) wrong-language caption, or
 # when the RSS grew after warm-up: the mean RSS over the last fifth of the time after warm-up
 # over the first fifth's by more than -g percent (60 min, 10 min warm-up: minutes 50-60
 # against 10-20).
@@ -29,7 +31,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 [[ $# -ge 1 ]] || usage 1
 [[ $1 == -h || $1 == --help ]] && usage 0
