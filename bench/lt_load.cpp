@@ -419,6 +419,13 @@ private:
     // Soak: no receipt per caption; the runs of indices give the gaps, and the latency goes
     // to the histogram of the caption's minute (live captions only, sent after we subscribed).
     void on_soak_caption(std::int64_t k, std::string_view lang, std::int64_t t) {
+        // Before language_set the connection is in the server's default language, and a caption
+        // fanned out to both languages around the switch comes once in each: only what arrives
+        // after it counts for gaps and duplicates.
+        if (!subscribed_) {
+            stats_.before_language_set++;
+            return;
+        }
         if (!runs_.empty() && k <= runs_.back().second) {
             ++(k == runs_.back().second ? stats_.duplicates : stats_.out_of_order);
             return;
@@ -428,9 +435,7 @@ private:
         else
             runs_.emplace_back(k, k);
         stats_.received++;
-        if (!subscribed_)
-            stats_.before_language_set++;
-        else if (lang != lang_) {
+        if (lang != lang_) {
             stats_.wrong_lang++;
             stats_.wrong_langs.add(lang_ + " -> " + std::string(lang));
         }
