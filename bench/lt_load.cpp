@@ -153,6 +153,9 @@ struct shared_stats {
     reason_counter connect_failures;
     reason_counter drop_reasons;
     reason_counter server_errors;
+    reason_counter wrong_langs; // soak: "wanted -> got"
+    // Soak: captions that came before language_set, in the language every viewer starts in (en).
+    std::atomic<std::size_t> before_language_set{0};
 };
 
 // Caption ids are "<prefix><index>"; returns the index, or -1 for anything else.
@@ -219,6 +222,34 @@ void connect_stream(websocket::stream<Stream>& ws, const tcp::endpoint& ep, Done
         beast::get_lowest_layer(ws).async_connect(ep, std::move(done));
     }
 }
+// What a soak run (--soak) shares between the speaker, the viewers and main: each caption's
+// send time, readable from any thread at receipt, and a latency histogram per minute of
+// captions (by the caption's index), so a long run keeps no per-delivery records.
+struct soak_log {
+    static constexpr std::size_t buckets = 800; // 2 % wide from 0.05 ms: up to ~3 min
+    soak_log(std::size_t captions, double rate)
+        : send_ns(captions), per_minute(captions / static_cast<std::size_t>(std::ceil(rate * 60)) + 1),
+          captions_per_minute(static_cast<std::size_t>(std::ceil(rate * 60))) {
+        for (auto& s : send_ns)
+            s.store(-1);
+    }
+    static std::size_t bucket(double ms) {
+        if (ms <= 0.05)
+            return 0;
+        auto i = static_cast<std::size_t>(std::log(ms / 0.05) / std::log(1.02)) + 1;
+        return std::min(i, buckets - 1);
+    }
+    static double bucket_ms(std::size_t i) { return 0.05 * std::pow(1.02, static_cast<double>(i)); }
+    std::size_t minute_of(std::size_t k) const { return k / captions_per_minute; }
+    void record(std::size_t k, std::int64_t t) {
+        std::int64_t s = send_ns[k].load(std::memory_order_acquire);
+        if (s >= 0)
+            per_minute[minute_of(k)][bucket((t - s) / 1e6)].fetch_add(1, std::memory_order_relaxed);
+    }
+    std::vector<std::atomic<std::int64_t>> send_ns;
+    std::vector<std::array<std::atomic<std::uint32_t>, buckets>> per_minute;
+    std::size_t captions_per_minute;
+};
 
 // One viewer connection. Everything but the counters lives on its strand; receipts_ is
 // read by main only after the io threads have been joined.
@@ -226,9 +257,24 @@ template <class Stream>
 class viewer : public std::enable_shared_from_this<viewer<Stream>> {
 public:
     viewer(net::io_context& ioc, net::ssl::context* tls, tcp::endpoint ep, std::string host, std::string lang,
-           const std::string& id_prefix, std::size_t captions, shared_stats& stats, std::size_t node = 0)
+           const std::string& id_prefix, std::size_t captions, shared_stats& stats, std::size_t node = 0,
+           soak_log* soak = nullptr)
         : ws_(make_ws<Stream>(ioc, tls)), ep_(ep), host_(std::move(host)), lang_(std::move(lang)),
-          id_prefix_(id_prefix), receipts_(captions, -1), stats_(stats), node_(node) {}
+          id_prefix_(id_prefix), captions_(captions), receipts_(soak ? 0 : captions, -1), stats_(stats),
+          node_(node), soak_(soak) {}
+
+    // A stalled viewer (soak): a small receive buffer, and it stops reading once subscribed,
+    // until resume(). Call before run().
+    void stall_once_subscribed() { stall_ = stalls_ = true; }
+    void resume() {
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
+            self->stall_ = false;
+            if (self->read_stopped_) {
+                self->read_stopped_ = false;
+                self->do_read();
+            }
+        });
+    }
 
     void run() {
         net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] { self->do_connect(); });
@@ -236,7 +282,11 @@ public:
 
     // Closes with 1000; safe to call in any state.
     void close() {
-        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] { self->do_close(); });
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
+            if (self->leave_ns_ < 0 && !self->stats_.closing.load()) // the end of the run is no leave
+                self->leave_ns_ = now_ns();
+            self->do_close();
+        });
     }
 
     const std::vector<std::int64_t>& receipts() const { return receipts_; }
@@ -245,9 +295,24 @@ public:
     const std::string& lang() const { return lang_; }
     bool was_connected() const { return connected_; }
     std::size_t node() const { return node_; } // index into the viewer ports
+    // Soak figures, read by main after the io threads are joined.
+    std::int64_t subscribed_ns() const { return subscribed_ns_; }
+    std::int64_t leave_ns() const { return leave_ns_; } // -1: never closed by us
+    std::int64_t dropped_ns() const { return dropped_ns_; }
+    const std::string& drop_reason() const { return drop_reason_; }
+    // Runs of consecutive caption indices received, in order of receipt.
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& runs() const { return runs_; }
 
 private:
     void do_connect() {
+        if (stall_) {
+            // So the server's queue, not the kernel's buffers, takes the backlog soon.
+            beast::error_code ec;
+            auto& s = beast::get_lowest_layer(ws_).socket();
+            s.open(ep_.protocol(), ec);
+            if (!ec)
+                s.set_option(net::socket_base::receive_buffer_size(4096), ec);
+        }
         connect_stream(ws_, ep_, beast::bind_front_handler(&viewer::on_connect, this->shared_from_this()));
     }
 
@@ -314,6 +379,10 @@ private:
         auto data = buffer_.data();
         handle(std::string_view(static_cast<const char*>(data.data()), data.size()), t);
         buffer_.consume(buffer_.size());
+        if (stall_ && subscribed_) {
+            read_stopped_ = true;
+            return;
+        }
         do_read();
     }
 
@@ -341,6 +410,7 @@ private:
         } else if (type == "language_set") {
             if (!subscribed_) {
                 subscribed_ = true;
+                subscribed_ns_ = t;
                 stats_.subscribed++;
             }
         } else if (type == "error") {
@@ -367,11 +437,13 @@ private:
     }
 
     void on_caption(std::string_view id, std::string_view lang, std::string_view frame, std::int64_t t) {
-        std::int64_t k = caption_index(id, id_prefix_, receipts_.size());
+        std::int64_t k = caption_index(id, id_prefix_, captions_);
         if (k < 0) {
             stats_.foreign++;
             return;
         }
+        if (soak_)
+            return on_soak_caption(k, lang, t);
         if (receipts_[k] >= 0) {
             stats_.duplicates++;
             return;
@@ -389,13 +461,44 @@ private:
             stats_.marker_mismatch++;
     }
 
+    // Soak: no receipt per caption; the runs of indices give the gaps, and the latency goes
+    // to the histogram of the caption's minute (live captions only, sent after we subscribed).
+    void on_soak_caption(std::int64_t k, std::string_view lang, std::int64_t t) {
+        // Before language_set the connection is in the server's default language, and a caption
+        // fanned out to both languages around the switch comes once in each: only what arrives
+        // after it counts for gaps and duplicates.
+        if (!subscribed_) {
+            stats_.before_language_set++;
+            return;
+        }
+        if (!runs_.empty() && k <= runs_.back().second) {
+            ++(k == runs_.back().second ? stats_.duplicates : stats_.out_of_order);
+            return;
+        }
+        if (!runs_.empty() && k == runs_.back().second + 1)
+            runs_.back().second = k;
+        else
+            runs_.emplace_back(k, k);
+        stats_.received++;
+        if (lang != lang_) {
+            stats_.wrong_lang++;
+            stats_.wrong_langs.add(lang_ + " -> " + std::string(lang));
+        }
+        std::int64_t sent = soak_->send_ns[k].load(std::memory_order_acquire);
+        if (subscribed_ && sent > subscribed_ns_ && !stalls_) // a stalled viewer's latency is its own doing
+            soak_->record(static_cast<std::size_t>(k), t);
+    }
+
     void on_closed(beast::error_code ec) {
         open_ = false;
-        if (!stats_.closing.load()) {
+        // A close we started (churn, or the end of the run) is not a drop.
+        if (!stats_.closing.load() && !closing_) {
             dropped_ = true;
+            dropped_ns_ = now_ns();
             stats_.dropped++;
-            stats_.drop_reasons.add(ec == websocket::error::closed ? close_text(ws_.reason())
-                                                                   : "read: " + ec.message());
+            drop_reason_ =
+                ec == websocket::error::closed ? close_text(ws_.reason()) : "read: " + ec.message();
+            stats_.drop_reasons.add(drop_reason_);
         }
         stats_.open--;
     }
@@ -420,12 +523,21 @@ private:
     std::string host_;
     std::string lang_;
     const std::string& id_prefix_;
+    std::size_t captions_;
     websocket::response_type res_;
     beast::flat_buffer buffer_;
     std::string request_;
     std::vector<std::int64_t> receipts_; // steady ns per caption index, -1 until received
     std::int64_t last_index_ = -1;
     shared_stats& stats_;
+    std::int64_t subscribed_ns_ = -1;
+    std::int64_t leave_ns_ = -1;
+    std::int64_t dropped_ns_ = -1;
+    std::string drop_reason_;
+    std::vector<std::pair<std::int64_t, std::int64_t>> runs_;
+    bool stall_ = false;  // stop reading once subscribed
+    bool stalls_ = false; // a stalled viewer (for the whole run)
+    bool read_stopped_ = false;
     bool open_ = false;
     bool writing_ = false;
     bool closing_ = false;
@@ -434,6 +546,7 @@ private:
     bool dropped_ = false;
     bool connected_ = false;
     std::size_t node_ = 0;
+    soak_log* soak_ = nullptr;
 };
 
 // Starts viewers at `rate` per second with at most `max_pending` handshakes in flight.
@@ -492,10 +605,11 @@ template <class Stream>
 class speaker : public std::enable_shared_from_this<speaker<Stream>> {
 public:
     speaker(net::io_context& ioc, net::ssl::context* tls, tcp::endpoint ep, std::string host,
-            std::string api_key, const std::string& id_prefix, std::size_t count, shared_stats& stats)
+            std::string api_key, const std::string& id_prefix, std::size_t count, shared_stats& stats,
+            soak_log* soak = nullptr)
         : ws_(make_ws<Stream>(ioc, tls)), timer_(ws_.get_executor()), ep_(ep), host_(std::move(host)),
           api_key_(std::move(api_key)), id_prefix_(id_prefix), send_ns_(count, -1), ack_ns_(count, -1),
-          stats_(stats) {}
+          stats_(stats), soak_(soak) {}
 
     void connect() {
         net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
@@ -564,6 +678,8 @@ private:
             d["api_key"] = api_key_;
         queue_.push_back(json{{"type", "new_text"}, {"data", d}}.dump());
         send_ns_[k] = now_ns();
+        if (soak_)
+            soak_->send_ns[k].store(send_ns_[k], std::memory_order_release);
         last_send_ns = send_ns_[k];
         sent = k + 1;
         if (queue_.size() == 1)
@@ -638,6 +754,7 @@ private:
     std::vector<std::int64_t> send_ns_;
     std::vector<std::int64_t> ack_ns_;
     shared_stats& stats_;
+    soak_log* soak_;
     double rate_ = 1;
     clock_type::time_point start_;
     bool open_ = false;
@@ -939,6 +1056,14 @@ struct params {
     std::vector<std::string> langs;          // viewer languages, round-robin; empty = all 16
     bool tls = false;                        // wss for every connection
     std::string ca_file;                     // PEM trusted beside the system's CAs (with tls)
+    // Soak (--soak): viewers come and go and some stall; figures per minute instead of per delivery.
+    bool soak = false;
+    double churn = 0.1;       // share of the viewers replaced each minute
+    double stall_every = 300; // seconds between stalled viewers; 0 = none
+    double stall_for = 0;     // seconds a stalled viewer does not read; 0 = 0.8 x stall_every
+    double rss_interval = 10; // seconds between RSS samples
+    std::string rss_csv;      // t_s,rss_kib,viewers_open (written as the run goes)
+    std::string minutes_csv;  // one row per minute of captions
 };
 
 // Polls `done` every 10 ms until it holds or `until` passes; returns done().
@@ -1375,6 +1500,409 @@ int run(const params& p, net::ssl::context* tls) {
     return clean ? 0 : 2;
 }
 
+// ---- soak ----
+
+// The captions viewer v had to get: every caption sent after it subscribed and acked at
+// least `grace_ns` before it left (or before the end). [first, last]; empty when first > last.
+std::pair<std::int64_t, std::int64_t> required_range(const viewer<plain_stream>& v,
+                                                     const std::vector<std::int64_t>& sends,
+                                                     const std::vector<std::int64_t>& acks, std::size_t sent,
+                                                     std::int64_t grace_ns) {
+    std::int64_t first = 0;
+    while (first < static_cast<std::int64_t>(sent) && sends[first] <= v.subscribed_ns())
+        ++first;
+    std::int64_t until = v.leave_ns() >= 0 ? v.leave_ns() : v.dropped_ns();
+    std::int64_t last = static_cast<std::int64_t>(sent) - 1;
+    if (until >= 0)
+        while (last >= first && (acks[last] < 0 || acks[last] > until - grace_ns))
+            --last;
+    return {first, last};
+}
+
+// A soak run: `viewers` connected for the whole run, `churn` of them replaced each minute
+// (one leave and one join at a time, spread over the minute), a stalled viewer every
+// `stall_every` s, one speaker at `rate`. Main drives churn and stalls and samples the
+// server's RSS; after the run each viewer's runs of received indices are checked against
+// the captions it had to get.
+int run_soak(const params& p) {
+    using soak_viewer = viewer<plain_stream>;
+    rlim_t fds = raise_fd_limit();
+    if (fds < p.viewers + 256)
+        std::cerr << "lt_load: warning: fd limit " << fds << " is low for " << p.viewers << " viewers\n";
+    auto address = net::ip::make_address(p.host);
+    if (!address.is_loopback())
+        throw std::invalid_argument("only loopback hosts are allowed, got " + p.host);
+    tcp::endpoint ep{address, p.port};
+    std::string host_header = p.host + ":" + std::to_string(p.port);
+    const std::size_t count = static_cast<std::size_t>(std::llround(p.rate * p.duration));
+    if (count == 0 || p.rate <= 0 || p.churn < 0 || p.churn > 1)
+        throw std::invalid_argument("need a positive --rate and --duration, and --churn in [0, 1]");
+    const double stall_for = p.stall_for > 0 ? p.stall_for : 0.8 * p.stall_every;
+    // A viewer that leaves must have every caption acked this long before it closed.
+    const std::int64_t grace_ns = 2'000'000'000;
+
+    std::random_device rd;
+    std::ostringstream prefix_s;
+    prefix_s << "ltl-" << std::hex << (rd() & 0xffffff) << "-";
+    const std::string id_prefix = prefix_s.str();
+    std::mt19937 rng(rd());
+
+    shared_stats stats;
+    soak_log log(count, p.rate);
+    net::io_context ioc{static_cast<int>(p.threads)};
+    auto work = net::make_work_guard(ioc);
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < p.threads; ++i)
+        pool.emplace_back([&ioc] { ioc.run(); });
+    auto stop_pool = [&] {
+        work.reset();
+        ioc.stop();
+        for (auto& t : pool)
+            if (t.joinable())
+                t.join();
+    };
+    std::vector<std::string> notes;
+
+    auto spk = std::make_shared<speaker<plain_stream>>(ioc, nullptr, ep, host_header, p.api_key, id_prefix,
+                                                       count, stats, &log);
+    spk->connect();
+    wait_until([&] { return spk->state.load() != 0; }, clock_type::now() + 15s);
+    if (spk->state.load() != 1) {
+        stop_pool();
+        throw std::runtime_error(spk->state.load() == -1 ? spk->failure : "speaker did not connect in time");
+    }
+
+    std::vector<std::string> langs = p.langs;
+    if (langs.empty())
+        langs.assign(viewer_languages.begin(), viewer_languages.end());
+    std::vector<std::shared_ptr<soak_viewer>> everyone; // every viewer ever started, kept for the check
+    std::vector<std::shared_ptr<soak_viewer>> live;     // the normal viewers now connected (main's)
+    std::vector<std::shared_ptr<soak_viewer>> stalled;
+    auto make_viewer = [&] {
+        auto v = std::make_shared<soak_viewer>(ioc, nullptr, ep, host_header,
+                                               langs[everyone.size() % langs.size()], id_prefix, count, stats,
+                                               0, &log);
+        everyone.push_back(v);
+        return v;
+    };
+    auto start = [&](const std::shared_ptr<soak_viewer>& v) {
+        stats.pending++;
+        v->run();
+    };
+
+    // The first viewers, through the connector's pacing.
+    {
+        std::vector<std::shared_ptr<soak_viewer>> first;
+        for (std::size_t i = 0; i < p.viewers; ++i)
+            first.push_back(make_viewer());
+        live = first;
+        auto conn =
+            std::make_shared<connector<soak_viewer>>(ioc, first, p.connect_rate, p.max_pending, stats);
+        conn->run();
+        if (!wait_until([&] { return stats.finished.load() >= p.viewers; },
+                        clock_type::now() +
+                            std::chrono::duration_cast<clock_type::duration>(
+                                std::chrono::duration<double>(p.viewers / p.connect_rate * 3 + 30))))
+            notes.push_back("connect phase timed out");
+        conn->stop();
+        wait_until([&] { return stats.subscribed.load() >= stats.connected.load(); },
+                   clock_type::now() + 30s);
+        wait_until([&] { return conn.use_count() == 1; }, clock_type::now() + 2s); // its timer lets go
+    }
+    const std::size_t first_connected = stats.connected.load();
+    if (first_connected < p.viewers)
+        notes.push_back(std::to_string(p.viewers - first_connected) +
+                        " of the first viewers did not connect");
+
+    std::ofstream rss_out;
+    if (!p.rss_csv.empty()) {
+        rss_out.open(p.rss_csv);
+        rss_out << "t_s,rss_kib,viewers_open\n" << std::flush;
+    }
+    const double minutes = p.duration / 60;
+    const std::size_t minute_rows = static_cast<std::size_t>(std::ceil(minutes));
+    std::vector<std::size_t> joins(minute_rows + 1), leaves(minute_rows + 1), open_at(minute_rows + 1);
+    std::vector<long> rss_at(minute_rows + 1, -1);
+    std::size_t joins_failed_before = stats.connect_failed.load();
+    std::size_t stalls_started = 0;
+    std::vector<std::pair<std::shared_ptr<soak_viewer>, clock_type::time_point>> stall_until;
+
+    const auto t0 = clock_type::now();
+    auto since = [&](clock_type::time_point t) { return std::chrono::duration<double>(t - t0).count(); };
+    spk->start(p.rate);
+    const double churn_interval = p.churn > 0 ? 60.0 / (p.churn * static_cast<double>(p.viewers)) : 0;
+    std::size_t churned = 0;
+    double next_rss = 0;
+    std::size_t next_minute = 1;
+    std::size_t last_progress_minute = 0;
+    // Bounded by the duration (plus the speaker's 10 s of slack).
+    while (spk->sent.load() < count && since(clock_type::now()) < p.duration + 10) {
+        const double t = since(clock_type::now());
+        const std::size_t minute = std::min(static_cast<std::size_t>(t / 60), minute_rows);
+        if (t >= next_rss) {
+            auto m = read_memory(p.server_pid);
+            if (rss_out)
+                rss_out << round2(t) << "," << m.rss_kib << "," << stats.open.load() << "\n" << std::flush;
+            next_rss += p.rss_interval;
+        }
+        if (t >= next_minute * 60.0 && next_minute <= minute_rows) {
+            open_at[next_minute - 1] = stats.open.load();
+            rss_at[next_minute - 1] = read_memory(p.server_pid).rss_kib;
+            ++next_minute;
+        }
+        // Churn: one leave and one join every churn_interval seconds.
+        while (churn_interval > 0 && static_cast<double>(churned + 1) * churn_interval <= t &&
+               !live.empty()) {
+            std::uniform_int_distribution<std::size_t> pick(0, live.size() - 1);
+            std::size_t i = pick(rng);
+            live[i]->close();
+            live[i] = live.back();
+            live.pop_back();
+            ++leaves[minute];
+            auto v = make_viewer();
+            live.push_back(v);
+            start(v);
+            ++joins[minute];
+            ++churned;
+        }
+        // Stalls: the first after one interval, and only those that end before the run does.
+        if (p.stall_every > 0 && static_cast<double>(stalls_started + 1) * p.stall_every <= t &&
+            t + stall_for < p.duration) {
+            auto v = make_viewer();
+            v->stall_once_subscribed();
+            stalled.push_back(v);
+            start(v);
+            stall_until.emplace_back(v, clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                                                std::chrono::duration<double>(stall_for)));
+            ++stalls_started;
+        }
+        // A stalled viewer reads again after stall_for: what it then reads ends in the
+        // server's close if the server dropped it.
+        for (auto& [v, until] : stall_until)
+            if (v && clock_type::now() >= until) {
+                v->resume();
+                v.reset();
+            }
+        if (minute > last_progress_minute) {
+            last_progress_minute = minute;
+            std::cerr << "lt_load soak: minute " << minute << ", " << stats.open.load() << " open, "
+                      << spk->sent.load() << " captions, RSS " << read_memory(p.server_pid).rss_kib
+                      << " KiB\n";
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    if (spk->sent.load() < count)
+        notes.push_back("speaker sent only " + std::to_string(spk->sent.load()) + " of " +
+                        std::to_string(count));
+    for (auto& [v, until] : stall_until)
+        if (v)
+            v->resume();
+    // Drain: until every ack is in and deliveries stop for 2 s, at most p.drain s.
+    {
+        const auto limit = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                                   std::chrono::duration<double>(std::max(p.drain, 2.0)));
+        std::size_t seen = stats.received.load();
+        auto quiet_since = clock_type::now();
+        while (clock_type::now() < limit) {
+            std::this_thread::sleep_for(100ms);
+            std::size_t r = stats.received.load();
+            if (r != seen) {
+                seen = r;
+                quiet_since = clock_type::now();
+            } else if (spk->acks.load() >= spk->sent.load() && clock_type::now() - quiet_since >= 2s) {
+                break;
+            }
+        }
+    }
+    const double run_seconds = since(clock_type::now());
+    if (rss_out)
+        rss_out << round2(run_seconds) << "," << read_memory(p.server_pid).rss_kib << "," << stats.open.load()
+                << "\n";
+    if (next_minute <= minute_rows) {
+        open_at[next_minute - 1] = stats.open.load();
+        rss_at[next_minute - 1] = read_memory(p.server_pid).rss_kib;
+    }
+
+    stats.closing = true;
+    for (auto& v : everyone)
+        v->close();
+    spk->close();
+    if (!wait_until([&] { return stats.open.load() == 0; }, clock_type::now() + 15s))
+        notes.push_back(std::to_string(stats.open.load()) + " viewers did not finish closing in 15 s");
+    stop_pool();
+
+    // ---- the check ----
+    const auto& sends = spk->send_times();
+    const auto& acks = spk->ack_times();
+    const std::size_t sent = spk->sent.load();
+    std::vector<std::size_t> lost_by_minute(minute_rows + 1);
+    std::size_t lost = 0, checked = 0, required = 0, never_subscribed = 0, dropped_normal = 0;
+    std::size_t stalled_dropped = 0, stalled_slow = 0;
+    json drops = json::object(), stalled_drops = json::object();
+    std::vector<bool> is_stalled(everyone.size());
+    for (const auto& v : stalled) {
+        if (v->was_dropped()) {
+            ++stalled_dropped;
+            stalled_drops[v->drop_reason()] = stalled_drops.value(v->drop_reason(), 0) + 1;
+            stalled_slow += v->drop_reason().find("slow consumer") != std::string::npos;
+        }
+    }
+    for (const auto& v : everyone) {
+        if (std::find(stalled.begin(), stalled.end(), v) != stalled.end())
+            continue;
+        if (!v->was_subscribed()) {
+            // Churn may close a viewer before its language_set: only the others count.
+            never_subscribed += v->leave_ns() < 0;
+            continue;
+        }
+        if (v->was_dropped()) {
+            ++dropped_normal;
+            drops[v->drop_reason()] = drops.value(v->drop_reason(), 0) + 1;
+        }
+        ++checked;
+        auto [first, last] = required_range(*v, sends, acks, sent, grace_ns);
+        if (first > last)
+            continue;
+        required += static_cast<std::size_t>(last - first + 1);
+        // Every required index not inside one of the received runs is lost.
+        std::int64_t k = first;
+        for (const auto& [a, b] : v->runs()) {
+            if (b < k)
+                continue;
+            for (; k < std::min(a, last + 1); ++k) {
+                ++lost;
+                ++lost_by_minute[log.minute_of(static_cast<std::size_t>(k))];
+            }
+            k = std::max(k, b + 1);
+            if (k > last)
+                break;
+        }
+        for (; k <= last; ++k) {
+            ++lost;
+            ++lost_by_minute[log.minute_of(static_cast<std::size_t>(k))];
+        }
+    }
+    std::size_t unacked = 0;
+    for (std::size_t k = 0; k < sent; ++k)
+        unacked += acks[k] < 0;
+
+    // Per minute: deliveries and percentiles from the histograms.
+    json per_minute = json::array();
+    std::vector<double> all_p99;
+    std::ofstream min_out;
+    if (!p.minutes_csv.empty()) {
+        min_out.open(p.minutes_csv);
+        min_out << "minute,deliveries,p50_ms,p99_ms,max_ms,viewers_open,joins,leaves,lost,rss_kib\n";
+    }
+    std::array<std::uint64_t, soak_log::buckets> total{};
+    auto pct = [](const auto& h, std::uint64_t n, double q) {
+        if (n == 0)
+            return 0.0;
+        auto want = static_cast<std::uint64_t>(std::ceil(q / 100 * static_cast<double>(n)));
+        std::uint64_t c = 0;
+        for (std::size_t i = 0; i < h.size(); ++i) {
+            c += h[i];
+            if (c >= want)
+                return round2(soak_log::bucket_ms(i));
+        }
+        return round2(soak_log::bucket_ms(h.size() - 1));
+    };
+    std::size_t deliveries = 0;
+    for (std::size_t m = 0; m < minute_rows; ++m) {
+        std::array<std::uint64_t, soak_log::buckets> h{};
+        std::uint64_t n = 0;
+        std::size_t top = 0;
+        for (std::size_t i = 0; i < soak_log::buckets; ++i) {
+            h[i] = log.per_minute[m][i].load();
+            total[i] += h[i];
+            n += h[i];
+            if (h[i])
+                top = i;
+        }
+        deliveries += n;
+        json row{{"minute", m + 1},
+                 {"deliveries", n},
+                 {"p50_ms", pct(h, n, 50)},
+                 {"p99_ms", pct(h, n, 99)},
+                 {"max_ms", n ? round2(soak_log::bucket_ms(top)) : 0.0},
+                 {"viewers_open", open_at[m]},
+                 {"joins", joins[m]},
+                 {"leaves", leaves[m]},
+                 {"lost", lost_by_minute[m]},
+                 {"rss_kib", rss_at[m]}};
+        if (min_out)
+            min_out << m + 1 << "," << n << "," << row["p50_ms"] << "," << row["p99_ms"] << ","
+                    << row["max_ms"] << "," << open_at[m] << "," << joins[m] << "," << leaves[m] << ","
+                    << lost_by_minute[m] << "," << rss_at[m] << "\n";
+        per_minute.push_back(std::move(row));
+    }
+    std::uint64_t n_all = 0;
+    for (auto c : total)
+        n_all += c;
+    std::size_t joined = 0, left = 0;
+    for (std::size_t m = 0; m <= minute_rows; ++m) {
+        joined += joins[m];
+        left += leaves[m];
+    }
+
+    json out{
+        {"label", p.label},
+        {"mode", "soak"},
+        {"viewers", p.viewers},
+        {"duration_s", p.duration},
+        {"run_seconds", round2(run_seconds)},
+        {"rate", p.rate},
+        {"captions_sent", sent},
+        {"acks", spk->acks.load()},
+        {"unacked", unacked},
+        {"first_connected", first_connected},
+        {"viewers_started", everyone.size()},
+        {"joins", joined},
+        {"leaves", left},
+        {"connect_failed", stats.connect_failed.load()},
+        {"join_failures_after_start", stats.connect_failed.load() - joins_failed_before},
+        {"connect_failures", stats.connect_failures.to_json()},
+        {"never_subscribed", never_subscribed},
+        {"viewers_checked", checked},
+        {"required_deliveries", required},
+        {"deliveries", deliveries},
+        {"lost", lost},
+        {"dropped_normal_viewers", dropped_normal},
+        {"normal_drop_reasons", drops},
+        {"stalled", stalled.size()},
+        {"stalled_dropped", stalled_dropped},
+        {"stalled_dropped_slow_consumer", stalled_slow},
+        {"stalled_drop_reasons", stalled_drops},
+        {"stall_for_s", stall_for},
+        {"duplicates", stats.duplicates.load()},
+        {"out_of_order", stats.out_of_order.load()},
+        {"wrong_lang", stats.wrong_lang.load()},
+        {"wrong_langs", stats.wrong_langs.to_json()},
+        {"before_language_set", stats.before_language_set.load()},
+        {"foreign", stats.foreign.load()},
+        {"errors", stats.server_errors.to_json()},
+        {"latency_ms",
+         {{"p50", pct(total, n_all, 50)}, {"p99", pct(total, n_all, 99)}, {"p999", pct(total, n_all, 99.9)}}},
+        {"per_minute", per_minute},
+        {"notes", notes}};
+    char line[512];
+    std::snprintf(
+        line, sizeof line,
+        "lt_load soak%s%s: %.0f s, %zu captions, %zu viewers (+%zu joined, %zu left), %zu deliveries, "
+        "lost %zu of %zu required, %zu normal viewers dropped, %zu/%zu stalled viewers dropped "
+        "(%zu as slow consumers); latency ms p50 %.2f p99 %.2f",
+        p.label.empty() ? "" : " ", p.label.c_str(), run_seconds, sent, first_connected, joined, left,
+        deliveries, lost, required, dropped_normal, stalled_dropped, stalled.size(), stalled_slow,
+        out["latency_ms"]["p50"].get<double>(), out["latency_ms"]["p99"].get<double>());
+    std::cout << line << "\n";
+    for (const auto& n : notes)
+        std::cout << "lt_load: note: " << n << "\n";
+    std::cout << out.dump() << std::endl;
+    bool clean = lost == 0 && dropped_normal == 0 && unacked == 0 && sent == count && notes.empty() &&
+                 stats.out_of_order.load() == 0 && stats.duplicates.load() == 0 && never_subscribed == 0;
+    return clean ? 0 : 2;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -1416,6 +1944,20 @@ int main(int argc, char** argv) {
     app.add_flag("--tls", p.tls, "Connect with wss (TLS); the certificate must match --host");
     app.add_option("--ca-file", p.ca_file, "PEM file of CAs to trust with --tls, beside the system's")
         ->check(CLI::ExistingFile);
+    app.add_flag("--soak", p.soak,
+                 "Soak run: viewers churn and stall over --duration; per-minute figures instead of "
+                 "per-delivery ones");
+    app.add_option("--churn", p.churn, "Soak: share of the viewers replaced per minute")
+        ->capture_default_str();
+    app.add_option("--stall-every", p.stall_every, "Soak: seconds between stalled viewers (0 = none)")
+        ->capture_default_str();
+    app.add_option("--stall-for", p.stall_for,
+                   "Soak: seconds a stalled viewer stops reading (0 = 0.8 x --stall-every)")
+        ->capture_default_str();
+    app.add_option("--rss-interval", p.rss_interval, "Soak: seconds between server RSS samples")
+        ->capture_default_str();
+    app.add_option("--rss-csv", p.rss_csv, "Soak: CSV of the server's RSS over time");
+    app.add_option("--minutes-csv", p.minutes_csv, "Soak: CSV with one row per minute");
     CLI11_PARSE(app, argc, argv);
     if (p.connect_rate <= 0 || p.max_pending == 0 || p.viewers == 0) {
         std::cerr << "lt_load: --connect-rate, --max-pending and --viewers must be positive\n";
@@ -1426,6 +1968,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     try {
+        if (p.soak) {
+            if (p.tls) {
+                std::cerr << "lt_load: --soak runs over plain ws only\n";
+                return 1;
+            }
+            return run_soak(p);
+        }
         if (p.tls) {
             auto ctx = lt::net::make_tls_context(p.ca_file);
             return run<tls_stream>(p, &ctx);
