@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <thread>
 
 #include <unistd.h>
 
@@ -211,6 +212,12 @@ TEST(shutdown, in_a_cluster_finals_whose_translations_were_dropped_still_reach_t
         speaker.send(new_text("Caption number " + std::to_string(i), "c" + std::to_string(i)));
         ASSERT_TRUE(speaker.receive_type("text_ack", 5s)) << i;
     }
+    // The ack comes before a worker takes the job: wait until the first is at the engine.
+    auto at_engine = [&] { return lt.stats()["by_target"].value("es", 0) >= 1; };
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         !at_engine() && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(at_engine()) << lt.stats().dump();
     int status = a.stop(SIGTERM, 10s);
     ASSERT_EQ(status, 0) << a.log();
     EXPECT_NE(a.log().find("dropped 2 queued translations"), std::string::npos) << a.log();
