@@ -443,10 +443,8 @@ void hub::flush(const std::string& lang, channel& c) {
 }
 
 void hub::set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
-                       std::optional<std::uint64_t> since, bool want_partials, frame_ptr ack) {
+                       std::optional<std::uint64_t> since, bool want_partials) {
     std::lock_guard lock(mutex_);
-    if (ack)
-        s->deliver(std::move(ack));
     auto& v = viewers_[s.get()];
     channels_[v.lang].members.erase(s.get());
     v.handle = s;

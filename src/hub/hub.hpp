@@ -99,11 +99,10 @@ public:
     void join(const std::shared_ptr<subscriber>& s);
     // Removes the connection from every language. Safe to call twice.
     void leave(const subscriber* s);
-    // Moves the viewer to `lang` and sends it the catch-up (see docs/protocol.md). `ack`
-    // (language_set) goes through deliver() under the hub's lock before the move: after every
-    // caption fanned out in the old language, before every one in the new language.
+    // Moves the viewer to `lang` and sends it the catch-up (see docs/protocol.md). The
+    // caller sends `language_set` before calling, so the confirmation comes first.
     void set_language(const std::shared_ptr<subscriber>& s, const std::string& lang,
-                      std::optional<std::uint64_t> since, bool partials, frame_ptr ack = nullptr);
+                      std::optional<std::uint64_t> since, bool partials);
     // Publishes a speaker's text; `done` gets the seq given to a final (0 for a partial, and
     // for a final the store could not write: it is then not published, see store_errors). A
     // final whose id is already in the history (a speaker resending after a lost ack) is not

@@ -182,10 +182,8 @@ void ws_session::handle(std::string_view text) {
             state_->metrics.rate_limited.inc();
             return send_error("too many history replays per second; this one was dropped", "rate_limited");
         }
-        // Posted, not pushed: a caption of the old language already posted to this thread
-        // goes out before the confirmation, never after it.
-        hub_->set_language(shared_from_this(), sl->lang, since, sl->partials,
-                           std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
+        push(std::make_shared<const std::string>(protocol::serialize_language_set(sl->lang)));
+        hub_->set_language(shared_from_this(), sl->lang, since, sl->partials);
         chose_language_ = true;
         return;
     }

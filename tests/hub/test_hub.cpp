@@ -121,22 +121,6 @@ TEST_F(hub_fixture, a_failing_language_gets_the_original_with_an_error) {
     EXPECT_EQ(hub->translation_errors.value(), 1u);
 }
 
-TEST_F(hub_fixture, the_language_set_confirmation_comes_after_the_old_language_and_before_the_catch_up) {
-    for (int i = 1; i <= 3; ++i)
-        hub->publish(final_text("c" + std::to_string(i)));
-    auto r = std::make_shared<recorder>();
-    hub->join(r);
-    hub->publish(final_text("c4")); // in en: the connection's language before set_language
-    hub->set_language(r, "fr", std::nullopt, false,
-                      std::make_shared<const std::string>(R"({"type":"language_set","data":{"lang":"fr"}})"));
-    auto f = r->wait_for(6);
-    ASSERT_EQ(f.size(), 6u);
-    EXPECT_EQ(f[0]["data"]["text"], "c4");
-    EXPECT_EQ(f[1]["type"], "language_set");
-    for (int i = 2; i < 6; ++i) // the catch-up: all four, in French
-        EXPECT_EQ(f[i]["data"]["text"], "[fr] c" + std::to_string(i - 1));
-}
-
 TEST_F(hub_fixture, late_joiner_gets_the_last_twenty_in_its_language) {
     for (int i = 1; i <= 25; ++i)
         hub->publish(final_text("c" + std::to_string(i)));
@@ -255,8 +239,7 @@ TEST_F(hub_fixture, the_settled_words_of_a_partial_reach_viewers_of_a_cheap_lang
 
 TEST_F(hub_fixture, a_partial_of_an_engine_that_is_not_cheap_is_translated_only_from_the_cache) {
     hub.reset(); // the fixture's service has no cache
-    service =
-        std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 100});
+    service = std::make_unique<translate::translation_service>(backend, translate::service_params{4, 1000, 100});
     hub = std::make_shared<hub::hub>(*service);
     auto es = viewer("es", std::nullopt, true);
     hub->publish(final_text("Hello there", "f1"));
